@@ -1,0 +1,13 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // These load WASM, worker threads or native bindings at run time: Node
+  // requires them as they are instead of bundling them.
+  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "pg", "pino", "@prisma/adapter-pg"],
+  poweredByHeader: false,
+  async rewrites() {
+    // Folders starting with "." are not routes in the app router.
+    return [{ source: "/.well-known/jwks.json", destination: "/api/jwks" }];
+  },
+};
+
+export default nextConfig;
