@@ -1,0 +1,5 @@
+import { handleLogout } from "@/origin/http/auth";
+
+export function POST(): Response {
+  return handleLogout();
+}

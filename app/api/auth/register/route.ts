@@ -1,0 +1,8 @@
+import { handleRegister } from "@/origin/http/auth";
+import { getOrigin } from "@/origin/runtime";
+
+export const dynamic = "force-dynamic";
+
+export async function POST(request: Request): Promise<Response> {
+  return handleRegister(await getOrigin(), request);
+}

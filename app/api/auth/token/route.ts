@@ -1,0 +1,8 @@
+import { handleToken } from "@/origin/http/auth";
+import { getOrigin } from "@/origin/runtime";
+
+export const dynamic = "force-dynamic";
+
+export async function POST(request: Request): Promise<Response> {
+  return handleToken(await getOrigin(), request);
+}

@@ -1,0 +1,8 @@
+import { handleRecentChanges } from "@/origin/http/reads";
+import { getOrigin } from "@/origin/runtime";
+
+export const dynamic = "force-dynamic";
+
+export async function GET(request: Request): Promise<Response> {
+  return handleRecentChanges(await getOrigin(), request);
+}

@@ -1,0 +1,8 @@
+import { handleWantedPages } from "@/origin/http/reads";
+import { getOrigin } from "@/origin/runtime";
+
+export const dynamic = "force-dynamic";
+
+export async function GET(request: Request): Promise<Response> {
+  return handleWantedPages(await getOrigin(), request);
+}

@@ -1,0 +1,58 @@
+/**
+ * The origin's failures, one class each, turned into HTTP statuses in one
+ * place (origin/http/respond.ts). `code` is stable for clients to switch on;
+ * `message` says what failed and what to do.
+ */
+export class OriginError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(400, "bad_request", message, options);
+  }
+}
+
+export class UnauthorizedError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(401, "unauthorized", message, options);
+  }
+}
+
+export class ForbiddenError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(403, "forbidden", message, options);
+  }
+}
+
+export class NotFoundError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(404, "not_found", message, options);
+  }
+}
+
+export class ConflictError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(409, "conflict", message, options);
+  }
+}
+
+export class PayloadTooLargeError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(413, "payload_too_large", message, options);
+  }
+}
+
+export class TooManyRequestsError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(429, "too_many_requests", message, options);
+  }
+}

@@ -1,0 +1,20 @@
+import { flushBatchSchema } from "../../edge/protocol/flush";
+import { mergeBatch } from "../merge";
+import type { Origin } from "../runtime";
+import { readJson } from "./body";
+import { answer } from "./respond";
+import { requireEdge } from "./service-auth";
+
+/** POST /api/internal/flush: an edge's batch of merged pages. */
+export function handleFlush(origin: Origin, request: Request): Promise<Response> {
+  return answer(origin, async () => {
+    requireEdge(origin, request);
+    const batch = flushBatchSchema.parse(await readJson(request, origin.config.maxBatchBytes));
+    const result = await mergeBatch(origin.db.prisma, batch);
+    origin.log.debug(
+      { batchId: batch.batchId, pop: batch.pop, edge: batch.edge, pages: batch.pages.length, changed: result.changed.length },
+      result.answer.duplicate ? "duplicate batch answered" : "batch merged",
+    );
+    return result.answer;
+  });
+}

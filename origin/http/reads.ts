@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { backlinks, WANTED_MAX_LIMIT, wantedPages } from "../links";
+import { getPage } from "../pages";
+import { RECENT_CHANGES_MAX_LIMIT, recentChanges } from "../recent-changes";
+import { getRevision, HISTORY_MAX_LIMIT, listRevisions } from "../revisions";
+import type { Origin } from "../runtime";
+import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_LENGTH, searchPages } from "../search";
+import { slugParam } from "./params";
+import { answer } from "./respond";
+
+/**
+ * The wiki's public read endpoints. Each parses its path and query once
+ * (a bad value is a 400 naming the parameter), then calls one operation.
+ */
+
+// Revision numbers are Postgres integers.
+const MAX_INTEGER = 2_147_483_647;
+
+function integerParam(min: number, max: number) {
+  return z
+    .string()
+    .refine((value) => /^\d{1,10}$/u.test(value) && Number(value) >= min && Number(value) <= max, {
+      error: (issue) => `must be an integer from ${min} to ${max}, got ${JSON.stringify(issue.input)}`,
+    })
+    .transform(Number);
+}
+
+const historyQuery = z.object({
+  limit: integerParam(1, HISTORY_MAX_LIMIT).optional(),
+  before: integerParam(1, MAX_INTEGER).optional(),
+});
+const revisionPath = z.object({ number: integerParam(1, MAX_INTEGER) });
+const recentChangesQuery = z.object({
+  limit: integerParam(1, RECENT_CHANGES_MAX_LIMIT).optional(),
+  since: z.iso
+    .datetime({ offset: true, error: (issue) => `must be an ISO 8601 date-time such as 2026-11-22T18:00:00Z, got ${JSON.stringify(issue.input)}` })
+    .transform((value) => new Date(value))
+    .optional(),
+});
+const searchQuery = z.object({
+  q: z
+    .string({ error: "required: the words to search for, as in ?q=red+wedding" })
+    .trim()
+    .min(1, "must hold at least one word")
+    .max(SEARCH_MAX_QUERY_LENGTH, `may hold at most ${SEARCH_MAX_QUERY_LENGTH} characters`),
+  limit: integerParam(1, SEARCH_MAX_LIMIT).optional(),
+});
+const wantedQuery = z.object({ limit: integerParam(1, WANTED_MAX_LIMIT).optional() });
+
+/** GET /api/pages/:slug */
+export function handleGetPage(origin: Origin, _request: Request, params: { slug: string }): Promise<Response> {
+  return answer(origin, async () => getPage(origin.db.prisma, { slug: slugParam(params.slug) }));
+}
+
+/** GET /api/pages/:slug/history?limit=&before= */
+export function handleGetHistory(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
+  return answer(origin, async () => {
+    const slug = slugParam(params.slug);
+    const { limit, before } = historyQuery.parse(queryOf(request));
+    return { slug, revisions: await listRevisions(origin.db.prisma, { slug, limit, before }) };
+  });
+}
+
+/** GET /api/pages/:slug/revisions/:number */
+export function handleGetRevision(
+  origin: Origin,
+  _request: Request,
+  params: { slug: string; number: string },
+): Promise<Response> {
+  return answer(origin, async () => {
+    const slug = slugParam(params.slug);
+    const { number } = revisionPath.parse({ number: params.number });
+    return { slug, ...(await getRevision(origin.db.prisma, { slug, number })) };
+  });
+}
+
+/** GET /api/pages/:slug/backlinks */
+export function handleGetBacklinks(origin: Origin, _request: Request, params: { slug: string }): Promise<Response> {
+  return answer(origin, async () => {
+    const slug = slugParam(params.slug);
+    return { slug, backlinks: await backlinks(origin.db.prisma, { slug }) };
+  });
+}
+
+/** GET /api/recent-changes?limit=&since= */
+export function handleRecentChanges(origin: Origin, request: Request): Promise<Response> {
+  return answer(origin, async () => {
+    const { limit, since } = recentChangesQuery.parse(queryOf(request));
+    return { changes: await recentChanges(origin.db.prisma, { limit, since }) };
+  });
+}
+
+/** GET /api/search?q=&limit= */
+export function handleSearch(origin: Origin, request: Request): Promise<Response> {
+  return answer(origin, async () => {
+    const { q, limit } = searchQuery.parse(queryOf(request));
+    return { query: q, results: await searchPages(origin.db.prisma, { query: q, limit }) };
+  });
+}
+
+/** GET /api/wanted-pages?limit= */
+export function handleWantedPages(origin: Origin, request: Request): Promise<Response> {
+  return answer(origin, async () => {
+    const { limit } = wantedQuery.parse(queryOf(request));
+    return { pages: await wantedPages(origin.db.prisma, { limit }) };
+  });
+}
+
+function queryOf(request: Request): Record<string, string> {
+  return Object.fromEntries(new URL(request.url).searchParams);
+}

@@ -1,0 +1,40 @@
+import { type Slug, slugToTitle } from "../common/slug";
+import type { PrismaClient } from "./generated/prisma/client";
+
+export const WANTED_DEFAULT_LIMIT = 50;
+export const WANTED_MAX_LIMIT = 500;
+
+export interface PageRef {
+  slug: string;
+  title: string;
+}
+
+export interface WantedPage extends PageRef {
+  /** How many pages link to it. */
+  linkCount: number;
+}
+
+/** Pages whose text links to `slug`, by title. A page that does not exist yet can have backlinks. */
+export async function backlinks(prisma: PrismaClient, options: { slug: Slug }): Promise<PageRef[]> {
+  const links = await prisma.link.findMany({
+    where: { toSlug: options.slug },
+    select: { from: { select: { slug: true, title: true } } },
+    orderBy: { from: { title: "asc" } },
+  });
+  return links.map((link) => ({ slug: link.from.slug, title: link.from.title }));
+}
+
+/** Slugs that pages link to but no page holds yet (red links), most linked first. */
+export async function wantedPages(prisma: PrismaClient, options: { limit?: number } = {}): Promise<WantedPage[]> {
+  const limit = Math.min(options.limit ?? WANTED_DEFAULT_LIMIT, WANTED_MAX_LIMIT);
+  // An anti-join: Link.toSlug is deliberately not a relation, since it may
+  // name a page that does not exist.
+  const rows = await prisma.$queryRaw<{ slug: string; linkCount: number }[]>`
+    SELECT l."toSlug" AS slug, count(*)::int AS "linkCount"
+    FROM "Link" l
+    WHERE NOT EXISTS (SELECT 1 FROM "Page" p WHERE p.slug = l."toSlug")
+    GROUP BY l."toSlug"
+    ORDER BY "linkCount" DESC, l."toSlug"
+    LIMIT ${limit}`;
+  return rows.map((row) => ({ slug: row.slug, title: slugToTitle(row.slug as Slug), linkCount: row.linkCount }));
+}

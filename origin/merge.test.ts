@@ -1,0 +1,241 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { type FlushAnswer, type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
+import { testDatabases } from "../tests/support/databases";
+import { startTestOrigin, type TestOrigin } from "../tests/support/origin";
+import { handleFlush } from "./http/flush";
+
+/** A PoP's view of a page, as an edge would hold it. */
+function edgeDoc(clientID: number): Y.Doc {
+  const doc = new Y.Doc();
+  doc.clientID = clientID;
+  return doc;
+}
+
+function batchOf(pop: string, pages: { slug: string; doc: Y.Doc; since?: Uint8Array; edits?: number }[]): FlushBatch {
+  return {
+    batchId: `${pop}-${randomUUID()}`,
+    pop,
+    edge: `${pop}-a`,
+    pages: pages.map(({ slug, doc, since, edits = 1 }) => ({
+      slug,
+      update: toBase64(Y.encodeStateAsUpdate(doc, since)),
+      stateVector: toBase64(Y.encodeStateVector(doc)),
+      editCount: edits,
+      authors: ["Arya"],
+    })),
+  };
+}
+
+function flushRequest(origin: TestOrigin, body: unknown, headers: Record<string, string> = origin.edgeHeaders): Request {
+  return new Request("http://origin.test/api/internal/flush", {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+async function flush(origin: TestOrigin, batch: FlushBatch): Promise<FlushAnswer> {
+  const response = await handleFlush(origin, flushRequest(origin, batch));
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as FlushAnswer;
+}
+
+async function counts(origin: TestOrigin) {
+  const prisma = origin.db.prisma;
+  return {
+    pages: await prisma.page.count(),
+    revisions: await prisma.revision.count(),
+    batches: await prisma.batch.count(),
+    links: await prisma.link.count(),
+  };
+}
+
+describe.each(testDatabases)("batch merge on $name", (kind) => {
+  let origin: TestOrigin;
+  beforeAll(async () => {
+    origin = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  it("stores the page's text, state vector and a revision with its edit count and authors", async () => {
+    const slug = `Page_${randomUUID().slice(0, 8)}`;
+    const doc = edgeDoc(1);
+    doc.getText("body").insert(0, "Winter is coming. See [[Jon Snow]].");
+    await flush(origin, batchOf("us-east", [{ slug, doc, edits: 7 }]));
+
+    const page = await origin.db.prisma.page.findUniqueOrThrow({ where: { slug }, include: { revisions: true, links: true } });
+    expect(page.text).toBe("Winter is coming. See [[Jon Snow]].");
+    expect(page.title).toBe(slug.replaceAll("_", " "));
+    expect(Buffer.from(page.stateVector)).toEqual(Buffer.from(Y.encodeStateVector(doc)));
+    expect(page.revisions).toHaveLength(1);
+    expect(page.revisions[0]).toMatchObject({ number: 1, editCount: 7, authors: ["Arya"], pop: "us-east" });
+    expect(page.links.map((link) => link.toSlug)).toEqual(["Jon_Snow"]);
+  });
+
+  it("a batch applied twice leaves exactly one revision", async () => {
+    const slug = `Twice_${randomUUID().slice(0, 8)}`;
+    const doc = edgeDoc(2);
+    doc.getText("body").insert(0, "The North remembers.");
+    const batch = batchOf("eu-west", [{ slug, doc }]);
+
+    const first = await flush(origin, batch);
+    const before = await counts(origin);
+    const second = await flush(origin, batch);
+
+    expect(first.duplicate).toBe(false);
+    expect(second.duplicate).toBe(true);
+    expect(await counts(origin)).toEqual(before);
+    const page = await origin.db.prisma.page.findUniqueOrThrow({ where: { slug }, include: { revisions: true } });
+    expect(page.revisions).toHaveLength(1);
+    expect(page.revisionCount).toBe(1);
+    expect(second.pages[0]?.revision).toBe(1);
+  });
+
+  it("a batch with nothing new adds no revision", async () => {
+    const slug = `Same_${randomUUID().slice(0, 8)}`;
+    const doc = edgeDoc(3);
+    doc.getText("body").insert(0, "Hodor.");
+    await flush(origin, batchOf("us-east", [{ slug, doc }]));
+    await flush(origin, batchOf("us-east", [{ slug, doc }]));
+    expect(await origin.db.prisma.revision.count({ where: { page: { slug } } })).toBe(1);
+  });
+
+  it("a first batch that changes nothing creates no page", async () => {
+    const slug = `Empty_${randomUUID().slice(0, 8)}`;
+    const answer = await flush(origin, batchOf("us-east", [{ slug, doc: edgeDoc(4), edits: 0 }]));
+    expect(answer.pages[0]?.revision).toBe(0);
+    expect(await origin.db.prisma.page.findUnique({ where: { slug } })).toBeNull();
+  });
+
+  it.each([
+    ["us-east first", ["us-east", "eu-west"]],
+    ["eu-west first", ["eu-west", "us-east"]],
+  ])(
+    "concurrent edits from two PoPs merge to the same text (%s) and each sender gets exactly what it lacks",
+    async (_label, order) => {
+      const slug = `Concurrent_${randomUUID().slice(0, 8)}`;
+      // Both PoPs start from the same committed page...
+      const seed = edgeDoc(10);
+      seed.getText("body").insert(0, "Red Wedding.");
+      await flush(origin, batchOf("seed", [{ slug, doc: seed }]));
+      const committed = Y.encodeStateVector(seed);
+      const docs: Record<string, Y.Doc> = { "us-east": edgeDoc(11), "eu-west": edgeDoc(12) };
+      for (const doc of Object.values(docs)) Y.applyUpdate(doc, Y.encodeStateAsUpdate(seed));
+      // ...then edit it concurrently, neither seeing the other.
+      docs["us-east"]!.getText("body").insert(0, "Robb Stark. ");
+      docs["eu-west"]!.getText("body").insert(12, " The Rains of Castamere.");
+      docs["eu-west"]!.getText("body").delete(0, 4);
+
+      const answers: Record<string, FlushAnswer> = {};
+      for (const pop of order) {
+        answers[pop] = await flush(origin, batchOf(pop, [{ slug, doc: docs[pop]!, since: committed }]));
+      }
+      for (const pop of order) {
+        const missing = fromBase64(answers[pop]!.pages[0]!.missing);
+        // Nothing the sender already had comes back to it.
+        const senderVector = Y.decodeStateVector(Y.encodeStateVector(docs[pop]!));
+        for (const struct of Y.decodeUpdate(missing).structs) {
+          expect(struct.id.clock).toBeGreaterThanOrEqual(senderVector.get(struct.id.client) ?? 0);
+        }
+        Y.applyUpdate(docs[pop]!, missing);
+      }
+      // The first sender learns the second's edit at its next flush.
+      const [first] = order as [string, string];
+      const catchUp = await flush(origin, batchOf(first, [{ slug, doc: docs[first]!, since: Y.encodeStateVector(docs[first]!) }]));
+      Y.applyUpdate(docs[first]!, fromBase64(catchUp.pages[0]!.missing));
+
+      const stored = await origin.db.prisma.page.findUniqueOrThrow({ where: { slug } });
+      const expected = stored.text;
+      expect(expected).toContain("Robb Stark. ");
+      expect(expected).toContain(" The Rains of Castamere.");
+      expect(docs["us-east"]!.getText("body").toString()).toBe(expected);
+      expect(docs["eu-west"]!.getText("body").toString()).toBe(expected);
+    },
+  );
+
+  it("merges the same two batches to the same text whatever the order", async () => {
+    const texts: string[] = [];
+    for (const reverse of [false, true]) {
+      const slug = `Order_${randomUUID().slice(0, 8)}`;
+      const a = edgeDoc(21);
+      const b = edgeDoc(22);
+      a.getText("body").insert(0, "Ned ");
+      b.getText("body").insert(0, "Catelyn ");
+      const batches = [batchOf("us-east", [{ slug, doc: a }]), batchOf("eu-west", [{ slug, doc: b }])];
+      for (const batch of reverse ? batches.reverse() : batches) await flush(origin, batch);
+      texts.push((await origin.db.prisma.page.findUniqueOrThrow({ where: { slug } })).text);
+    }
+    expect(texts[0]).toBe(texts[1]);
+  });
+});
+
+describe.each(testDatabases)("a flush the origin refuses on $name", (kind) => {
+  let origin: TestOrigin;
+  beforeAll(async () => {
+    origin = await startTestOrigin(kind, { ORIGIN_MAX_BATCH_BYTES: String(1024 * 1024) });
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  async function expectRefused(request: Request, status: number, message: RegExp) {
+    const before = await counts(origin);
+    const response = await handleFlush(origin, request);
+    const body = (await response.json()) as { error: string; message: string };
+    expect(response.status).toBe(status);
+    expect(body.message).toMatch(message);
+    expect(await counts(origin)).toEqual(before);
+  }
+
+  function validBatch() {
+    const doc = edgeDoc(31);
+    doc.getText("body").insert(0, "Valar morghulis.");
+    return batchOf("us-east", [{ slug: `Refused_${randomUUID().slice(0, 8)}`, doc }]);
+  }
+
+  it("a truncated Yjs update gets a 400 and changes nothing", async () => {
+    const batch = validBatch();
+    const page = batch.pages[0]!;
+    const bytes = fromBase64(page.update);
+    page.update = toBase64(bytes.subarray(0, bytes.length - 5));
+    await expectRefused(flushRequest(origin, batch), 400, /not a valid Yjs update/);
+  });
+
+  it("a batch whose second page is broken writes neither page", async () => {
+    const batch = validBatch();
+    const doc = edgeDoc(32);
+    doc.getText("body").insert(0, "Second page");
+    batch.pages.push({ ...batchOf("us-east", [{ slug: "Second", doc }]).pages[0]!, update: toBase64(new Uint8Array([1, 200])) });
+    await expectRefused(flushRequest(origin, batch), 400, /pages\[1\]/);
+  });
+
+  it("wrong types get a 400 naming the field", async () => {
+    const batch = { ...validBatch(), pages: [{ ...validBatch().pages[0], editCount: "many" }] };
+    await expectRefused(flushRequest(origin, batch), 400, /pages\.0\.editCount/);
+  });
+
+  it("a body that is not JSON gets a 400", async () => {
+    await expectRefused(flushRequest(origin, "{not json"), 400, /not valid JSON/);
+  });
+
+  it("a bad slug gets a 400", async () => {
+    const batch = validBatch();
+    batch.pages[0]!.slug = "lower/case<script>";
+    await expectRefused(flushRequest(origin, batch), 400, /slug/);
+  });
+
+  it("a 10 MB body gets a 413", async () => {
+    const batch = validBatch();
+    batch.pages[0]!.update = "A".repeat(10 * 1024 * 1024);
+    await expectRefused(flushRequest(origin, batch), 413, /exceeds the limit/);
+  });
+
+  it("a flush without the service secret gets a 401", async () => {
+    await expectRefused(flushRequest(origin, validBatch(), { authorization: "Bearer wrong" }), 401, /service secret/);
+    await expectRefused(flushRequest(origin, validBatch(), {}), 401, /service secret/);
+  });
+});

@@ -1,0 +1,65 @@
+import { createLogger, type Logger } from "../common/logger";
+import { loadSigningKeys, type SigningKeys } from "./auth/keys";
+import { loadServiceSecret } from "./auth/service-secret";
+import { type OriginConfig, originConfigFromEnv } from "./config";
+import { type Database, databaseTarget, openDatabase } from "./db";
+
+/** Everything an origin request handler needs, passed in rather than imported. */
+export interface Origin {
+  readonly config: OriginConfig;
+  readonly db: Database;
+  readonly keys: SigningKeys;
+  readonly serviceSecret: string;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (migrating it), loads or creates the signing key and the
+ * edge service secret. `database` lets tests and the embedded server hand in
+ * one they opened themselves.
+ */
+export async function startOrigin(config: OriginConfig, options: { database?: Database } = {}): Promise<Origin> {
+  const log = createLogger("origin", config.logLevel);
+  const db = options.database ?? (await openDatabase(databaseTarget(config)));
+  try {
+    const migrated = await db.migrate();
+    if (migrated.applied.length > 0) log.info({ applied: migrated.applied, database: db.location }, "migrations applied");
+    const keys = await loadSigningKeys({ keyFile: config.signingKeyFile, dataDir: config.dataDir });
+    const serviceSecret = await loadServiceSecret({
+      secret: config.serviceSecret,
+      secretFile: config.serviceSecretFile,
+      dataDir: config.dataDir,
+    });
+    log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
+    return { config, db, keys, serviceSecret, log, close: () => db.close() };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+// Next.js may evaluate route modules in more than one module graph, and an
+// embedded PGlite may be opened only once per folder: the process keeps one
+// origin on globalThis, created on first use or installed by the server that
+// hosts Next (server/embedded).
+const GLOBAL_KEY = Symbol.for("weirwood.origin");
+type GlobalWithOrigin = typeof globalThis & { [GLOBAL_KEY]?: Promise<Origin> };
+
+export function getOrigin(): Promise<Origin> {
+  const global = globalThis as GlobalWithOrigin;
+  if (!global[GLOBAL_KEY]) {
+    const starting = startOrigin(originConfigFromEnv());
+    global[GLOBAL_KEY] = starting;
+    // A database that is down at the first request must not fail every later
+    // one: forget the failed start so that the next request tries again.
+    starting.catch(() => {
+      if (global[GLOBAL_KEY] === starting) delete global[GLOBAL_KEY];
+    });
+  }
+  return global[GLOBAL_KEY];
+}
+
+export function installOrigin(origin: Origin): void {
+  (globalThis as GlobalWithOrigin)[GLOBAL_KEY] = Promise.resolve(origin);
+}
