@@ -1,0 +1,167 @@
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import { ProtocolError } from "./messages";
+
+/**
+ * What replicas (and the origin) say to each other over the broker. Every
+ * envelope names its sender, so a replica drops its own echoes. Byte layout
+ * in edge/protocol/PROTOCOL.md; one union, one switch.
+ */
+export const EnvelopeType = {
+  update: 0,
+  "sync-request": 1,
+  "sync-reply": 2,
+  awareness: 3,
+  heartbeat: 4,
+  flushed: 5,
+  "page-changed": 6,
+} as const satisfies Record<Envelope["type"], number>;
+
+export type ReplicaState = "up" | "draining" | "gone";
+const REPLICA_STATES: ReplicaState[] = ["up", "draining", "gone"];
+
+export type Envelope =
+  /** A Yjs update a replica applied; `edits`/`author` feed the revision's counts. */
+  | { type: "update"; replica: string; slug: string; update: Uint8Array; edits: number; author: string }
+  /** "Send me what I lack": answered with a sync-reply by replicas holding the page. */
+  | { type: "sync-request"; replica: string; slug: string; stateVector: Uint8Array }
+  | { type: "sync-reply"; replica: string; slug: string; update: Uint8Array; stateVector: Uint8Array }
+  | { type: "awareness"; replica: string; slug: string; update: Uint8Array }
+  | {
+      type: "heartbeat";
+      replica: string;
+      pop: string;
+      url: string;
+      state: ReplicaState;
+      connections: number;
+      pages: number;
+      /** Where the replica serves /metrics and /healthz. */
+      httpUrl: string;
+    }
+  /** The page's flusher got the origin's commit: the origin now has `stateVector`. */
+  | { type: "flushed"; replica: string; slug: string; stateVector: Uint8Array; revision: number }
+  /** The origin committed pages for `pop`; other PoPs pull them at once. */
+  | { type: "page-changed"; replica: string; pop: string; slugs: string[] };
+
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, EnvelopeType[envelope.type]);
+  encoding.writeVarString(encoder, envelope.replica);
+  switch (envelope.type) {
+    case "update":
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.update);
+      encoding.writeVarUint(encoder, envelope.edits);
+      encoding.writeVarString(encoder, envelope.author);
+      break;
+    case "sync-request":
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.stateVector);
+      break;
+    case "sync-reply":
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.update);
+      encoding.writeVarUint8Array(encoder, envelope.stateVector);
+      break;
+    case "awareness":
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.update);
+      break;
+    case "heartbeat":
+      encoding.writeVarString(encoder, envelope.pop);
+      encoding.writeVarString(encoder, envelope.url);
+      encoding.writeVarUint(encoder, REPLICA_STATES.indexOf(envelope.state));
+      encoding.writeVarUint(encoder, envelope.connections);
+      encoding.writeVarUint(encoder, envelope.pages);
+      encoding.writeVarString(encoder, envelope.httpUrl);
+      break;
+    case "flushed":
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.stateVector);
+      encoding.writeVarUint(encoder, envelope.revision);
+      break;
+    case "page-changed":
+      encoding.writeVarString(encoder, envelope.pop);
+      encoding.writeVarUint(encoder, envelope.slugs.length);
+      for (const slug of envelope.slugs) encoding.writeVarString(encoder, slug);
+      break;
+    default:
+      envelope satisfies never;
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/** Decodes one envelope; throws ProtocolError on anything else. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  const decoder = decoding.createDecoder(bytes);
+  let envelope: Envelope;
+  try {
+    envelope = readEnvelope(decoder);
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
+    throw new ProtocolError(`truncated or malformed envelope (${(error as Error).message})`, { cause: error });
+  }
+  if (decoding.hasContent(decoder)) throw new ProtocolError(`trailing bytes after a ${envelope.type} envelope`);
+  return envelope;
+}
+
+function readEnvelope(decoder: decoding.Decoder): Envelope {
+  const type = decoding.readVarUint(decoder);
+  const replica = decoding.readVarString(decoder);
+  switch (type) {
+    case EnvelopeType.update:
+      return {
+        type: "update",
+        replica,
+        slug: decoding.readVarString(decoder),
+        update: decoding.readVarUint8Array(decoder),
+        edits: decoding.readVarUint(decoder),
+        author: decoding.readVarString(decoder),
+      };
+    case EnvelopeType["sync-request"]:
+      return { type: "sync-request", replica, slug: decoding.readVarString(decoder), stateVector: decoding.readVarUint8Array(decoder) };
+    case EnvelopeType["sync-reply"]:
+      return {
+        type: "sync-reply",
+        replica,
+        slug: decoding.readVarString(decoder),
+        update: decoding.readVarUint8Array(decoder),
+        stateVector: decoding.readVarUint8Array(decoder),
+      };
+    case EnvelopeType.awareness:
+      return { type: "awareness", replica, slug: decoding.readVarString(decoder), update: decoding.readVarUint8Array(decoder) };
+    case EnvelopeType.heartbeat: {
+      const pop = decoding.readVarString(decoder);
+      const url = decoding.readVarString(decoder);
+      const state = REPLICA_STATES[decoding.readVarUint(decoder)];
+      if (!state) throw new ProtocolError("unknown replica state in heartbeat");
+      return {
+        type: "heartbeat",
+        replica,
+        pop,
+        url,
+        state,
+        connections: decoding.readVarUint(decoder),
+        pages: decoding.readVarUint(decoder),
+        httpUrl: decoding.readVarString(decoder),
+      };
+    }
+    case EnvelopeType.flushed:
+      return {
+        type: "flushed",
+        replica,
+        slug: decoding.readVarString(decoder),
+        stateVector: decoding.readVarUint8Array(decoder),
+        revision: decoding.readVarUint(decoder),
+      };
+    case EnvelopeType["page-changed"]: {
+      const pop = decoding.readVarString(decoder);
+      const count = decoding.readVarUint(decoder);
+      const slugs: string[] = [];
+      for (let i = 0; i < count; i++) slugs.push(decoding.readVarString(decoder));
+      return { type: "page-changed", replica, pop, slugs };
+    }
+    default:
+      throw new ProtocolError(`unknown envelope type ${type}`);
+  }
+}

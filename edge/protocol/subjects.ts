@@ -1,0 +1,33 @@
+/**
+ * Broker subjects, built in one place. Everything a PoP's replicas say is
+ * under `ww.<pop>.`; the origin's announcements under `ww.origin.`. A slug
+ * may hold ".", "*" or ">" (NATS token separators and wildcards), so it
+ * travels as base64url, whose alphabet NATS leaves alone.
+ */
+const ROOT = "ww";
+
+export function subjectToken(value: string): string {
+  return Buffer.from(value, "utf8").toString("base64url");
+}
+
+export function fromSubjectToken(token: string): string {
+  return Buffer.from(token, "base64url").toString("utf8");
+}
+
+export const subjects = {
+  pageUpdates: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.update`,
+  pageSync: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.sync`,
+  pageAwareness: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.awareness`,
+  pageFlushed: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.flushed`,
+  /** Where a replica's peers send their anti-entropy answers. */
+  replicaInbox: (pop: string, replica: string) => `${ROOT}.${subjectToken(pop)}.inbox.${subjectToken(replica)}`,
+  members: (pop: string) => `${ROOT}.${subjectToken(pop)}.members`,
+  /** Every PoP's heartbeats, for the origin's view of the edges. */
+  allMembers: () => `${ROOT}.*.members`,
+  /** The durable log of a PoP (`pop` durability): one subject per page. */
+  logPage: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.log.${subjectToken(slug)}`,
+  logAll: (pop: string) => `${ROOT}.${subjectToken(pop)}.log.>`,
+  /** JetStream stream names allow base64url's alphabet. */
+  logStream: (pop: string) => `WEIRWOOD_LOG_${subjectToken(pop)}`,
+  pageChanged: () => `${ROOT}.origin.changed`,
+} as const;
