@@ -11,6 +11,11 @@ export interface Origin {
   readonly keys: SigningKeys;
   readonly serviceSecret: string;
   readonly log: Logger;
+  /**
+   * Listeners told after each merged batch which pages changed, so that the
+   * other PoPs pull them at once (the hosting process wires the broker here).
+   */
+  readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
   close(): Promise<void>;
 }
 
@@ -32,7 +37,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       dataDir: config.dataDir,
     });
     log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
-    return { config, db, keys, serviceSecret, log, close: () => db.close() };
+    return { config, db, keys, serviceSecret, log, committed: new Set(), close: () => db.close() };
   } catch (error) {
     await db.close();
     throw error;

@@ -25,7 +25,17 @@ export type Envelope =
   | { type: "update"; replica: string; slug: string; update: Uint8Array; edits: number; author: string }
   /** "Send me what I lack": answered with a sync-reply by replicas holding the page. */
   | { type: "sync-request"; replica: string; slug: string; stateVector: Uint8Array }
-  | { type: "sync-reply"; replica: string; slug: string; update: Uint8Array; stateVector: Uint8Array }
+  | {
+      type: "sync-reply";
+      replica: string;
+      slug: string;
+      update: Uint8Array;
+      stateVector: Uint8Array;
+      /** What the answering replica knows of the page at the origin, so a bootstrap needs no origin read. */
+      protection: "none" | "admin";
+      originVector: Uint8Array;
+      revision: number;
+    }
   | { type: "awareness"; replica: string; slug: string; update: Uint8Array }
   | {
       type: "heartbeat";
@@ -62,6 +72,9 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarString(encoder, envelope.slug);
       encoding.writeVarUint8Array(encoder, envelope.update);
       encoding.writeVarUint8Array(encoder, envelope.stateVector);
+      encoding.writeVarUint(encoder, envelope.protection === "admin" ? 1 : 0);
+      encoding.writeVarUint8Array(encoder, envelope.originVector);
+      encoding.writeVarUint(encoder, envelope.revision);
       break;
     case "awareness":
       encoding.writeVarString(encoder, envelope.slug);
@@ -127,6 +140,9 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
         slug: decoding.readVarString(decoder),
         update: decoding.readVarUint8Array(decoder),
         stateVector: decoding.readVarUint8Array(decoder),
+        protection: decoding.readVarUint(decoder) === 1 ? "admin" : "none",
+        originVector: decoding.readVarUint8Array(decoder),
+        revision: decoding.readVarUint(decoder),
       };
     case EnvelopeType.awareness:
       return { type: "awareness", replica, slug: decoding.readVarString(decoder), update: decoding.readVarUint8Array(decoder) };

@@ -15,6 +15,10 @@ export function handleFlush(origin: Origin, request: Request): Promise<Response>
       { batchId: batch.batchId, pop: batch.pop, edge: batch.edge, pages: batch.pages.length, changed: result.changed.length },
       result.answer.duplicate ? "duplicate batch answered" : "batch merged",
     );
+    if (result.changed.length > 0) {
+      const commit = { pop: batch.pop, slugs: result.changed.map((page) => page.slug) };
+      for (const listener of origin.committed) listener(commit);
+    }
     return result.answer;
   });
 }

@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { type Environment, parseEnv } from "../common/env";
+import { DURABILITY_LEVELS, type DurabilityLevel } from "./protocol/messages";
+
+const ms = (fallback: number) => z.coerce.number().int().positive("must be a positive integer (milliseconds)").default(fallback);
+const count = (fallback: number) => z.coerce.number().int().positive("must be a positive integer").default(fallback);
+
+/** Every setting of one edge replica, from its environment (docs/configuration.md). */
+export const edgeEnvSchema = z.object({
+  EDGE_POP: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a PoP name such as us-east (lower-case letters, digits, '-')"),
+  EDGE_REPLICA: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, "must be letters, digits, '_' or '-'").optional(),
+  EDGE_HOST: z.string().min(1).default("127.0.0.1"),
+  EDGE_PORT: z.coerce.number().int().min(0).max(65535, "must be a TCP port (0 picks a free one)").default(0),
+  EDGE_PUBLIC_URL: z.url({ protocol: /^wss?$/, error: "must be a ws:// or wss:// URL" }).optional(),
+  ORIGIN_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).default("http://127.0.0.1:3000"),
+  EDGE_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  EDGE_SERVICE_SECRET_FILE: z.string().min(1).optional(),
+  NATS_URL: z.string().min(1).optional(),
+  EDGE_DURABILITY: z.enum(DURABILITY_LEVELS as [DurabilityLevel, ...DurabilityLevel[]]).default("edge"),
+  EDGE_LOG_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  EDGE_FLUSH_MS: ms(2000),
+  EDGE_HEARTBEAT_MS: ms(1000),
+  EDGE_MEMBER_EXPIRY_MS: ms(3500),
+  EDGE_ANTI_ENTROPY_MS: ms(10_000),
+  EDGE_BOOTSTRAP_TIMEOUT_MS: ms(500),
+  EDGE_IDLE_EVICT_MS: ms(60_000),
+  EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
+  EDGE_MAX_PAGES: count(5000),
+  EDGE_MAX_CONNECTIONS: count(20_000),
+  EDGE_MAX_MESSAGE_BYTES: count(1024 * 1024),
+  EDGE_MAX_UNFLUSHED_BYTES: count(256 * 1024 * 1024),
+  EDGE_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface EdgeConfig {
+  pop: string;
+  replica: string;
+  host: string;
+  port: number;
+  /** The ws:// base clients connect to; derived from host and port when unset. */
+  publicUrl: string | undefined;
+  originUrl: string;
+  serviceSecret: string | undefined;
+  serviceSecretFile: string | undefined;
+  natsUrl: string | undefined;
+  durability: DurabilityLevel;
+  logReplicas: number;
+  flushMs: number;
+  heartbeatMs: number;
+  memberExpiryMs: number;
+  antiEntropyMs: number;
+  bootstrapTimeoutMs: number;
+  idleEvictMs: number;
+  drainTimeoutMs: number;
+  maxPages: number;
+  maxConnections: number;
+  maxMessageBytes: number;
+  maxUnflushedBytes: number;
+  rateLimit: boolean;
+  logLevel: string;
+}
+
+export function edgeConfigFromEnv(env: Environment): EdgeConfig {
+  const parsed = parseEnv(edgeEnvSchema, env, "edge");
+  return {
+    pop: parsed.EDGE_POP,
+    replica: parsed.EDGE_REPLICA ?? `${parsed.EDGE_POP}-${randomBytes(3).toString("hex")}`,
+    host: parsed.EDGE_HOST,
+    port: parsed.EDGE_PORT,
+    publicUrl: parsed.EDGE_PUBLIC_URL,
+    originUrl: parsed.ORIGIN_URL.replace(/\/$/, ""),
+    serviceSecret: parsed.EDGE_SERVICE_SECRET,
+    serviceSecretFile: parsed.EDGE_SERVICE_SECRET_FILE,
+    natsUrl: parsed.NATS_URL,
+    durability: parsed.EDGE_DURABILITY,
+    logReplicas: parsed.EDGE_LOG_REPLICAS,
+    flushMs: parsed.EDGE_FLUSH_MS,
+    heartbeatMs: parsed.EDGE_HEARTBEAT_MS,
+    memberExpiryMs: parsed.EDGE_MEMBER_EXPIRY_MS,
+    antiEntropyMs: parsed.EDGE_ANTI_ENTROPY_MS,
+    bootstrapTimeoutMs: parsed.EDGE_BOOTSTRAP_TIMEOUT_MS,
+    idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
+    drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
+    maxPages: parsed.EDGE_MAX_PAGES,
+    maxConnections: parsed.EDGE_MAX_CONNECTIONS,
+    maxMessageBytes: parsed.EDGE_MAX_MESSAGE_BYTES,
+    maxUnflushedBytes: parsed.EDGE_MAX_UNFLUSHED_BYTES,
+    rateLimit: parsed.EDGE_RATE_LIMIT === "on",
+    logLevel: parsed.LOG_LEVEL,
+  };
+}

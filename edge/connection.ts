@@ -1,0 +1,232 @@
+import * as awarenessProtocol from "y-protocols/awareness";
+import type { WebSocket } from "ws";
+import * as Y from "yjs";
+import type { Logger } from "../common/logger";
+import type { Page, PageClient } from "./page";
+import { CloseCode } from "./protocol/close-codes";
+import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "./protocol/messages";
+import type { Identity } from "./protocol/token";
+import { wouldChange } from "./update-check";
+
+/** What a connection needs from its replica; the replica implements it. */
+export interface ConnectionHost {
+  readonly pop: string;
+  readonly replica: string;
+  readonly durability: DurabilityLevel;
+  readonly maxMessageBytes: number;
+  /** Why `identity` may not write `page`, or undefined when it may. */
+  refusal(identity: Identity, page: Page): string | undefined;
+  /** Whether `identity` may make one more edit now. */
+  rateAllows(identity: Identity): boolean;
+  /** Applies a client's update and resolves once it reached the configured durability. */
+  applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
+  /** Applies a client's awareness update. */
+  applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void;
+  recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void;
+  closed(client: ClientConnection): void;
+  readonly log: Logger;
+}
+
+// A socket this far behind is not reading: drop it rather than buffer without bound.
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * One client's WebSocket on one page: the y-websocket protocol, write
+ * checks, and Weirwood's opt-in acknowledgements. Messages that arrive while
+ * the page is still loading wait, in order.
+ */
+export class ClientConnection implements PageClient {
+  private page: Page | undefined;
+  private readonly waiting: Uint8Array[] = [];
+  /** Update messages (sync step 2 and update) received, numbered from 1: the ack's `seq`. */
+  private updateSeq = 0;
+  /** Awareness client ids this connection has announced, removed when it closes. */
+  readonly awarenessIds = new Set<number>();
+  private closing = false;
+  /** Acks are sent in order even when durability steps finish out of order. */
+  private ackChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly id: number,
+    private readonly socket: WebSocket,
+    readonly identity: Identity,
+    readonly extensions: boolean,
+    private readonly host: ConnectionHost,
+  ) {
+    socket.on("message", (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    socket.on("close", () => this.onClose());
+    socket.on("error", (error) => host.log.debug({ err: error, client: id }, "client socket error"));
+  }
+
+  get currentPage(): Page | undefined {
+    return this.page;
+  }
+
+  get user(): string {
+    return this.identity.name;
+  }
+
+  /** The page is loaded: greet the client as a y-websocket server does, then handle what waited. */
+  attach(page: Page): void {
+    if (this.closing) return;
+    this.page = page;
+    page.clients.add(this);
+    if (this.extensions) {
+      this.send(
+        encodeMessage({
+          type: "session",
+          pop: this.host.pop,
+          replica: this.host.replica,
+          durability: this.host.durability,
+          role: this.identity.role,
+          canWrite: this.host.refusal(this.identity, page) === undefined,
+        }),
+      );
+    }
+    this.send(encodeMessage({ type: "sync-step-1", stateVector: Y.encodeStateVector(page.doc) }));
+    const states = [...page.awareness.getStates().keys()];
+    if (states.length > 0) {
+      this.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, states) }));
+    }
+    for (const data of this.waiting.splice(0)) this.handle(data);
+  }
+
+  send(message: Uint8Array): void {
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.close(CloseCode.tooSlow, `the client fell ${this.socket.bufferedAmount} bytes behind; reconnect to resync`);
+      return;
+    }
+    this.socket.send(message);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    if (this.closing) return;
+    if (!isBinary) {
+      this.close(CloseCode.badMessage, "text frames are not part of the protocol: send binary y-websocket messages");
+      return;
+    }
+    if (data.byteLength > this.host.maxMessageBytes) {
+      this.host.recordEdit("refused");
+      this.close(CloseCode.messageTooLarge, `message of ${data.byteLength} bytes exceeds the limit of ${this.host.maxMessageBytes}`);
+      return;
+    }
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!this.page) {
+      this.waiting.push(bytes);
+      return;
+    }
+    this.handle(bytes);
+  }
+
+  private handle(bytes: Uint8Array): void {
+    const page = this.page;
+    if (!page || this.closing) return;
+    let message: Message;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      this.close(CloseCode.badMessage, (error as Error).message);
+      return;
+    }
+    page.lastActive = Date.now();
+    try {
+      this.dispatch(page, message);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) this.host.log.warn({ err: error, client: this.id }, "client message failed");
+      this.close(CloseCode.badMessage, (error as Error).message);
+    }
+  }
+
+  private dispatch(page: Page, message: Message): void {
+    switch (message.type) {
+      case "sync-step-1":
+        this.send(encodeMessage({ type: "sync-step-2", update: Y.encodeStateAsUpdate(page.doc, message.stateVector) }));
+        return;
+      case "sync-step-2":
+      case "update":
+        this.write(page, message.update);
+        return;
+      case "awareness":
+        this.host.applyClientAwareness(page, message.update, this);
+        return;
+      case "query-awareness": {
+        const ids = [...page.awareness.getStates().keys()];
+        this.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
+        return;
+      }
+      case "auth-denied":
+      case "ack":
+      case "session":
+        throw new ProtocolError(`a client may not send a ${message.type} message`);
+      default:
+        message satisfies never;
+    }
+  }
+
+  private write(page: Page, update: Uint8Array): void {
+    const seq = ++this.updateSeq;
+    const received = performance.now();
+    try {
+      // Decoding walks the whole update: a truncated or garbled one fails
+      // here, before anything touches the document.
+      if (!wouldChange(page.doc, update)) {
+        this.acknowledge(seq, Promise.resolve(this.host.durability));
+        return;
+      }
+    } catch (error) {
+      this.host.recordEdit("refused");
+      throw new ProtocolError(`update is not a valid Yjs update (${(error as Error).message})`, { cause: error });
+    }
+    const refusal = this.host.refusal(this.identity, page);
+    if (refusal) {
+      // y-protocols' "permission denied": the update is not applied and the
+      // connection stays open, so a reader keeps following the page.
+      this.host.recordEdit("refused");
+      this.send(encodeMessage({ type: "auth-denied", reason: refusal }));
+      return;
+    }
+    if (!this.host.rateAllows(this.identity)) {
+      this.host.recordEdit("refused");
+      // The client keeps its edit and sends it again when it reconnects
+      // (sync step 2), so closing loses nothing and slows a flood down.
+      this.close(CloseCode.rateLimited, "too many edits too fast: slow down; your edits are kept and sent when you reconnect");
+      return;
+    }
+    const durable = this.host.applyClientUpdate(page, update, this);
+    this.acknowledge(
+      seq,
+      durable.then((level) => {
+        this.host.recordEdit("accepted", level, (performance.now() - received) / 1000);
+        return level;
+      }),
+    );
+  }
+
+  private acknowledge(seq: number, durable: Promise<DurabilityLevel>): void {
+    this.ackChain = this.ackChain
+      .then(() => durable)
+      .then(
+        (durability) => {
+          if (this.extensions) this.send(encodeMessage({ type: "ack", seq, durability }));
+        },
+        (error: unknown) => {
+          this.host.log.warn({ err: error, client: this.id, seq }, "an update could not be made durable; closing so the client resends it");
+          this.close(CloseCode.overloaded, `update ${seq} could not be made durable: reconnect to resend it`);
+        },
+      );
+  }
+
+  private onClose(): void {
+    this.closing = true;
+    this.page?.clients.delete(this);
+    this.host.closed(this);
+  }
+}

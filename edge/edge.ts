@@ -1,0 +1,92 @@
+import { readFile } from "node:fs/promises";
+import type { Logger } from "../common/logger";
+import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";
+import type { Broker } from "./broker/broker";
+import type { EdgeConfig } from "./config";
+import { createOriginClient, type OriginClient } from "./origin-client";
+import { Replica } from "./replica";
+import { listen, serveReplica } from "./server";
+
+export interface RunningEdge {
+  readonly replica: Replica;
+  readonly origin: OriginClient;
+  /** ws:// base a y-websocket provider takes. */
+  readonly url: string;
+  readonly httpUrl: string;
+  /** SIGTERM: stop taking edits, hand state to peers, flush, close. */
+  drain(): Promise<void>;
+  /** Stops without draining (tests; or after drain). */
+  close(): Promise<void>;
+}
+
+export interface EdgeDeps {
+  broker: Broker;
+  /** The edge service secret; read from config when absent. */
+  serviceSecret?: string;
+  verifier?: TokenVerifier;
+  processMetrics?: boolean;
+  log?: Logger;
+}
+
+/** Starts one edge replica: binds its port, joins its PoP, serves clients. */
+export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<RunningEdge> {
+  const serviceSecret = deps.serviceSecret ?? (await readServiceSecret(config));
+  const { server, port } = await listen(config.host, config.port);
+  const url = config.publicUrl ?? `ws://${config.host}:${port}`;
+  const httpUrl = `http://${config.host}:${port}`;
+  const origin = createOriginClient({ originUrl: config.originUrl, serviceSecret });
+  const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: `${config.originUrl}/.well-known/jwks.json` });
+  const replica = new Replica({
+    config,
+    broker: deps.broker,
+    origin,
+    urls: { ws: url, http: httpUrl },
+    processMetrics: deps.processMetrics ?? false,
+    log: deps.log,
+  });
+  const listener = serveReplica(server, replica, verifier, {
+    maxConnections: config.maxConnections,
+    maxMessageBytes: config.maxMessageBytes,
+    ready: async () => {
+      await deps.broker.ping();
+      const response = await fetch(`${config.originUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(2000) });
+      return response.ok && !replica.isDraining;
+    },
+  });
+  try {
+    await replica.start();
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await listener.close();
+    await replica.stop();
+  };
+  return {
+    replica,
+    origin,
+    url,
+    httpUrl,
+    async drain() {
+      await replica.drain();
+      await close();
+    },
+    close,
+  };
+}
+
+async function readServiceSecret(config: EdgeConfig): Promise<string> {
+  if (config.serviceSecret) return config.serviceSecret;
+  if (!config.serviceSecretFile) {
+    throw new Error("config (edge): set EDGE_SERVICE_SECRET or EDGE_SERVICE_SECRET_FILE to the origin's edge service secret");
+  }
+  try {
+    return (await readFile(config.serviceSecretFile, "utf8")).trim();
+  } catch (error) {
+    throw new Error(`EDGE_SERVICE_SECRET_FILE: cannot read ${config.serviceSecretFile} (${(error as Error).message})`, { cause: error });
+  }
+}

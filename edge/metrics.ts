@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * One replica's Prometheus metrics, in a registry of its own: the embedded
+ * default runs four replicas in one process, and each must report only its
+ * own figures. Names are documented in docs/ops (metric table).
+ */
+export function createEdgeMetrics(labels: { pop: string; replica: string }, options: { processMetrics: boolean }) {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "weirwood_edge_" });
+  const registers = [registry];
+  return {
+    registry,
+    connections: new Gauge({ name: "weirwood_edge_connections", help: "Open client WebSocket connections", registers }),
+    pagesHeld: new Gauge({ name: "weirwood_edge_pages_held", help: "Pages held in memory", registers }),
+    unflushedPages: new Gauge({ name: "weirwood_edge_unflushed_pages", help: "Pages with edits the origin has not acknowledged", registers }),
+    unflushedBytes: new Gauge({ name: "weirwood_edge_unflushed_bytes", help: "Bytes of updates the origin has not acknowledged", registers }),
+    edits: new Counter({
+      name: "weirwood_edge_edits_total",
+      help: "Client update messages, by result (accepted, refused)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    ackSeconds: new Histogram({
+      name: "weirwood_edge_ack_latency_seconds",
+      help: "From receiving a client's update to acknowledging it, by durability level",
+      labelNames: ["durability"] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    flushBatches: new Counter({ name: "weirwood_edge_flush_batches_total", help: "Batches the origin acknowledged", registers }),
+    flushPages: new Counter({ name: "weirwood_edge_flush_pages_total", help: "Pages in acknowledged batches", registers }),
+    flushBytes: new Counter({ name: "weirwood_edge_flush_bytes_total", help: "Update bytes in acknowledged batches", registers }),
+    flushSeconds: new Histogram({
+      name: "weirwood_edge_flush_seconds",
+      help: "Round trip of a flush batch to the origin",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    originErrors: new Counter({ name: "weirwood_edge_origin_errors_total", help: "Failed calls to the origin", registers }),
+    brokerRttSeconds: new Gauge({ name: "weirwood_edge_broker_rtt_seconds", help: "Round trip to the broker", registers }),
+    members: new Gauge({ name: "weirwood_edge_members", help: "Live replicas of this PoP, this one included", registers }),
+    bootstraps: new Counter({
+      name: "weirwood_edge_page_loads_total",
+      help: "Pages loaded, by source (peer, origin)",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+  };
+}
+
+export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>;

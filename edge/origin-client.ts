@@ -1,0 +1,70 @@
+import {
+  type FlushAnswer,
+  flushAnswerSchema,
+  type FlushBatch,
+  type PageState,
+  pageStateSchema,
+} from "./protocol/flush";
+
+/** The origin could not be reached or failed: the edge keeps the data and retries. */
+export class OriginUnavailableError extends Error {
+  override name = "OriginUnavailableError";
+}
+
+/** The origin refused what the edge sent (4xx): retrying the same bytes will not help. */
+export class OriginRefusedError extends Error {
+  override name = "OriginRefusedError";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface OriginClient {
+  flush(batch: FlushBatch): Promise<FlushAnswer>;
+  pageState(slug: string): Promise<PageState>;
+  /** Counts of calls, for metrics and for tests that prove what did not happen. */
+  readonly calls: { flush: number; pageState: number };
+}
+
+/** The origin's internal API over HTTP, authenticated with the edge service secret. */
+export function createOriginClient(options: { originUrl: string; serviceSecret: string; timeoutMs?: number }): OriginClient {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const calls = { flush: 0, pageState: 0 };
+
+  async function call(path: string, init: RequestInit): Promise<unknown> {
+    const url = `${options.originUrl}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        ...init,
+        headers: { authorization: `Bearer ${options.serviceSecret}`, "content-type": "application/json" },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new OriginUnavailableError(`origin ${url} unreachable: ${(error as Error).message}`, { cause: error });
+    }
+    const text = await response.text();
+    if (response.status >= 500) throw new OriginUnavailableError(`origin ${url} answered ${response.status}: ${text.slice(0, 300)}`);
+    if (!response.ok) throw new OriginRefusedError(response.status, `origin ${url} refused with ${response.status}: ${text.slice(0, 300)}`);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new OriginUnavailableError(`origin ${url} answered something that is not JSON: ${text.slice(0, 120)}`, { cause: error });
+    }
+  }
+
+  return {
+    calls,
+    async flush(batch) {
+      calls.flush += 1;
+      return flushAnswerSchema.parse(await call("/api/internal/flush", { method: "POST", body: JSON.stringify(batch) }));
+    },
+    async pageState(slug) {
+      calls.pageState += 1;
+      return pageStateSchema.parse(await call(`/api/internal/pages/${encodeURIComponent(slug)}/state`, { method: "GET" }));
+    },
+  };
+}

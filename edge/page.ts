@@ -1,0 +1,85 @@
+import { Awareness } from "y-protocols/awareness";
+import * as Y from "yjs";
+import type { Slug } from "../common/slug";
+
+/**
+ * Where a change to a page's document came from. Every Yjs transaction on an
+ * edge carries one (Hocuspocus does the same), so that what came from a peer
+ * is not sent back to the peers, and what came from the origin is not
+ * counted as unflushed.
+ */
+export type UpdateOrigin =
+  | { kind: "client"; connectionId: number; author: string }
+  | { kind: "peer"; replica: string; author: string; edits: number }
+  | { kind: "origin" }
+  | { kind: "log"; sequence: bigint }
+  | { kind: "load" };
+
+export type Protection = "none" | "admin";
+
+/** A client connection as a page sees it: something to send to. */
+export interface PageClient {
+  readonly id: number;
+  send(message: Uint8Array): void;
+}
+
+/**
+ * One page held by a replica: its Yjs document and awareness, who is
+ * connected to it, and what has not reached the origin yet.
+ */
+export class Page {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly awareness: Awareness;
+  readonly clients = new Set<PageClient>();
+  protection: Protection;
+  /** The origin's state vector as of its last acknowledged flush or load. */
+  originVector: Uint8Array;
+  /** Changes since the last acknowledged flush: edits and who typed them. */
+  unflushedEdits = 0;
+  readonly unflushedAuthors = new Set<string>();
+  /** Bumped on every change that the origin does not have yet. */
+  dirtyGeneration = 0;
+  /** The dirtyGeneration the origin acknowledged. dirty = they differ. */
+  flushedGeneration = 0;
+  /** Approximate bytes of updates since the last acknowledged flush (memory bound). */
+  unflushedBytes = 0;
+  /** At `pop` durability: the newest log sequence applied to this page. */
+  logSequence = 0n;
+  lastActive = Date.now();
+  revision = 0;
+
+  constructor(
+    readonly slug: Slug,
+    options: { protection: Protection; originVector: Uint8Array; revision: number },
+  ) {
+    this.awareness = new Awareness(this.doc);
+    // The edge holds no presence of its own; y-protocols' Awareness starts
+    // with a local state for the doc's own client id.
+    this.awareness.setLocalState(null);
+    this.protection = options.protection;
+    this.originVector = options.originVector;
+    this.revision = options.revision;
+  }
+
+  get dirty(): boolean {
+    return this.dirtyGeneration !== this.flushedGeneration;
+  }
+
+  /** Records a change the origin does not have yet. */
+  markDirty(bytes: number, edits: number, author: string | undefined): void {
+    this.dirtyGeneration += 1;
+    this.unflushedBytes += bytes;
+    this.unflushedEdits += edits;
+    if (author) this.unflushedAuthors.add(author);
+  }
+
+  /** What the flusher sends: the diff against the origin's last known state. */
+  pendingUpdate(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, this.originVector);
+  }
+
+  destroy(): void {
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}

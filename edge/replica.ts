@@ -1,0 +1,378 @@
+import * as awarenessProtocol from "y-protocols/awareness";
+import * as Y from "yjs";
+import { createLogger, type Logger } from "../common/logger";
+import type { Slug } from "../common/slug";
+import { writePermission } from "./auth/permissions";
+import { createEditRateLimiter } from "./auth/rate-limit";
+import type { Broker, Unsubscribe } from "./broker/broker";
+import type { EdgeConfig } from "./config";
+import type { ClientConnection, ConnectionHost } from "./connection";
+import { PageRegistry } from "./documents";
+import { inMemory, inPopLog, type MakeDurable, writeThrough } from "./durability";
+import { Flusher } from "./flusher";
+import { Membership } from "./membership";
+import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
+import type { OriginClient } from "./origin-client";
+import { Page, type UpdateOrigin } from "./page";
+import { Peers } from "./peers";
+import { PopLog } from "./pop-log";
+import { awarenessClientIds } from "./protocol/awareness";
+import { decodeEnvelope } from "./protocol/envelope";
+import { fromBase64 } from "./protocol/flush";
+import { encodeMessage, type DurabilityLevel } from "./protocol/messages";
+import { subjects } from "./protocol/subjects";
+import type { Identity } from "./protocol/token";
+
+export interface ReplicaDeps {
+  config: EdgeConfig;
+  broker: Broker;
+  origin: OriginClient;
+  /** ws:// base clients use, and http:// base of /metrics, once the server listens. */
+  urls: { ws: string; http: string };
+  /** Whether this replica's metrics include the process's (one replica per process). */
+  processMetrics: boolean;
+  log?: Logger;
+}
+
+/**
+ * One edge replica's state and behaviour, without its network listener
+ * (server.ts): the pages it holds, how client, peer and origin updates flow
+ * between them, membership, flushing and durability.
+ */
+export class Replica implements ConnectionHost {
+  readonly pop: string;
+  readonly replica: string;
+  readonly durability: DurabilityLevel;
+  readonly maxMessageBytes: number;
+  readonly log: Logger;
+  readonly metrics: EdgeMetrics;
+  readonly pages: PageRegistry;
+  readonly membership: Membership;
+  readonly flusher: Flusher;
+  private readonly peers: Peers;
+  private readonly rateLimiter = createEditRateLimiter();
+  private readonly connections = new Set<ClientConnection>();
+  private makeDurable: MakeDurable = inMemory();
+  private popLog: PopLog | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribers: Unsubscribe[] = [];
+  private draining = false;
+
+  constructor(private readonly deps: ReplicaDeps) {
+    const { config } = deps;
+    this.pop = config.pop;
+    this.replica = config.replica;
+    this.durability = config.durability;
+    this.maxMessageBytes = config.maxMessageBytes;
+    this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
+    this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
+    this.pages = new PageRegistry(
+      (slug) => this.loadPage(slug),
+      {
+        loaded: (page) => this.metrics.pagesHeld.set(this.pages.size + (this.pages.get(page.slug) ? 0 : 1)),
+        evicted: (page) => {
+          this.peers.detach(page.slug);
+          this.metrics.pagesHeld.set(this.pages.size);
+        },
+      },
+      config.maxPages,
+    );
+    this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
+      onUpdate: (page, update, from) => this.apply(page, update, { kind: "peer", replica: from.replica, author: from.author, edits: from.edits }),
+      onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
+      onFlushed: (page, stateVector, revision) => this.peerFlushed(page, stateVector, revision),
+    }, this.log);
+    this.membership = new Membership({
+      broker: deps.broker,
+      self: { replica: config.replica, pop: config.pop, url: deps.urls.ws, httpUrl: deps.urls.http },
+      heartbeatMs: config.heartbeatMs,
+      expiryMs: config.memberExpiryMs,
+      stats: () => ({ connections: this.connections.size, pages: this.pages.size }),
+      log: this.log,
+    });
+    this.flusher = new Flusher({
+      pop: config.pop,
+      replica: config.replica,
+      flushMs: config.flushMs,
+      origin: deps.origin,
+      membership: this.membership,
+      pages: () => this.pages.all(),
+      applyFromOrigin: (page, missing) => this.apply(page, missing, { kind: "origin" }),
+      announceFlushed: (page, stateVector, revision) => this.peers.publishFlushed(page.slug, stateVector, revision),
+      onCommitted: (page, sequence) => void this.popLog?.committed(page.slug, sequence),
+      metrics: this.metrics,
+      log: this.log,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config, broker, origin } = this.deps;
+    this.peers.start();
+    this.membership.start();
+    this.unsubscribers.push(
+      this.membership.onChange(() => this.metrics.members.set(this.membership.list().length)),
+      broker.onReconnect(() => {
+        this.log.info("broker reconnected: running anti-entropy for every page held");
+        for (const page of this.pages.all()) this.peers.pull(page);
+      }),
+      broker.subscribe(subjects.pageChanged(), (message) => this.originChanged(message.data)),
+    );
+    if (config.durability === "pop") {
+      const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
+      this.popLog = new PopLog(log, this, (slug) => subjects.logPage(config.pop, slug), this.log);
+      this.makeDurable = inPopLog(log, config.pop, config.replica);
+      await this.popLog.recover();
+      this.unsubscribers.push(
+        this.membership.onChange(() => void this.popLog?.recover().catch((error) => this.log.error({ err: error }, "pop log recovery failed"))),
+      );
+    } else if (config.durability === "origin") {
+      this.makeDurable = writeThrough(origin, config.pop, config.replica);
+    }
+    this.flusher.start();
+    this.every(config.antiEntropyMs, () => {
+      for (const page of this.pages.all()) this.peers.pull(page);
+    });
+    this.every(Math.max(1000, Math.floor(config.idleEvictMs / 4)), () => {
+      this.pages.evictIdle(config.idleEvictMs);
+      this.updateGauges();
+    });
+    this.every(5000, () => {
+      broker
+        .ping()
+        .then((ms) => this.metrics.brokerRttSeconds.set(ms / 1000))
+        .catch(() => {});
+    });
+    this.log.info({ pop: config.pop, durability: config.durability, flushMs: config.flushMs }, "replica started");
+  }
+
+  /** The durable-log recovery applies entries through here. */
+  async openPage(slug: Slug): Promise<Page> {
+    return this.pages.open(slug);
+  }
+
+  heldPage(slug: string): Page | undefined {
+    return this.pages.get(slug);
+  }
+
+  loadingPage(slug: string): Promise<Page> | undefined {
+    return this.pages.loadingPage(slug);
+  }
+
+  /**
+   * Stops taking edits, hands its state to its peers, flushes every dirty
+   * page it holds, and closes its clients so they reconnect elsewhere.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    await this.membership.leave("draining");
+    for (const page of this.pages.all()) {
+      this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), "", 0);
+    }
+    const deadline = Date.now() + this.deps.config.drainTimeoutMs;
+    while (Date.now() < deadline && [...this.pages.all()].some((page) => page.dirty)) {
+      try {
+        await this.flusher.flush("all");
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    const unflushed = [...this.pages.all()].filter((page) => page.dirty).map((page) => page.slug);
+    if (unflushed.length > 0) {
+      this.log.warn({ unflushed }, "drain: pages still unflushed at the deadline; the PoP's peers (and its log at pop) hold them");
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.flusher.stop();
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    await this.popLog?.stop();
+    await this.membership.leave("gone");
+    this.peers.stop();
+    for (const page of [...this.pages.all()]) page.destroy();
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  // --- connections (ConnectionHost) -------------------------------------
+
+  connected(client: ClientConnection): void {
+    this.connections.add(client);
+    this.metrics.connections.set(this.connections.size);
+  }
+
+  closed(client: ClientConnection): void {
+    this.connections.delete(client);
+    this.metrics.connections.set(this.connections.size);
+    const page = client.currentPage;
+    if (page && client.awarenessIds.size > 0) {
+      awarenessProtocol.removeAwarenessStates(page.awareness, [...client.awarenessIds], { kind: "client-closed" });
+    }
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  refusal(identity: Identity, page: Page): string | undefined {
+    if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
+    const permission = writePermission(identity, page.protection);
+    return permission.allowed ? undefined : permission.reason;
+  }
+
+  rateAllows(identity: Identity): boolean {
+    return !this.deps.config.rateLimit || this.rateLimiter.take(identity).allowed;
+  }
+
+  applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel> {
+    this.apply(page, update, { kind: "client", connectionId: client.id, author: client.user });
+    return this.makeDurable(page, update, client.user);
+  }
+
+  applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void {
+    // Remember which awareness ids this connection speaks for, so that its
+    // cursors vanish for everyone when it disconnects.
+    for (const id of awarenessClientIds(update)) client.awarenessIds.add(id);
+    awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "client", connectionId: client.id });
+  }
+
+  recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void {
+    this.metrics.edits.inc({ result });
+    if (durability && seconds !== undefined) this.metrics.ackSeconds.observe({ durability }, seconds);
+  }
+
+  // --- pages ----------------------------------------------------------------
+
+  /** Applies an update to a page; the doc's update handler fans it out. */
+  apply(page: Page, update: Uint8Array, origin: UpdateOrigin): void {
+    Y.applyUpdate(page.doc, update, origin);
+  }
+
+  private async loadPage(slug: Slug): Promise<Page> {
+    const { config, origin } = this.deps;
+    const fromPeers = await this.peers.bootstrap(slug, config.bootstrapTimeoutMs);
+    let page: Page;
+    if (fromPeers) {
+      page = new Page(slug, { protection: fromPeers.protection, originVector: fromPeers.originVector, revision: fromPeers.revision });
+      Y.applyUpdate(page.doc, fromPeers.update, { kind: "load" } satisfies UpdateOrigin);
+      this.metrics.bootstraps.inc({ source: "peer" });
+    } else {
+      const state = await origin.pageState(slug);
+      page = new Page(slug, { protection: state.protection, originVector: fromBase64(state.stateVector), revision: state.revision });
+      Y.applyUpdate(page.doc, fromBase64(state.state), { kind: "load" } satisfies UpdateOrigin);
+      this.metrics.bootstraps.inc({ source: "origin" });
+    }
+    this.wire(page);
+    this.peers.attach(page);
+    if (fromPeers) this.peers.pull(page);
+    await this.popLog?.replayPage(page);
+    return page;
+  }
+
+  /** Routes every change of a page's document and awareness by where it came from. */
+  private wire(page: Page): void {
+    page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
+      page.lastActive = Date.now();
+      const message = encodeMessage({ type: "update", update });
+      const sender = origin.kind === "client" ? origin.connectionId : undefined;
+      for (const client of page.clients) if (client.id !== sender) client.send(message);
+      switch (origin.kind) {
+        case "client":
+          // At `origin` durability the write-through commit carries the edit count.
+          page.markDirty(update.byteLength, this.durability === "origin" ? 0 : 1, origin.author);
+          // At `pop` the PoP's log carries the update to the peers, in order.
+          if (this.durability !== "pop") this.peers.publishUpdate(page.slug, update, origin.author, 1);
+          break;
+        case "peer":
+          page.markDirty(update.byteLength, origin.edits, origin.author || undefined);
+          break;
+        case "log":
+          page.markDirty(update.byteLength, 1, undefined);
+          break;
+        case "origin":
+          this.peers.publishUpdate(page.slug, update, "", 0);
+          break;
+        case "load":
+          break;
+        default:
+          origin satisfies never;
+      }
+    });
+    page.awareness.on("update", ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
+      const changed = [...added, ...updated, ...removed];
+      const update = awarenessProtocol.encodeAwarenessUpdate(page.awareness, changed);
+      const message = encodeMessage({ type: "awareness", update });
+      for (const client of page.clients) client.send(message);
+      if ((origin as { kind?: string } | undefined)?.kind !== "peer") this.peers.publishAwareness(page.slug, update);
+    });
+  }
+
+  private peerFlushed(page: Page, stateVector: Uint8Array, revision: number): void {
+    page.originVector = stateVector;
+    page.revision = revision;
+    if (!page.dirty) return;
+    // Nothing here beyond what the origin acknowledged: this replica's
+    // edits reached the flusher. Deletions do not show in a state vector;
+    // anti-entropy carries any the flusher missed.
+    const local = Y.decodeStateVector(Y.encodeStateVector(page.doc));
+    const committed = Y.decodeStateVector(stateVector);
+    for (const [client, clock] of local) if ((committed.get(client) ?? 0) < clock) return;
+    page.flushedGeneration = page.dirtyGeneration;
+    page.unflushedEdits = 0;
+    page.unflushedBytes = 0;
+    page.unflushedAuthors.clear();
+  }
+
+  private originChanged(data: Uint8Array): void {
+    let envelope;
+    try {
+      envelope = decodeEnvelope(data);
+    } catch {
+      return;
+    }
+    if (envelope.type !== "page-changed" || envelope.pop === this.pop) return;
+    for (const slug of envelope.slugs) {
+      const page = this.pages.get(slug);
+      if (page && this.membership.owns(slug)) void this.pullFromOrigin(page);
+    }
+  }
+
+  /** Another PoP committed this page: take the diff now rather than at the next flush. */
+  private async pullFromOrigin(page: Page): Promise<void> {
+    try {
+      const state = await this.deps.origin.pageState(page.slug);
+      this.apply(page, fromBase64(state.state), { kind: "origin" });
+      page.originVector = fromBase64(state.stateVector);
+      page.protection = state.protection;
+    } catch (error) {
+      this.log.debug({ err: error, slug: page.slug }, "pull after another PoP's commit failed; the next flush will bring it");
+    }
+  }
+
+  private updateGauges(): void {
+    let dirty = 0;
+    let bytes = 0;
+    for (const page of this.pages.all()) {
+      if (page.dirty) dirty += 1;
+      bytes += page.unflushedBytes;
+    }
+    this.metrics.unflushedPages.set(dirty);
+    this.metrics.unflushedBytes.set(bytes);
+    this.metrics.pagesHeld.set(this.pages.size);
+  }
+
+  private every(ms: number, task: () => void): void {
+    const timer = setInterval(task, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+interface AwarenessChange {
+  added: number[];
+  updated: number[];
+  removed: number[];
+}

@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { parseSlug, SlugError } from "../common/slug";
+import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
+import { ClientConnection } from "./connection";
+import { PageLimitError } from "./documents";
+import { CloseCode } from "./protocol/close-codes";
+import type { Replica } from "./replica";
+
+export interface EdgeListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Binds a TCP port for the edge before the replica exists, so that its URL can be announced. */
+export async function listen(host: string, port: number): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/**
+ * The replica's network face: WebSocket clients on `/<slug>?token=...`
+ * (y-websocket's URL shape; `ext=weirwood` opts into acks), and
+ * `/healthz`, `/readyz`, `/metrics` over plain HTTP.
+ */
+export function serveReplica(
+  server: Server,
+  replica: Replica,
+  verifier: TokenVerifier,
+  options: { maxConnections: number; maxMessageBytes: number; ready: () => Promise<boolean> },
+): EdgeListener {
+  // ws enforces its own frame limit before our handler sees the message; ours
+  // (with a named close code) must trigger first, so ws's is twice as large.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 2 });
+  let nextId = 1;
+
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    void answerHttp(request, response, replica, options.ready);
+  });
+
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    wss.handleUpgrade(request, socket, head, (ws) => void accept(ws, request));
+  });
+
+  async function accept(ws: WebSocket, request: IncomingMessage): Promise<void> {
+    // A client speaks first (sync step 1) as soon as the socket opens, while
+    // its token is still being checked: keep what it says until then.
+    const early: [Buffer, boolean][] = [];
+    const keep = (data: Buffer, isBinary: boolean) => early.push([data, isBinary]);
+    ws.on("message", keep);
+    const url = new URL(request.url ?? "/", "http://edge.invalid");
+    const refuse = (code: number, reason: string) => ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    if (replica.isDraining) return refuse(CloseCode.draining, "this replica is shutting down: reconnect to another replica of the PoP");
+    if (replica.connectionCount >= options.maxConnections) {
+      return refuse(CloseCode.overloaded, `this replica holds its limit of ${options.maxConnections} connections: try another`);
+    }
+    let slug;
+    try {
+      slug = parseSlug(decodeURIComponent(url.pathname.slice(1)));
+    } catch (error) {
+      const reason = error instanceof SlugError || error instanceof URIError ? error.message : "bad page in URL";
+      return refuse(CloseCode.badPage, reason);
+    }
+    let identity;
+    try {
+      identity = await verifier.verify(url.searchParams.get("token") ?? "");
+    } catch (error) {
+      if (error instanceof TokenError) return refuse(CloseCode.unauthorized, error.message);
+      if (error instanceof SigningKeysUnavailableError) {
+        return refuse(CloseCode.overloaded, "the edge cannot check tokens now (origin keys unavailable): retry shortly");
+      }
+      throw error;
+    }
+    ws.off("message", keep);
+    const client = new ClientConnection(nextId++, ws, identity, url.searchParams.get("ext") === "weirwood", replica);
+    for (const [data, isBinary] of early) ws.emit("message", data, isBinary);
+    replica.connected(client);
+    try {
+      client.attach(await replica.openPage(slug));
+    } catch (error) {
+      const reason =
+        error instanceof PageLimitError ? error.message : `page ${slug} is unavailable here now (${(error as Error).message}): retry shortly`;
+      replica.log.warn({ err: error, slug }, "could not open a page for a client");
+      client.close(CloseCode.overloaded, reason);
+    }
+  }
+
+  return {
+    get port() {
+      return (server.address() as AddressInfo).port;
+    },
+    async close() {
+      for (const ws of wss.clients) ws.close(CloseCode.draining, "this replica is shutting down: reconnect to another replica of the PoP");
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function answerHttp(
+  request: IncomingMessage,
+  response: ServerResponse,
+  replica: Replica,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  const path = new URL(request.url ?? "/", "http://edge.invalid").pathname;
+  const send = (status: number, body: string, type = "application/json") => {
+    response.writeHead(status, { "content-type": type });
+    response.end(body);
+  };
+  switch (path) {
+    case "/healthz":
+      return send(200, JSON.stringify({ ok: true, pop: replica.pop, replica: replica.replica }));
+    case "/readyz": {
+      const isReady = await ready().catch(() => false);
+      return send(isReady ? 200 : 503, JSON.stringify({ ready: isReady, pop: replica.pop, replica: replica.replica, draining: replica.isDraining }));
+    }
+    case "/metrics":
+      return send(200, await replica.metrics.registry.metrics(), replica.metrics.registry.contentType);
+    default:
+      return send(404, JSON.stringify({ error: "not_found", message: "edges serve WebSockets on /<page slug>, and /healthz, /readyz, /metrics" }));
+  }
+}

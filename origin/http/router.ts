@@ -1,0 +1,72 @@
+import type { Origin } from "../runtime";
+import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken } from "./auth";
+import { handleFlush } from "./flush";
+import { handlePageState } from "./page-state";
+import {
+  handleGetBacklinks,
+  handleGetHistory,
+  handleGetPage,
+  handleGetRevision,
+  handleRecentChanges,
+  handleSearch,
+  handleWantedPages,
+} from "./reads";
+import { json } from "./respond";
+
+type Params = Record<string, string>;
+type Handler = (origin: Origin, request: Request, params: Params) => Promise<Response> | Response;
+
+/**
+ * The origin's API as one table, for hosting it without Next.js: the
+ * integration tests and the self-hosted edge tests run the real handlers
+ * behind a plain node:http server. The Next.js route files under app/api
+ * call the same handlers.
+ */
+const ROUTES: [method: string, pattern: string, handler: Handler][] = [
+  ["POST", "/api/auth/register", handleRegister],
+  ["POST", "/api/auth/login", handleLogin],
+  ["POST", "/api/auth/logout", () => handleLogout()],
+  ["POST", "/api/auth/token", handleToken],
+  ["GET", "/api/auth/me", handleMe],
+  ["GET", "/.well-known/jwks.json", (origin) => handleJwks(origin)],
+  ["POST", "/api/internal/flush", handleFlush],
+  ["GET", "/api/internal/pages/:slug/state", (origin, request, params) => handlePageState(origin, request, { slug: params.slug! })],
+  ["GET", "/api/pages/:slug", (origin, request, params) => handleGetPage(origin, request, { slug: params.slug! })],
+  ["GET", "/api/pages/:slug/history", (origin, request, params) => handleGetHistory(origin, request, { slug: params.slug! })],
+  [
+    "GET",
+    "/api/pages/:slug/revisions/:number",
+    (origin, request, params) => handleGetRevision(origin, request, { slug: params.slug!, number: params.number! }),
+  ],
+  ["GET", "/api/pages/:slug/backlinks", (origin, request, params) => handleGetBacklinks(origin, request, { slug: params.slug! })],
+  ["GET", "/api/recent-changes", handleRecentChanges],
+  ["GET", "/api/search", handleSearch],
+  ["GET", "/api/wanted-pages", handleWantedPages],
+];
+
+function match(pattern: string, path: string): Params | undefined {
+  const want = pattern.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Params = {};
+  for (let i = 0; i < want.length; i++) {
+    const part = want[i]!;
+    if (part.startsWith(":")) {
+      try {
+        params[part.slice(1)] = decodeURIComponent(got[i]!);
+      } catch {
+        return undefined;
+      }
+    } else if (part !== got[i]) return undefined;
+  }
+  return params;
+}
+
+export async function routeOriginRequest(origin: Origin, request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  for (const [method, pattern, handler] of ROUTES) {
+    const params = match(pattern, path);
+    if (params && method === request.method) return handler(origin, request, params);
+  }
+  return json({ error: "not_found", message: `no route ${request.method} ${path}` }, { status: 404 });
+}

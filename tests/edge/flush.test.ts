@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveOrigin } from "../../origin/http/node-adapter";
+import { type Cluster, eventually, startCluster } from "../support/cluster";
+import { testDatabases } from "../support/databases";
+
+const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
+
+describe.each(testDatabases.slice(0, 1))("flushing to the origin on $name", (database) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    // A flush interval longer than the test: flushes happen only when the test says.
+    cluster = await startCluster({ database, broker: "memory", flushMs: 600_000 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("a burst of 2,000 edits on 5 pages costs one origin transaction per flushing replica", async () => {
+    const slugs = Array.from({ length: 5 }, (_, i) => slugOf(`Burst_${i}`));
+    const token = await cluster.token("Bran");
+    const editors = slugs.flatMap((slug) => cluster.edges.map((edge) => cluster.editor(edge, slug, token)));
+    await Promise.all(editors.map((editor) => editor.synced));
+    const acks = [];
+    for (let i = 0; i < 2000; i++) acks.push(editors[i % editors.length]!.insert(0, "x"));
+    await Promise.all(acks);
+    // Every replica has every edit of its PoP before the flush.
+    for (const slug of slugs) {
+      await eventually(
+        () => cluster.edges.map((edge) => edge.replica.pages.get(slug)?.doc.getText("body").length ?? 0),
+        (lengths) => cluster.pops.every((pop) => {
+          const ofPop = cluster.edges.map((edge, i) => (edge.replica.pop === pop ? lengths[i] : undefined)).filter((n) => n !== undefined);
+          return ofPop.every((n) => n === ofPop[0]);
+        }),
+      );
+    }
+    const before = await cluster.origin.db.prisma.batch.count();
+    await Promise.all(cluster.edges.map((edge) => edge.replica.flusher.flush("owned")));
+    const flushers = new Set(
+      cluster.edges.flatMap((edge) => slugs.map((slug) => `${edge.replica.pop}/${edge.replica.membership.ownerOf(slug)}`)),
+    );
+    expect(await cluster.origin.db.prisma.batch.count()).toBe(before + flushers.size);
+
+    // The origin then holds all 2,000 edits: the PoPs converge through it.
+    await Promise.all(cluster.edges.map((edge) => edge.replica.flusher.flush("owned")));
+    const pages = await cluster.origin.db.prisma.page.findMany({ where: { slug: { in: slugs } } });
+    expect(pages.reduce((sum, page) => sum + page.text.length, 0)).toBe(2000);
+    await Promise.all(editors.map((editor) => editor.close()));
+  });
+});
+
+describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (database) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ database, broker: "memory", flushMs: 200 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("edges keep acknowledging while it is down, and flush everything once it is back", async () => {
+    const slug = slugOf("Origin_down");
+    const token = await cluster.token("Hodor");
+    const editors = cluster.edges.map((edge) => cluster.editor(edge, slug, token));
+    await Promise.all(editors.map((editor) => editor.synced));
+    await editors[0]!.insert(0, "[before]");
+
+    const port = Number(new URL(cluster.originUrl).port);
+    await cluster.stopOriginServer();
+    const markers: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const marker = `[down${i}]`;
+      markers.push(marker);
+      const ack = await editors[i % editors.length]!.insert(0, marker);
+      expect(ack.durability).toBe("edge");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const errors = await Promise.all(cluster.edges.map(async (edge) => (await edge.replica.metrics.originErrors.get()).values[0]?.value ?? 0));
+    expect(errors.some((count) => count > 0)).toBe(true);
+    const restarted = await serveOrigin(cluster.origin, { port });
+    try {
+      const text = await eventually(
+        async () => (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text ?? "",
+        (value) => markers.every((marker) => value.includes(marker)),
+      );
+      for (const marker of [...markers, "[before]"]) expect(text.split(marker).length - 1).toBe(1);
+    } finally {
+      await Promise.all(editors.map((editor) => editor.close()));
+      await restarted.close();
+    }
+  });
+});

@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import type { Broker } from "../../edge/broker/broker";
+import { createMemoryBus, type MemoryBus } from "../../edge/broker/memory";
+import { edgeConfigFromEnv } from "../../edge/config";
+import { type RunningEdge, startEdge } from "../../edge/edge";
+import { encodeEnvelope } from "../../edge/protocol/envelope";
+import type { DurabilityLevel } from "../../edge/protocol/messages";
+import { subjects } from "../../edge/protocol/subjects";
+import { serveOrigin } from "../../origin/http/node-adapter";
+import { ProtocolEditor } from "../../e2e/load/protocol-editor";
+import type { TestDatabaseKind } from "./databases";
+import { startTestOrigin, type TestOrigin } from "./origin";
+
+export interface ClusterOptions {
+  database: TestDatabaseKind;
+  /** A broker factory: "memory" shares one in-process bus. */
+  broker: "memory" | ((name: string) => Promise<Broker>);
+  pops?: string[];
+  replicasPerPop?: number;
+  durability?: DurabilityLevel;
+  flushMs?: number;
+  env?: Record<string, string>;
+}
+
+export interface Cluster {
+  origin: TestOrigin;
+  originUrl: string;
+  /** The PoP names, made unique per cluster so that clusters never share broker subjects. */
+  pops: string[];
+  edges: RunningEdge[];
+  bus: MemoryBus | undefined;
+  edgesOf(pop: string): RunningEdge[];
+  /** Registers a user and answers an edge token for it. */
+  token(name: string, role?: "editor" | "admin" | "reader"): Promise<string>;
+  editor(edge: RunningEdge, slug: string, token: string): ProtocolEditor;
+  /** Stops the origin's HTTP server (the database stays): the origin is down. */
+  stopOriginServer(): Promise<void>;
+  /** Starts one more replica in `pop`. */
+  addReplica(pop: string, env?: Record<string, string>): Promise<RunningEdge>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole Weirwood on 127.0.0.1 for integration tests: the real origin (its
+ * HTTP API on a plain node server, over PGlite or Postgres) and real edge
+ * replicas of several PoPs over a real broker, each edge on its own port.
+ */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const suffix = randomBytes(3).toString("hex");
+  const pops = (options.pops ?? ["us-east", "eu-west"]).map((pop) => `${pop}-${suffix}`);
+  const bus = options.broker === "memory" ? createMemoryBus() : undefined;
+  const brokers: Broker[] = [];
+  const connectBroker = async (name: string) => {
+    const broker = bus ? bus.connect(name) : await (options.broker as (name: string) => Promise<Broker>)(name);
+    brokers.push(broker);
+    return broker;
+  };
+  const origin = await startTestOrigin(options.database);
+  const served = await serveOrigin(origin);
+  const originBroker = await connectBroker("origin");
+  origin.committed.add(({ pop, slugs }) => {
+    originBroker.publish(subjects.pageChanged(), encodeEnvelope({ type: "page-changed", replica: "origin", pop, slugs }));
+  });
+  const edges: RunningEdge[] = [];
+  let counter = 0;
+
+  async function addReplica(pop: string, env: Record<string, string> = {}): Promise<RunningEdge> {
+    const replica = `${pop}-${String.fromCharCode(97 + counter++)}`;
+    const config = edgeConfigFromEnv({
+      EDGE_POP: pop,
+      EDGE_REPLICA: replica,
+      ORIGIN_URL: served.url,
+      EDGE_DURABILITY: options.durability ?? "edge",
+      EDGE_FLUSH_MS: String(options.flushMs ?? 300),
+      EDGE_HEARTBEAT_MS: "200",
+      EDGE_MEMBER_EXPIRY_MS: "1000",
+      EDGE_ANTI_ENTROPY_MS: "1000",
+      LOG_LEVEL: process.env.EDGE_TEST_LOG_LEVEL ?? "silent",
+      ...options.env,
+      ...env,
+    });
+    const edge = await startEdge(config, { broker: await connectBroker(replica), serviceSecret: origin.serviceSecret });
+    edges.push(edge);
+    return edge;
+  }
+
+  for (const pop of pops) {
+    for (let i = 0; i < (options.replicasPerPop ?? 2); i++) await addReplica(pop);
+  }
+  // Let every replica hear every other's first heartbeat, so that page
+  // ownership is settled before the test types.
+  await new Promise((resolve) => setTimeout(resolve, 450));
+
+  return {
+    origin,
+    originUrl: served.url,
+    pops,
+    edges,
+    bus,
+    edgesOf: (pop) => edges.filter((edge) => edge.replica.pop === pop),
+    async token(name, role = "editor") {
+      const response = await fetch(`${served.url}/api/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, password: "correct horse battery" }),
+      });
+      const body = (await response.json()) as { token: string; user: { id: string } };
+      if (!response.ok) throw new Error(`register ${name}: ${JSON.stringify(body)}`);
+      if (role !== "editor") {
+        await origin.db.prisma.user.update({ where: { id: body.user.id }, data: { role } });
+        const login = await fetch(`${served.url}/api/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name, password: "correct horse battery" }),
+        });
+        return ((await login.json()) as { token: string }).token;
+      }
+      return body.token;
+    },
+    editor: (edge, slug, token) => ProtocolEditor.connect({ url: edge.url, slug, token }),
+    addReplica,
+    stopOriginServer: () => served.close(),
+    async stop() {
+      await Promise.allSettled(edges.map((edge) => edge.close()));
+      await Promise.allSettled(brokers.map((broker) => broker.close()));
+      await served.close().catch(() => {});
+      await origin.close();
+    },
+  };
+}
+
+/** Polls `check` until it holds or `timeoutMs` passes; answers the last value for the assertion. */
+export async function eventually<T>(probe: () => Promise<T> | T, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await probe();
+  }
+  return value;
+}
