@@ -2,8 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
+import { connectNats } from "../../edge/broker/nats";
+import { natsAnswers, TEST_NATS_URL } from "../../edge/broker/test-nats";
+import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
-import { type Cluster, eventually, startCluster } from "../support/cluster";
+
+// The in-process broker with the embedded database, and NATS with the real
+// Postgres (each when it answers; both are required in CI).
+const setups: { name: string; options: Omit<ClusterOptions, "durability"> }[] = [
+  { name: "the memory broker and PGlite", options: { database: testDatabases[0]!, broker: "memory" } },
+  ...((await natsAnswers())
+    ? [
+        {
+          name: `NATS and ${testDatabases.at(-1)!.name}`,
+          options: {
+            database: testDatabases.at(-1)!,
+            broker: (name: string) => connectNats({ servers: TEST_NATS_URL, name }),
+          },
+        },
+      ]
+    : []),
+];
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
@@ -14,10 +33,11 @@ function boundary(text: string): number {
   return ends[Math.floor(Math.random() * ends.length)]!;
 }
 
-describe.each(testDatabases.slice(0, 1))("the edge write path over the memory broker on $name", (database) => {
+describe.each(setups.flatMap((setup) => (["edge", "pop", "origin"] as const).map((durability) => ({ ...setup, durability }))))(
+  "the edge write path at $durability durability over $name", ({ options, durability }) => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ database, broker: "memory" });
+    cluster = await startCluster({ ...options, durability });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -51,7 +71,7 @@ describe.each(testDatabases.slice(0, 1))("the edge write path over the memory br
       stockDoc.getText("body").insert(0, stockMarker);
     }
     const acknowledged = await Promise.all(acks);
-    expect(acknowledged.every((ack) => ack.durability === "edge")).toBe(true);
+    expect(acknowledged.every((ack) => ack.durability === durability)).toBe(true);
 
     const texts = async () => {
       const page = await cluster.origin.db.prisma.page.findUnique({ where: { slug } });

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import type { Broker } from "../../edge/broker/broker";
 import { createMemoryBus, type MemoryBus } from "../../edge/broker/memory";
+import { TEST_NATS_URL } from "../../edge/broker/test-nats";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
 import { encodeEnvelope } from "../../edge/protocol/envelope";
@@ -123,10 +126,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async stop() {
       await Promise.allSettled(edges.map((edge) => edge.close()));
       await Promise.allSettled(brokers.map((broker) => broker.close()));
+      if (!bus && options.durability === "pop") await deleteLogStreams(pops);
       await served.close().catch(() => {});
       await origin.close();
     },
   };
+}
+
+/** The PoPs' JetStream streams outlive the test's brokers: remove them. */
+async function deleteLogStreams(pops: string[]): Promise<void> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const pop of pops) await jsm.streams.delete(subjects.logStream(pop)).catch(() => false);
+  } finally {
+    await nc.close();
+  }
 }
 
 /** Polls `check` until it holds or `timeoutMs` passes; answers the last value for the assertion. */
