@@ -159,11 +159,16 @@ async function mergePage(
           pop: batch.pop,
           batchId: batch.batchId,
         },
+        // Prisma returns the whole row by default: 5 KB of text and the diff back over the wire for nothing.
+        select: { id: true },
       });
-      await tx.link.deleteMany({ where: { fromId: stored.id } });
       const targets = linkedSlugs(text);
-      if (targets.length > 0) {
-        await tx.link.createMany({ data: targets.map((toSlug) => ({ fromId: stored.id, toSlug })) });
+      // Most edits do not touch links: rewrite them only when they changed.
+      if (!sameSet(targets, linkedSlugs(stored.text))) {
+        await tx.link.deleteMany({ where: { fromId: stored.id } });
+        if (targets.length > 0) {
+          await tx.link.createMany({ data: targets.map((toSlug) => ({ fromId: stored.id, toSlug })) });
+        }
       }
     }
     if (!newRevision && stored.revisionCount === 0) {
@@ -176,6 +181,7 @@ async function mergePage(
       await tx.page.update({
         where: { id: stored.id },
         data: { state: forPrisma(state), stateVector: forPrisma(stateVector), text, revisionCount: revision, updatedAt: new Date() },
+        select: { id: true },
       });
     }
     if (page.logSequence !== undefined) await recordCheckpoint(tx, batch.pop, stored.id, page.logSequence);
@@ -219,6 +225,10 @@ async function recordCheckpoint(tx: Transaction, pop: string, pageId: string, se
 // just insists on saying so.
 function forPrisma(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes as Uint8Array<ArrayBuffer>;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

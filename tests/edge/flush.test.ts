@@ -57,7 +57,7 @@ describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (d
     await cluster?.stop();
   });
 
-  it("edges keep acknowledging while it is down, and flush everything once it is back", async () => {
+  it("edges keep acknowledging for the 10 s it is down, and flush everything once it is back", async () => {
     const slug = slugOf("Origin_down");
     const token = await cluster.token("Hodor");
     const editors = cluster.edges.map((edge) => cluster.editor(edge, slug, token));
@@ -66,14 +66,16 @@ describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (d
 
     const port = Number(new URL(cluster.originUrl).port);
     await cluster.stopOriginServer();
+    // Ten seconds of typing with the origin down, as the issue asks.
     const markers: string[] = [];
-    for (let i = 0; i < 50; i++) {
+    const downUntil = Date.now() + 10_000;
+    for (let i = 0; Date.now() < downUntil; i++) {
       const marker = `[down${i}]`;
       markers.push(marker);
       const ack = await editors[i % editors.length]!.insert(0, marker);
       expect(ack.durability).toBe("edge");
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     const errors = await Promise.all(cluster.edges.map(async (edge) => (await edge.replica.metrics.originErrors.get()).values[0]?.value ?? 0));
     expect(errors.some((count) => count > 0)).toBe(true);
     const restarted = await serveOrigin(cluster.origin, { port });
