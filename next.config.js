@@ -1,8 +1,10 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  // These load WASM, worker threads or native bindings at run time: Node
-  // requires them as they are instead of bundling them.
-  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "pg", "pino", "@prisma/adapter-pg"],
+  // These load WASM, worker threads or native bindings at run time, or (yjs
+  // and its helpers) must be the very module instance the process's edges
+  // and origin use (Yjs warns, and instanceof checks fail, with two copies):
+  // Node requires them as they are instead of bundling them.
+  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "pg", "pino", "@prisma/adapter-pg", "yjs", "lib0", "y-protocols"],
   poweredByHeader: false,
   async rewrites() {
     // Folders starting with "." are not routes in the app router.

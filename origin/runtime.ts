@@ -3,6 +3,7 @@ import { loadSigningKeys, type SigningKeys } from "./auth/keys";
 import { loadServiceSecret } from "./auth/service-secret";
 import { type OriginConfig, originConfigFromEnv } from "./config";
 import { type Database, databaseTarget, openDatabase } from "./db";
+import type { EdgeDirectory } from "./edge-directory";
 
 /** Everything an origin request handler needs, passed in rather than imported. */
 export interface Origin {
@@ -16,6 +17,8 @@ export interface Origin {
    * other PoPs pull them at once (the hosting process wires the broker here).
    */
   readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
+  /** The live edges, when the origin hears a broker (see origin/broker-link.ts). */
+  edges: EdgeDirectory | undefined;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       dataDir: config.dataDir,
     });
     log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
-    return { config, db, keys, serviceSecret, log, committed: new Set(), close: () => db.close() };
+    return { config, db, keys, serviceSecret, log, committed: new Set(), edges: undefined, close: () => db.close() };
   } catch (error) {
     await db.close();
     throw error;

@@ -1,6 +1,8 @@
 import type { Origin } from "../runtime";
 import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken } from "./auth";
+import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
+import { handleHealth, handleReady } from "./health";
 import { handlePageState } from "./page-state";
 import {
   handleGetBacklinks,
@@ -29,6 +31,9 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["POST", "/api/auth/token", handleToken],
   ["GET", "/api/auth/me", handleMe],
   ["GET", "/.well-known/jwks.json", (origin) => handleJwks(origin)],
+  ["GET", "/api/edges", (origin) => handleListEdges(origin)],
+  ["GET", "/healthz", () => handleHealth()],
+  ["GET", "/readyz", (origin) => handleReady(origin)],
   ["POST", "/api/internal/flush", handleFlush],
   ["GET", "/api/internal/pages/:slug/state", (origin, request, params) => handlePageState(origin, request, { slug: params.slug! })],
   ["GET", "/api/pages/:slug", (origin, request, params) => handleGetPage(origin, request, { slug: params.slug! })],

@@ -6,9 +6,9 @@ import { createMemoryBus, type MemoryBus } from "../../edge/broker/memory";
 import { TEST_NATS_URL } from "../../edge/broker/test-nats";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
-import { encodeEnvelope } from "../../edge/protocol/envelope";
 import type { DurabilityLevel } from "../../edge/protocol/messages";
 import { subjects } from "../../edge/protocol/subjects";
+import { linkOriginToBroker } from "../../origin/broker-link";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import type { TestDatabaseKind } from "./databases";
@@ -40,6 +40,8 @@ export interface Cluster {
   stopOriginServer(): Promise<void>;
   /** Starts one more replica in `pop`. */
   addReplica(pop: string, env?: Record<string, string>): Promise<RunningEdge>;
+  /** The broker connection a replica was started with: what `bus.disconnect` and `bus.reconnect` take. */
+  brokerOf(edge: RunningEdge): Broker;
   stop(): Promise<void>;
 }
 
@@ -60,11 +62,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const origin = await startTestOrigin(options.database);
   const served = await serveOrigin(origin);
-  const originBroker = await connectBroker("origin");
-  origin.committed.add(({ pop, slugs }) => {
-    originBroker.publish(subjects.pageChanged(), encodeEnvelope({ type: "page-changed", replica: "origin", pop, slugs }));
-  });
+  linkOriginToBroker(origin, await connectBroker("origin"));
   const edges: RunningEdge[] = [];
+  const edgeBrokers = new Map<RunningEdge, Broker>();
   let counter = 0;
 
   async function addReplica(pop: string, env: Record<string, string> = {}): Promise<RunningEdge> {
@@ -82,8 +82,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...options.env,
       ...env,
     });
-    const edge = await startEdge(config, { broker: await connectBroker(replica), serviceSecret: origin.serviceSecret });
+    const broker = await connectBroker(replica);
+    const edge = await startEdge(config, { broker, serviceSecret: origin.serviceSecret });
     edges.push(edge);
+    edgeBrokers.set(edge, broker);
     return edge;
   }
 
@@ -122,6 +124,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     editor: (edge, slug, token) => ProtocolEditor.connect({ url: edge.url, slug, token }),
     addReplica,
+    brokerOf(edge) {
+      const broker = edgeBrokers.get(edge);
+      if (!broker) throw new Error(`cluster: ${edge.replica.replica} was not started by this cluster`);
+      return broker;
+    },
     stopOriginServer: () => served.close(),
     async stop() {
       await Promise.allSettled(edges.map((edge) => edge.close()));

@@ -1,0 +1,24 @@
+import type { Broker } from "../edge/broker/broker";
+import { encodeEnvelope } from "../edge/protocol/envelope";
+import { subjects } from "../edge/protocol/subjects";
+import { EdgeDirectory } from "./edge-directory";
+import type { Origin } from "./runtime";
+
+/**
+ * Connects the origin to the edges' broker: after each commit it tells every
+ * PoP which pages changed (so they pull them at once, not at their next
+ * flush), and it learns the live edges from their heartbeats.
+ */
+export function linkOriginToBroker(origin: Origin, broker: Broker): () => void {
+  const announce = ({ pop, slugs }: { pop: string; slugs: string[] }) => {
+    broker.publish(subjects.pageChanged(), encodeEnvelope({ type: "page-changed", replica: "origin", pop, slugs }));
+  };
+  origin.committed.add(announce);
+  const directory = new EdgeDirectory(broker);
+  origin.edges = directory;
+  return () => {
+    origin.committed.delete(announce);
+    directory.close();
+    if (origin.edges === directory) origin.edges = undefined;
+  };
+}
