@@ -87,8 +87,13 @@ export class Flusher {
     const { origin, membership, metrics, log } = this.options;
     const taken: Taken[] = [];
     const batchPages: FlushPage[] = [];
+    // A page dirty for two intervals that its flusher did not take (the
+    // flusher may not hold it, or just died) is flushed here: a duplicate
+    // flush is harmless, a missing one is not.
+    const orphanedBefore = Date.now() - 2 * this.options.flushMs;
     for (const page of this.options.pages()) {
-      if (!page.dirty || (which === "owned" && !membership.owns(page.slug))) continue;
+      if (!page.dirty) continue;
+      if (which === "owned" && !membership.owns(page.slug) && page.dirtySince > orphanedBefore) continue;
       const update = page.pendingUpdate();
       taken.push({ page, generation: page.dirtyGeneration, edits: page.unflushedEdits, bytes: page.unflushedBytes, logSequence: page.logSequence });
       batchPages.push({
@@ -141,10 +146,8 @@ export class Flusher {
     page.revision = answer.revision;
     page.unflushedEdits = Math.max(0, page.unflushedEdits - item.edits);
     page.unflushedBytes = Math.max(0, page.unflushedBytes - item.bytes);
-    if (page.dirtyGeneration === item.generation) {
-      page.flushedGeneration = item.generation;
-      page.unflushedAuthors.clear();
-    }
+    if (page.dirtyGeneration === item.generation) page.unflushedAuthors.clear();
+    page.markFlushed(item.generation);
     const missing = fromBase64(answer.missing);
     if (updateHasContent(missing)) this.options.applyFromOrigin(page, missing);
     this.options.announceFlushed(page, originVector, answer.revision);

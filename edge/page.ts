@@ -41,6 +41,8 @@ export class Page {
   dirtyGeneration = 0;
   /** The dirtyGeneration the origin acknowledged. dirty = they differ. */
   flushedGeneration = 0;
+  /** When the page last went from clean to dirty (0: clean). */
+  dirtySince = 0;
   /** Approximate bytes of updates since the last acknowledged flush (memory bound). */
   unflushedBytes = 0;
   /** At `pop` durability: the newest log sequence applied to this page. */
@@ -67,10 +69,17 @@ export class Page {
 
   /** Records a change the origin does not have yet. */
   markDirty(bytes: number, edits: number, author: string | undefined): void {
+    if (!this.dirty) this.dirtySince = Date.now();
     this.dirtyGeneration += 1;
     this.unflushedBytes += bytes;
     this.unflushedEdits += edits;
     if (author) this.unflushedAuthors.add(author);
+  }
+
+  /** The origin has everything up to `generation`. */
+  markFlushed(generation: number): void {
+    this.flushedGeneration = generation;
+    if (!this.dirty) this.dirtySince = 0;
   }
 
   /** What the flusher sends: the diff against the origin's last known state. */

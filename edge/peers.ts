@@ -11,6 +11,8 @@ export interface PeerHandlers {
   onAwareness(page: Page, update: Uint8Array, replica: string): void;
   /** The page's flusher got the origin's commit. */
   onFlushed(page: Page, stateVector: Uint8Array, revision: number): void;
+  /** A peer loaded a page this replica flushes: load it too, to hear its updates. */
+  onHold(slug: string): void;
 }
 
 /**
@@ -37,6 +39,10 @@ export class Peers {
     // Anti-entropy answers come back here from every peer holding the page.
     this.inbox = this.broker.subscribe(this.inboxSubject(this.replica), (message) => {
       const envelope = this.decode(message.data);
+      if (envelope?.type === "hold") {
+        this.handlers.onHold(envelope.slug);
+        return;
+      }
       if (envelope?.type !== "sync-reply") return;
       const page = this.pages(envelope.slug);
       if (page) this.handlers.onUpdate(page, envelope.update, { replica: envelope.replica, author: "", edits: 0 });
@@ -122,6 +128,11 @@ export class Peers {
       this.log.warn({ err: error, slug }, "peers: bootstrap from peers failed; loading from the origin");
       return undefined;
     }
+  }
+
+  /** Asks `owner`, the page's flusher, to hold the page so that it hears its updates. */
+  askToHold(owner: string, slug: string): void {
+    this.broker.publish(this.inboxSubject(owner), encodeEnvelope({ type: "hold", replica: this.replica, slug }));
   }
 
   /** Anti-entropy: every peer holding the page answers with what this replica lacks. */

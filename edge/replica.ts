@@ -81,6 +81,11 @@ export class Replica implements ConnectionHost {
       onUpdate: (page, update, from) => this.apply(page, update, { kind: "peer", replica: from.replica, author: from.author, edits: from.edits }),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
       onFlushed: (page, stateVector, revision) => this.peerFlushed(page, stateVector, revision),
+      onHold: (slug) => {
+        if (!this.draining && this.membership.owns(slug)) {
+          void this.pages.open(slug as Slug).catch((error: unknown) => this.log.warn({ err: error, slug }, "could not hold a page for a peer"));
+        }
+      },
     }, this.log);
     this.membership = new Membership({
       broker: deps.broker,
@@ -267,6 +272,9 @@ export class Replica implements ConnectionHost {
     }
     this.wire(page);
     this.peers.attach(page);
+    // The page's flusher in this PoP must hear its updates: ask it to hold it.
+    const owner = this.membership.ownerOf(slug);
+    if (owner !== this.replica) this.peers.askToHold(owner, slug);
     if (fromPeers) this.peers.pull(page);
     await this.popLog?.replayPage(page);
     return page;
@@ -320,7 +328,7 @@ export class Replica implements ConnectionHost {
     const local = Y.decodeStateVector(Y.encodeStateVector(page.doc));
     const committed = Y.decodeStateVector(stateVector);
     for (const [client, clock] of local) if ((committed.get(client) ?? 0) < clock) return;
-    page.flushedGeneration = page.dirtyGeneration;
+    page.markFlushed(page.dirtyGeneration);
     page.unflushedEdits = 0;
     page.unflushedBytes = 0;
     page.unflushedAuthors.clear();

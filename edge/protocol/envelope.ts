@@ -15,6 +15,7 @@ export const EnvelopeType = {
   heartbeat: 4,
   flushed: 5,
   "page-changed": 6,
+  hold: 7,
 } as const satisfies Record<Envelope["type"], number>;
 
 export type ReplicaState = "up" | "draining" | "gone";
@@ -51,7 +52,9 @@ export type Envelope =
   /** The page's flusher got the origin's commit: the origin now has `stateVector`. */
   | { type: "flushed"; replica: string; slug: string; stateVector: Uint8Array; revision: number }
   /** The origin committed pages for `pop`; other PoPs pull them at once. */
-  | { type: "page-changed"; replica: string; pop: string; slugs: string[] };
+  | { type: "page-changed"; replica: string; pop: string; slugs: string[] }
+  /** "You flush this page: hold it", sent to a page's flusher by a replica that loaded it. */
+  | { type: "hold"; replica: string; slug: string };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -92,6 +95,9 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarString(encoder, envelope.slug);
       encoding.writeVarUint8Array(encoder, envelope.stateVector);
       encoding.writeVarUint(encoder, envelope.revision);
+      break;
+    case "hold":
+      encoding.writeVarString(encoder, envelope.slug);
       break;
     case "page-changed":
       encoding.writeVarString(encoder, envelope.pop);
@@ -177,6 +183,8 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
       for (let i = 0; i < count; i++) slugs.push(decoding.readVarString(decoder));
       return { type: "page-changed", replica, pop, slugs };
     }
+    case EnvelopeType.hold:
+      return { type: "hold", replica, slug: decoding.readVarString(decoder) };
     default:
       throw new ProtocolError(`unknown envelope type ${type}`);
   }
