@@ -38,3 +38,13 @@ export async function wantedPages(prisma: PrismaClient, options: { limit?: numbe
     LIMIT ${limit}`;
   return rows.map((row) => ({ slug: row.slug, title: slugToTitle(row.slug as Slug), linkCount: row.linkCount }));
 }
+
+/**
+ * Which of `slugs` name existing pages, in one query: a page view colours all
+ * its [[links]] (blue or red) with it.
+ */
+export async function existingSlugs(prisma: PrismaClient, options: { slugs: readonly Slug[] }): Promise<Set<Slug>> {
+  if (options.slugs.length === 0) return new Set();
+  const pages = await prisma.page.findMany({ where: { slug: { in: [...options.slugs] } }, select: { slug: true } });
+  return new Set(pages.map((page) => page.slug as Slug));
+}

@@ -1,0 +1,68 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { pageHref } from "@/common/markdown";
+import { formatTime } from "@/components/format";
+import { RevisionDiffView } from "@/components/history/RevisionDiffView";
+import { PageFrame } from "@/components/page/PageFrame";
+import { writePermission } from "@/origin/protection";
+import { getRevision } from "@/origin/revisions";
+import { getOrigin } from "@/origin/runtime";
+import { currentViewer } from "../../../viewer";
+import { findPage, orNotFound, pageSlug } from "../../page-slug";
+
+export const dynamic = "force-dynamic";
+
+type Props = { params: Promise<{ slug: string }>; searchParams: Promise<{ from?: string | string[]; to?: string | string[] }> };
+
+function revisionNumber(value: string | string[] | undefined): number | undefined {
+  return typeof value === "string" && /^\d{1,9}$/u.test(value) && Number(value) > 0 ? Number(value) : undefined;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { slug } = await params;
+  return { title: `Changes to ${slug.replaceAll("_", " ")}` };
+}
+
+export default async function DiffPage({ params, searchParams }: Props) {
+  const slug = pageSlug((await params).slug, "diff");
+  const query = await searchParams;
+  const origin = await getOrigin();
+  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  if (!page) notFound();
+  const to = revisionNumber(query.to) ?? page.revision;
+  const from = revisionNumber(query.from) ?? Math.max(1, to - 1);
+  const [older, newer] = await Promise.all(
+    [Math.min(from, to), Math.max(from, to)].map((number) => orNotFound(getRevision(origin.db.prisma, { slug, number }))),
+  );
+  const permission = writePermission(viewer, page.protection);
+  const revisionLink = (number: number) => `${pageHref(slug)}/revisions/${number}`;
+  return (
+    <PageFrame
+      slug={slug}
+      title={page.title}
+      tab="history"
+      exists
+      protection={page.protection}
+      cannotEditBecause={permission.canWrite ? null : permission.reason}
+      loggedIn={viewer !== null}
+      isAdmin={viewer?.role === "admin"}
+    >
+      <div className="diff-header">
+        {[older!, newer!].map((revision, index) => (
+          <div key={revision.number} className={index === 0 ? "diff-side-old" : "diff-side-new"}>
+            <Link href={revisionLink(revision.number)}>Revision {revision.number}</Link>
+            <span className="muted small">
+              {" "}
+              · {formatTime(revision.createdAt)} · {revision.authors.join(", ") || "—"} · via {revision.pop}
+            </span>
+          </div>
+        ))}
+      </div>
+      <RevisionDiffView before={older!.text} after={newer!.text} />
+      <p className="pager">
+        <Link href={pageHref(slug, "history")}>Back to the history</Link>
+      </p>
+    </PageFrame>
+  );
+}

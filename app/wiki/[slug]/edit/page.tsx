@@ -1,0 +1,68 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { pageHref } from "@/common/markdown";
+import { slugToTitle } from "@/common/slug";
+import { linkedSlugs } from "@/common/wikilinks";
+import { EditorLoader } from "@/components/editor/EditorLoader";
+import { PageFrame } from "@/components/page/PageFrame";
+import { existingSlugs } from "@/origin/links";
+import { writePermission } from "@/origin/protection";
+import { getRevision } from "@/origin/revisions";
+import { getOrigin } from "@/origin/runtime";
+import { currentViewer } from "../../../viewer";
+import { findPage, orNotFound, pageSlug } from "../../page-slug";
+
+export const dynamic = "force-dynamic";
+
+type Props = { params: Promise<{ slug: string }>; searchParams: Promise<{ restore?: string | string[] }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { slug } = await params;
+  return { title: `Editing ${slug.replaceAll("_", " ")}` };
+}
+
+export default async function EditPage({ params, searchParams }: Props) {
+  const slug = pageSlug((await params).slug, "edit");
+  const { restore } = await searchParams;
+  const origin = await getOrigin();
+  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  const title = page?.title || slugToTitle(slug);
+  const permission = writePermission(viewer, page?.protection ?? "none");
+  const frame = {
+    slug,
+    title,
+    tab: "edit" as const,
+    exists: page !== null,
+    protection: page?.protection ?? "none",
+    cannotEditBecause: null,
+    loggedIn: viewer !== null,
+    isAdmin: viewer?.role === "admin",
+  };
+
+  if (!viewer) {
+    return (
+      <PageFrame {...frame} subtitle={page ? "Editing" : "Creating a new page"}>
+        <p className="notice" data-testid="edit-notice">
+          <Link href={`/login?next=${encodeURIComponent(pageHref(slug, "edit"))}`}>Log in</Link> or{" "}
+          <Link href={`/register?next=${encodeURIComponent(pageHref(slug, "edit"))}`}>create an account</Link> to edit this page.
+        </p>
+      </PageFrame>
+    );
+  }
+
+  const restoreNumber = typeof restore === "string" && /^\d{1,9}$/u.test(restore) ? Number(restore) : null;
+  const revision = restoreNumber !== null && page ? await orNotFound(getRevision(origin.db.prisma, { slug, number: restoreNumber })) : null;
+  const existing = await existingSlugs(origin.db.prisma, { slugs: linkedSlugs(revision?.text ?? page?.text ?? "") });
+  return (
+    <PageFrame {...frame} subtitle={page ? "Editing" : "Creating a new page"}>
+      <EditorLoader
+        slug={slug}
+        title={title}
+        user={{ name: viewer.name, role: viewer.role }}
+        readOnlyReason={permission.canWrite ? null : permission.reason}
+        restore={revision ? { number: revision.number, text: revision.text } : null}
+        existingPages={[...existing]}
+      />
+    </PageFrame>
+  );
+}

@@ -1,0 +1,53 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { pageHref } from "@/common/markdown";
+import { RevisionTable } from "@/components/history/RevisionTable";
+import { PageFrame } from "@/components/page/PageFrame";
+import { writePermission } from "@/origin/protection";
+import { HISTORY_DEFAULT_LIMIT, listRevisions } from "@/origin/revisions";
+import { getOrigin } from "@/origin/runtime";
+import { currentViewer } from "../../../viewer";
+import { findPage, pageSlug } from "../../page-slug";
+
+export const dynamic = "force-dynamic";
+
+type Props = { params: Promise<{ slug: string }>; searchParams: Promise<{ before?: string | string[] }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { slug } = await params;
+  return { title: `History of ${slug.replaceAll("_", " ")}` };
+}
+
+export default async function HistoryPage({ params, searchParams }: Props) {
+  const slug = pageSlug((await params).slug, "history");
+  const { before } = await searchParams;
+  const beforeNumber = typeof before === "string" && /^\d{1,9}$/u.test(before) ? Number(before) : undefined;
+  const origin = await getOrigin();
+  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  if (!page) notFound();
+  const revisions = await listRevisions(origin.db.prisma, { slug, before: beforeNumber, limit: HISTORY_DEFAULT_LIMIT });
+  const permission = writePermission(viewer, page.protection);
+  const oldest = revisions.at(-1)?.number;
+  return (
+    <PageFrame
+      slug={slug}
+      title={page.title}
+      tab="history"
+      exists
+      protection={page.protection}
+      cannotEditBecause={permission.canWrite ? null : permission.reason}
+      loggedIn={viewer !== null}
+      isAdmin={viewer?.role === "admin"}
+      subtitle={`${page.revision} revisions; each merges the edits one PoP flushed at once`}
+    >
+      <RevisionTable slug={slug} revisions={revisions} />
+      <p className="pager">
+        {beforeNumber !== undefined ? <Link href={pageHref(slug, "history")}>Newest</Link> : null}
+        {oldest !== undefined && oldest > 1 && revisions.length === HISTORY_DEFAULT_LIMIT ? (
+          <Link href={`${pageHref(slug, "history")}?before=${oldest}`}>Older revisions</Link>
+        ) : null}
+      </p>
+    </PageFrame>
+  );
+}

@@ -1,0 +1,44 @@
+import type { Metadata } from "next";
+import { slugToTitle } from "@/common/slug";
+import { PageLinkList } from "@/components/lists/PageLinkList";
+import { PageFrame } from "@/components/page/PageFrame";
+import { backlinks } from "@/origin/links";
+import { writePermission } from "@/origin/protection";
+import { getOrigin } from "@/origin/runtime";
+import { currentViewer } from "../../../viewer";
+import { findPage, pageSlug } from "../../page-slug";
+
+export const dynamic = "force-dynamic";
+
+type Props = { params: Promise<{ slug: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { slug } = await params;
+  return { title: `What links to ${slug.replaceAll("_", " ")}` };
+}
+
+export default async function LinksHerePage({ params }: Props) {
+  const slug = pageSlug((await params).slug, "links-here");
+  const origin = await getOrigin();
+  const [page, viewer, pages] = await Promise.all([
+    findPage(origin.db.prisma, slug),
+    currentViewer(),
+    backlinks(origin.db.prisma, { slug }),
+  ]);
+  const permission = writePermission(viewer, page?.protection ?? "none");
+  return (
+    <PageFrame
+      slug={slug}
+      title={page?.title ?? slugToTitle(slug)}
+      tab="links-here"
+      exists={page !== null}
+      protection={page?.protection ?? "none"}
+      cannotEditBecause={permission.canWrite ? null : permission.reason}
+      loggedIn={viewer !== null}
+      isAdmin={viewer?.role === "admin"}
+      subtitle="What links here"
+    >
+      <PageLinkList pages={pages} empty="No page links here yet." />
+    </PageFrame>
+  );
+}

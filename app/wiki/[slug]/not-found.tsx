@@ -1,0 +1,5 @@
+import { MissingPage } from "@/components/page/MissingPage";
+
+export default function WikiPageNotFound() {
+  return <MissingPage />;
+}

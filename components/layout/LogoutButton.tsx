@@ -1,0 +1,27 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+
+export function LogoutButton() {
+  const router = useRouter();
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type="button"
+      className="link-button"
+      disabled={busy}
+      onClick={async () => {
+        setBusy(true);
+        try {
+          await fetch("/api/auth/logout", { method: "POST" });
+          router.refresh();
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      Log out
+    </button>
+  );
+}

@@ -1,0 +1,47 @@
+import Link from "next/link";
+import type { Role } from "../../edge/protocol/token";
+import { LogoutButton } from "./LogoutButton";
+import { PopSelector } from "./PopSelector";
+
+export interface HeaderUser {
+  name: string;
+  role: Role;
+}
+
+/** The wiki's header: home, the wiki-wide pages, search, the PoP, who is logged in. */
+export function SiteHeader({ user }: { user: HeaderUser | null }) {
+  return (
+    <header className="site-header">
+      <div className="site-header-inner">
+        <Link href="/" className="brand">
+          Weirwood
+        </Link>
+        <nav className="site-nav" aria-label="Wiki">
+          <Link href="/recent-changes">Recent changes</Link>
+          <Link href="/wanted-pages">Wanted pages</Link>
+          {user && user.role !== "reader" ? <Link href="/new">New page</Link> : null}
+        </nav>
+        <form action="/search" method="get" className="search-form" role="search">
+          <input type="search" name="q" placeholder="Search the wiki" aria-label="Search the wiki" />
+        </form>
+        <div className="site-user">
+          <PopSelector />
+          {user ? (
+            <>
+              <span className="who" data-testid="who">
+                {user.name}
+                {user.role !== "editor" ? <span className="badge">{user.role}</span> : null}
+              </span>
+              <LogoutButton />
+            </>
+          ) : (
+            <>
+              <Link href="/login">Log in</Link>
+              <Link href="/register">Register</Link>
+            </>
+          )}
+        </div>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,81 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { type APIRequestContext, expect } from "@playwright/test";
+import * as Y from "yjs";
+import { type FlushBatch, toBase64 } from "../../edge/protocol/flush";
+import { serviceSecret } from "./env";
+
+/**
+ * Pages written the way an edge writes them: a Yjs document per page,
+ * flushed to the origin (POST /api/internal/flush, edge/protocol/flush.ts).
+ * Each flush is one revision.
+ */
+export class SeededPage {
+  readonly doc = new Y.Doc();
+  private acknowledged: Uint8Array | undefined;
+
+  constructor(
+    readonly slug: string,
+    private readonly request: APIRequestContext,
+  ) {}
+
+  get text(): string {
+    return this.doc.getText("body").toString();
+  }
+
+  /** Changes the text and flushes the change as one revision. */
+  async edit(
+    change: (body: Y.Text) => void,
+    { pop = "us-east", authors = ["Seed"], edits = 1 }: { pop?: string; authors?: string[]; edits?: number } = {},
+  ): Promise<void> {
+    change(this.doc.getText("body"));
+    const batch: FlushBatch = {
+      batchId: `e2e-${pop}-${randomUUID()}`,
+      pop,
+      edge: `${pop}-seed`,
+      pages: [
+        {
+          slug: this.slug,
+          update: toBase64(Y.encodeStateAsUpdate(this.doc, this.acknowledged)),
+          stateVector: toBase64(Y.encodeStateVector(this.doc)),
+          editCount: edits,
+          authors,
+        },
+      ],
+    };
+    const response = await this.request.post("/api/internal/flush", {
+      headers: { authorization: `Bearer ${serviceSecret()}` },
+      data: batch,
+    });
+    expect(response.status(), await response.text()).toBe(200);
+    this.acknowledged = Y.encodeStateVector(this.doc);
+  }
+
+  /** Replaces the whole text (one revision). */
+  replace(text: string, options?: Parameters<SeededPage["edit"]>[1]): Promise<void> {
+    return this.edit((body) => {
+      body.delete(0, body.length);
+      body.insert(0, text);
+    }, options);
+  }
+}
+
+export async function seedPage(
+  request: APIRequestContext,
+  slug: string,
+  text: string,
+  options?: Parameters<SeededPage["edit"]>[1],
+): Promise<SeededPage> {
+  const page = new SeededPage(slug, request);
+  await page.replace(text, options);
+  return page;
+}
+
+/** A slug no other test uses: `${Prefix}_${random}`. */
+export function uniqueSlug(prefix: string): string {
+  return `${prefix}_${randomUUID().slice(0, 8)}`;
+}
+
+/** A word no other page holds: letters only, so every parser sees one word. */
+export function uniqueWord(prefix: string): string {
+  return prefix + [...randomBytes(6)].map((byte) => String.fromCharCode(97 + (byte % 26))).join("");
+}

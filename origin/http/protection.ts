@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { PROTECTION_LEVELS, setProtection } from "../protection";
+import type { Origin } from "../runtime";
+import { sessionIdentity } from "./auth";
+import { readJson } from "./body";
+import { slugParam } from "./params";
+import { answer } from "./respond";
+
+const protectionBody = z.object({
+  protection: z.enum(PROTECTION_LEVELS, { error: 'must be "none" or "admin"' }),
+});
+
+/** PUT /api/pages/:slug/protection `{ protection: "none" | "admin" }`, admins only (session cookie). */
+export function handleSetProtection(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
+  return answer(origin, async () => {
+    const slug = slugParam(params.slug);
+    const identity = await sessionIdentity(origin, request);
+    const { protection } = protectionBody.parse(await readJson(request, 1024));
+    const result = await setProtection(origin.db.prisma, { slug, protection, by: identity });
+    origin.log.info({ slug, protection, by: identity.name }, "page protection changed");
+    return result;
+  });
+}

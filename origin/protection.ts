@@ -1,0 +1,48 @@
+import type { Slug } from "../common/slug";
+import type { Identity } from "../edge/protocol/token";
+import { ForbiddenError, NotFoundError } from "./errors";
+import type { PrismaClient } from "./generated/prisma/client";
+import type { PageProtection } from "./pages";
+
+export const PROTECTION_LEVELS = ["none", "admin"] as const satisfies readonly PageProtection[];
+
+export interface ProtectionView {
+  slug: string;
+  protection: PageProtection;
+  /** Who set the current protection; null for an unprotected page or a deleted account. */
+  protectedBy: string | null;
+}
+
+/**
+ * Sets who may write a page: "admin" lets only admins edit it, "none" any
+ * editor. Only an admin may change it. A page exists from its first revision
+ * on: a page nobody wrote yet cannot be protected.
+ */
+export async function setProtection(
+  prisma: PrismaClient,
+  options: { slug: Slug; protection: PageProtection; by: Identity },
+): Promise<ProtectionView> {
+  if (options.by.role !== "admin") {
+    throw new ForbiddenError(`only an admin may change the protection of ${options.slug}; ${options.by.name} is ${options.by.role}`);
+  }
+  const protect = options.protection === "admin";
+  const { count } = await prisma.page.updateMany({
+    where: { slug: options.slug },
+    data: { protection: options.protection, protectedById: protect ? options.by.userId : null },
+  });
+  if (count === 0) throw new NotFoundError(`no page ${options.slug} to protect: a page exists once it has a revision`);
+  return { slug: options.slug, protection: options.protection, protectedBy: protect ? options.by.name : null };
+}
+
+/** Whether `identity` (or an anonymous visitor, null) may write a page of this protection, and why not. */
+export function writePermission(
+  identity: Pick<Identity, "role"> | null,
+  protection: PageProtection,
+): { canWrite: true } | { canWrite: false; reason: string } {
+  if (!identity) return { canWrite: false, reason: "Log in to edit this page." };
+  if (identity.role === "reader") return { canWrite: false, reason: "Your account may read but not edit pages." };
+  if (protection === "admin" && identity.role !== "admin") {
+    return { canWrite: false, reason: "This page is protected: only admins can edit it." };
+  }
+  return { canWrite: true };
+}

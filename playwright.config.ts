@@ -1,0 +1,88 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+/**
+ * The wiki's browser tests: Debian's Chromium against `next start` on a free
+ * port with a fresh data folder (embedded PGlite, generated keys). Build
+ * first: `npm run test:e2e` does. Playwright evaluates this file in the runner
+ * and again in each worker: the port and folder are chosen once and handed
+ * on through the environment.
+ */
+function freePort(): string {
+  return execFileSync(process.execPath, [
+    "-e",
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
+  ]).toString();
+}
+
+if (!process.env.WEIRWOOD_E2E_BASE_URL) {
+  process.env.WEIRWOOD_E2E_BASE_URL = `http://127.0.0.1:${freePort()}`;
+}
+if (!process.env.WEIRWOOD_E2E_DATA_DIR) {
+  process.env.WEIRWOOD_E2E_DATA_DIR = mkdtempSync(path.join(tmpdir(), "weirwood-e2e-"));
+  process.env.WEIRWOOD_E2E_OWN_DATA_DIR = "1";
+}
+// For a server that also starts edges (WEIRWOOD_E2E_SERVER="npm start"): the
+// first of their ports. The ones after it are assumed free too.
+process.env.WEIRWOOD_E2E_EDGE_BASE_PORT ??= freePort();
+const baseURL = process.env.WEIRWOOD_E2E_BASE_URL;
+const port = new URL(baseURL).port;
+const dataDir = process.env.WEIRWOOD_E2E_DATA_DIR;
+
+// Debian's Chromium (ENVIRONMENT.md); elsewhere, Playwright's own browser.
+const executablePath = process.env.CHROMIUM_PATH ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+
+export default defineConfig({
+  testDir: "e2e",
+  testIgnore: ["load/**", "support/**"],
+  timeout: 30_000,
+  expect: { timeout: 7_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: Boolean(process.env.CI),
+  reporter: [["list"]],
+  outputDir: "test-results/e2e",
+  globalTeardown: "./e2e/global.teardown.ts",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  projects: [
+    { name: "setup", testMatch: /global\.setup\.ts/ },
+    { name: "chromium", dependencies: ["setup"], testMatch: /.*\.spec\.ts/ },
+  ],
+  webServer: {
+    // WEIRWOOD_E2E_SERVER starts something else on the same port and data
+    // folder, e.g. "npm start" (the embedded server with two PoPs of edges)
+    // for live-edge.spec.ts with WEIRWOOD_E2E_LIVE_EDGES=1.
+    command: process.env.WEIRWOOD_E2E_SERVER ?? `node node_modules/next/dist/bin/next start -H 127.0.0.1 -p ${port}`,
+    url: `${baseURL}/api/jwks`,
+    env: {
+      WEIRWOOD_DATA_DIR: dataDir,
+      NEXT_TELEMETRY_DISABLED: "1",
+      LOG_LEVEL: "warn",
+      HOST: "127.0.0.1",
+      PORT: port,
+      EDGE_BASE_PORT: process.env.WEIRWOOD_E2E_EDGE_BASE_PORT,
+    },
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+});
