@@ -65,7 +65,7 @@ export class Peers {
         if (own(envelope) || envelope?.type !== "update") return;
         this.handlers.onUpdate(page, envelope.update, envelope);
       }),
-      broker.subscribe(subjects.pageAwareness(pop, page.slug), (message) => {
+      broker.subscribe(subjects.pageAwareness(page.slug), (message) => {
         const envelope = this.decode(message.data);
         if (own(envelope) || envelope?.type !== "awareness") return;
         this.handlers.onAwareness(page, envelope.update, envelope.replica);
@@ -103,7 +103,7 @@ export class Peers {
   }
 
   publishAwareness(slug: string, update: Uint8Array): void {
-    this.broker.publish(subjects.pageAwareness(this.pop, slug), encodeEnvelope({ type: "awareness", replica: this.replica, slug, update }));
+    this.broker.publish(subjects.pageAwareness(slug), encodeEnvelope({ type: "awareness", replica: this.replica, slug, update }));
   }
 
   publishFlushed(slug: string, stateVector: Uint8Array, revision: number): void {

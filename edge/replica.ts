@@ -344,19 +344,24 @@ export class Replica implements ConnectionHost {
     if (envelope.type !== "page-changed" || envelope.pop === this.pop) return;
     for (const slug of envelope.slugs) {
       const page = this.pages.get(slug);
-      if (page && this.membership.owns(slug)) void this.pullFromOrigin(page);
+      if (page) void this.pullFromOrigin(page, this.membership.owns(slug));
     }
   }
 
-  /** Another PoP committed this page: take the diff now rather than at the next flush. */
-  private async pullFromOrigin(page: Page): Promise<void> {
+  /**
+   * Another PoP committed this page (or an admin changed its protection):
+   * the flusher takes the new state now rather than at its next flush, and
+   * every holder takes the protection.
+   */
+  private async pullFromOrigin(page: Page, takeState: boolean): Promise<void> {
     try {
       const state = await this.deps.origin.pageState(page.slug);
+      page.protection = state.protection;
+      if (!takeState) return;
       this.apply(page, fromBase64(state.state), { kind: "origin" });
       page.originVector = fromBase64(state.stateVector);
-      page.protection = state.protection;
     } catch (error) {
-      this.log.debug({ err: error, slug: page.slug }, "pull after another PoP's commit failed; the next flush will bring it");
+      this.log.debug({ err: error, slug: page.slug }, "pull after an origin change failed; the next flush will bring it");
     }
   }
 

@@ -13,8 +13,9 @@ export interface Origin {
   readonly serviceSecret: string;
   readonly log: Logger;
   /**
-   * Listeners told after each merged batch which pages changed, so that the
-   * other PoPs pull them at once (the hosting process wires the broker here).
+   * Listeners told after each merged batch which pages changed (and after a
+   * protection change, with pop "origin"), so that the other PoPs pull them
+   * at once (the hosting process wires the broker here).
    */
   readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
   /** The live edges, when the origin hears a broker (see origin/broker-link.ts). */

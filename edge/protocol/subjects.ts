@@ -17,7 +17,12 @@ export function fromSubjectToken(token: string): string {
 export const subjects = {
   pageUpdates: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.update`,
   pageSync: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.sync`,
-  pageAwareness: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.awareness`,
+  /**
+   * Presence is shared by every PoP holding the page, not only within one:
+   * editors on two continents see each other's cursors. Document updates
+   * cross PoPs through the origin; cursors are too short-lived for that.
+   */
+  pageAwareness: (slug: string) => `${ROOT}.presence.${subjectToken(slug)}`,
   pageFlushed: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.flushed`,
   /** Where a replica's peers send their anti-entropy answers. */
   replicaInbox: (pop: string, replica: string) => `${ROOT}.${subjectToken(pop)}.inbox.${subjectToken(replica)}`,

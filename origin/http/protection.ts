@@ -18,6 +18,8 @@ export function handleSetProtection(origin: Origin, request: Request, params: { 
     const { protection } = protectionBody.parse(await readJson(request, 1024));
     const result = await setProtection(origin.db.prisma, { slug, protection, by: identity });
     origin.log.info({ slug, protection, by: identity.name }, "page protection changed");
+    // Edges holding the page read protection when they load it: tell them.
+    for (const listener of origin.committed) listener({ pop: "origin", slugs: [slug] });
     return result;
   });
 }

@@ -4,6 +4,7 @@ import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
 import { handleHealth, handleReady } from "./health";
 import { handlePageState } from "./page-state";
+import { handleSetProtection } from "./protection";
 import {
   handleGetBacklinks,
   handleGetHistory,
@@ -44,6 +45,7 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
     (origin, request, params) => handleGetRevision(origin, request, { slug: params.slug!, number: params.number! }),
   ],
   ["GET", "/api/pages/:slug/backlinks", (origin, request, params) => handleGetBacklinks(origin, request, { slug: params.slug! })],
+  ["PUT", "/api/pages/:slug/protection", (origin, request, params) => handleSetProtection(origin, request, { slug: params.slug! })],
   ["GET", "/api/recent-changes", handleRecentChanges],
   ["GET", "/api/search", handleSearch],
   ["GET", "/api/wanted-pages", handleWantedPages],
