@@ -65,7 +65,9 @@ export class Membership {
   async leave(state: "draining" | "gone"): Promise<void> {
     this.state = state;
     this.announce();
-    await this.options.broker.flush().catch(() => {});
+    // Cut off from the broker, a flush would wait for its return: a replica
+    // must still be able to drain (flush to the origin) and stop.
+    await Promise.race([this.options.broker.flush().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     if (state === "gone") this.stop();
   }
 

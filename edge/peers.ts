@@ -89,6 +89,9 @@ export class Peers {
           revision: page.revision,
         });
         broker.publish(message.reply ?? this.inboxSubject(envelope.replica), reply);
+        // The requester has what we lack (it typed while cut off from the
+        // broker): pull it now rather than at our next periodic exchange.
+        if (isAhead(envelope.stateVector, page.doc)) this.pull(page);
       }),
     ]);
   }
@@ -153,4 +156,11 @@ export class Peers {
       return undefined;
     }
   }
+}
+
+/** Whether a state vector holds a clock beyond what `doc` has. */
+function isAhead(stateVector: Uint8Array, doc: Y.Doc): boolean {
+  const ours = Y.decodeStateVector(Y.encodeStateVector(doc));
+  for (const [client, clock] of Y.decodeStateVector(stateVector)) if (clock > (ours.get(client) ?? 0)) return true;
+  return false;
 }

@@ -39,7 +39,9 @@ export function serveReplica(
   options: { maxConnections: number; maxMessageBytes: number; ready: () => Promise<boolean> },
 ): EdgeListener {
   // ws enforces its own frame limit before our handler sees the message; ours
-  // (with a named close code) must trigger first, so ws's is twice as large.
+  // (4413, with a reason) triggers first for anything up to twice the limit.
+  // Beyond that ws closes with 1009 "Message Too Big" (RFC 6455) without
+  // buffering the rest: a larger cap would let a client make us hold it.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 2 });
   let nextId = 1;
 
@@ -52,6 +54,9 @@ export function serveReplica(
   });
 
   async function accept(ws: WebSocket, request: IncomingMessage): Promise<void> {
+    // Before anything else: a socket error (an oversized frame, a reset)
+    // with no listener would crash the whole process.
+    ws.on("error", (error) => replica.log.debug({ err: error }, "client socket error"));
     // A client speaks first (sync step 1) as soon as the socket opens, while
     // its token is still being checked: keep what it says until then.
     const early: [Buffer, boolean][] = [];
@@ -81,6 +86,8 @@ export function serveReplica(
       throw error;
     }
     ws.off("message", keep);
+    // It may have hung up while its token was checked: its "close" is past.
+    if (ws.readyState !== ws.OPEN) return;
     const client = new ClientConnection(nextId++, ws, identity, url.searchParams.get("ext") === "weirwood", replica);
     for (const [data, isBinary] of early) ws.emit("message", data, isBinary);
     replica.connected(client);

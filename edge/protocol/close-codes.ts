@@ -10,7 +10,10 @@ export const CloseCode = {
   badPage: 4004,
   /** A message was not valid protocol: a client bug; do not resend it. */
   badMessage: 4400,
-  /** A message exceeded the size limit. */
+  /**
+   * A message exceeded the size limit. Past twice the limit the WebSocket
+   * layer closes first, with the standard 1009 (Message Too Big).
+   */
   messageTooLarge: 4413,
   /** The client fell behind past the bound and was dropped: reconnect and resync. */
   tooSlow: 4408,
