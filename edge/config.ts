@@ -26,6 +26,8 @@ export const edgeEnvSchema = z.object({
   EDGE_BOOTSTRAP_TIMEOUT_MS: ms(500),
   EDGE_IDLE_EVICT_MS: ms(60_000),
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
+  EDGE_FANOUT_WINDOW_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(5),
+  EDGE_FANOUT_MAX_BYTES: count(64 * 1024),
   EDGE_MAX_PAGES: count(5000),
   EDGE_MAX_CONNECTIONS: count(20_000),
   EDGE_MAX_MESSAGE_BYTES: count(1024 * 1024),
@@ -54,6 +56,9 @@ export interface EdgeConfig {
   bootstrapTimeoutMs: number;
   idleEvictMs: number;
   drainTimeoutMs: number;
+  /** Updates of a page are merged over this window before going to its clients. */
+  fanoutWindowMs: number;
+  fanoutMaxBytes: number;
   maxPages: number;
   maxConnections: number;
   maxMessageBytes: number;
@@ -83,6 +88,8 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     bootstrapTimeoutMs: parsed.EDGE_BOOTSTRAP_TIMEOUT_MS,
     idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
+    fanoutWindowMs: parsed.EDGE_FANOUT_WINDOW_MS,
+    fanoutMaxBytes: parsed.EDGE_FANOUT_MAX_BYTES,
     maxPages: parsed.EDGE_MAX_PAGES,
     maxConnections: parsed.EDGE_MAX_CONNECTIONS,
     maxMessageBytes: parsed.EDGE_MAX_MESSAGE_BYTES,

@@ -211,6 +211,10 @@ export class ClientConnection implements PageClient {
   }
 
   private acknowledge(seq: number, durable: Promise<DurabilityLevel>): void {
+    // The chain reaches this promise only after the earlier acks: mark it
+    // handled now, or its rejection meanwhile is "unhandled" and kills the
+    // process (seen at `origin` durability with the origin dropping sockets).
+    durable.catch(() => {});
     this.ackChain = this.ackChain
       .then(() => durable)
       .then(

@@ -36,15 +36,21 @@ export function createOriginClient(options: { originUrl: string; serviceSecret: 
 
   async function call(path: string, init: RequestInit): Promise<unknown> {
     const url = `${options.originUrl}${path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        ...init,
-        headers: { authorization: `Bearer ${options.serviceSecret}`, "content-type": "application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new OriginUnavailableError(`origin ${url} unreachable: ${(error as Error).message}`, { cause: error });
+    let response: Response | undefined;
+    // Every call is idempotent (a flush by its batch id), so a request that
+    // failed before an answer is sent once more: a kept-alive socket the
+    // origin closed at the same moment ("other side closed") is common.
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await fetch(url, {
+          ...init,
+          headers: { authorization: `Bearer ${options.serviceSecret}`, "content-type": "application/json" },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        if (attempt < 2 && !(error instanceof DOMException && error.name === "TimeoutError")) continue;
+        throw new OriginUnavailableError(`origin ${url} unreachable: ${(error as Error).message}`, { cause: error });
+      }
     }
     const text = await response.text();
     if (response.status >= 500) throw new OriginUnavailableError(`origin ${url} answered ${response.status}: ${text.slice(0, 300)}`);

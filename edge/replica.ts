@@ -9,6 +9,7 @@ import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost } from "./connection";
 import { PageRegistry } from "./documents";
 import { inMemory, inPopLog, type MakeDurable, writeThrough } from "./durability";
+import { Fanout } from "./fanout";
 import { Flusher } from "./flusher";
 import { Membership } from "./membership";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
@@ -19,7 +20,7 @@ import { PopLog } from "./pop-log";
 import { awarenessClientIds } from "./protocol/awareness";
 import { decodeEnvelope } from "./protocol/envelope";
 import { fromBase64 } from "./protocol/flush";
-import { encodeMessage, type DurabilityLevel } from "./protocol/messages";
+import type { DurabilityLevel } from "./protocol/messages";
 import { subjects } from "./protocol/subjects";
 import type { Identity } from "./protocol/token";
 
@@ -52,6 +53,7 @@ export class Replica implements ConnectionHost {
   private readonly peers: Peers;
   private readonly rateLimiter = createEditRateLimiter();
   private readonly connections = new Set<ClientConnection>();
+  private readonly fanout: Fanout;
   private makeDurable: MakeDurable = inMemory();
   private popLog: PopLog | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -65,12 +67,14 @@ export class Replica implements ConnectionHost {
     this.durability = config.durability;
     this.maxMessageBytes = config.maxMessageBytes;
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
+    this.fanout = new Fanout({ windowMs: config.fanoutWindowMs, maxBytes: config.fanoutMaxBytes });
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {
         loaded: (page) => this.metrics.pagesHeld.set(this.pages.size + (this.pages.get(page.slug) ? 0 : 1)),
         evicted: (page) => {
+          this.fanout.flush(page);
           this.peers.detach(page.slug);
           this.metrics.pagesHeld.set(this.pages.size);
         },
@@ -190,6 +194,7 @@ export class Replica implements ConnectionHost {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.fanout.flushAll();
     this.flusher.stop();
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     await this.popLog?.stop();
@@ -284,9 +289,7 @@ export class Replica implements ConnectionHost {
   private wire(page: Page): void {
     page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
       page.lastActive = Date.now();
-      const message = encodeMessage({ type: "update", update });
-      const sender = origin.kind === "client" ? origin.connectionId : undefined;
-      for (const client of page.clients) if (client.id !== sender) client.send(message);
+      this.fanout.update(page, update, origin.kind === "client" ? origin.connectionId : undefined);
       switch (origin.kind) {
         case "client":
           // At `origin` durability the write-through commit carries the edit count.
@@ -311,10 +314,10 @@ export class Replica implements ConnectionHost {
     });
     page.awareness.on("update", ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
       const changed = [...added, ...updated, ...removed];
-      const update = awarenessProtocol.encodeAwarenessUpdate(page.awareness, changed);
-      const message = encodeMessage({ type: "awareness", update });
-      for (const client of page.clients) client.send(message);
-      if ((origin as { kind?: string } | undefined)?.kind !== "peer") this.peers.publishAwareness(page.slug, update);
+      this.fanout.awareness(page, changed);
+      if ((origin as { kind?: string } | undefined)?.kind !== "peer") {
+        this.peers.publishAwareness(page.slug, awarenessProtocol.encodeAwarenessUpdate(page.awareness, changed));
+      }
     });
   }
 
