@@ -33,12 +33,19 @@ export class ProtocolEditor {
   session: Extract<Message, { type: "session" }> | undefined;
   readonly synced: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
+  /**
+   * Messages from the edge so far, by kind: the fan-out this editor saw.
+   * Counted whether or not they are applied (see `follow`).
+   */
+  readonly received = { updates: 0, awareness: 0, bytes: 0 };
   private readonly socket: WebSocket;
+  private readonly follow: boolean;
   private sent = 0;
   private readonly pending = new Map<number, Pending>();
   private markSynced!: () => void;
 
-  private constructor(url: string) {
+  private constructor(url: string, follow: boolean) {
+    this.follow = follow;
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
     this.socket = new WebSocket(url);
     this.socket.binaryType = "nodebuffer";
@@ -63,10 +70,19 @@ export class ProtocolEditor {
     });
   }
 
-  static connect(options: { url: string; slug: string; token: string; acks?: boolean }): ProtocolEditor {
+  /**
+   * `follow: false` makes an editor that counts the other editors' updates
+   * and awareness but does not apply them (its document holds the page as
+   * of its sync plus its own edits): the edge's fan-out work is the same, but
+   * a load generator can then drive a thousand editors of one hot page
+   * without spending a core on applying every co-editor's keystroke a
+   * thousand times. Its inserts stay valid Yjs updates, positioned against
+   * what it has, as an offline client's are.
+   */
+  static connect(options: { url: string; slug: string; token: string; acks?: boolean; follow?: boolean }): ProtocolEditor {
     const query = new URLSearchParams({ token: options.token });
     if (options.acks !== false) query.set("ext", "weirwood");
-    return new ProtocolEditor(`${options.url}/${encodeURIComponent(options.slug)}?${query}`);
+    return new ProtocolEditor(`${options.url}/${encodeURIComponent(options.slug)}?${query}`, options.follow !== false);
   }
 
   /** Inserts `content` at `index` and resolves when the edge acknowledged it. */
@@ -119,6 +135,7 @@ export class ProtocolEditor {
   }
 
   private receive(bytes: Uint8Array): void {
+    this.received.bytes += bytes.byteLength;
     const message = decodeMessage(bytes);
     switch (message.type) {
       case "sync-step-1":
@@ -129,10 +146,12 @@ export class ProtocolEditor {
         this.markSynced();
         return;
       case "update":
-        Y.applyUpdate(this.doc, message.update, REMOTE);
+        this.received.updates += 1;
+        if (this.follow) Y.applyUpdate(this.doc, message.update, REMOTE);
         return;
       case "awareness":
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, REMOTE);
+        this.received.awareness += 1;
+        if (this.follow) awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, REMOTE);
         return;
       case "auth-denied":
         this.denied.push(message.reason);
