@@ -18,6 +18,8 @@ export interface ConnectionHost {
   refusal(identity: Identity, page: Page): string | undefined;
   /** Whether `identity` may make one more edit now. */
   rateAllows(identity: Identity): boolean;
+  /** Why the replica takes no more edits now (too much unflushed), or undefined. */
+  overCapacity(): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
   /** Applies a client's awareness update. */
@@ -191,6 +193,14 @@ export class ClientConnection implements PageClient {
       // connection stays open, so a reader keeps following the page.
       this.host.recordEdit("refused");
       this.send(encodeMessage({ type: "auth-denied", reason: refusal }));
+      return;
+    }
+    const full = this.host.overCapacity();
+    if (full) {
+      // Memory stays bounded while the origin is away: the client keeps its
+      // edit and resends it when it reconnects (sync step 2).
+      this.host.recordEdit("refused");
+      this.close(CloseCode.overloaded, full);
       return;
     }
     if (!this.host.rateAllows(this.identity)) {

@@ -59,6 +59,8 @@ export class Replica implements ConnectionHost {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribers: Unsubscribe[] = [];
   private draining = false;
+  /** Bytes the origin has not acknowledged, summed over the pages once a second. */
+  private unflushedTotal = 0;
 
   constructor(private readonly deps: ReplicaDeps) {
     const { config } = deps;
@@ -141,10 +143,8 @@ export class Replica implements ConnectionHost {
     this.every(config.antiEntropyMs, () => {
       for (const page of this.pages.all()) this.peers.pull(page);
     });
-    this.every(Math.max(1000, Math.floor(config.idleEvictMs / 4)), () => {
-      this.pages.evictIdle(config.idleEvictMs);
-      this.updateGauges();
-    });
+    this.every(Math.max(1000, Math.floor(config.idleEvictMs / 4)), () => this.pages.evictIdle(config.idleEvictMs));
+    this.every(1000, () => this.updateGauges());
     this.every(5000, () => {
       broker
         .ping()
@@ -231,6 +231,12 @@ export class Replica implements ConnectionHost {
     if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
     const permission = writePermission(identity, page.protection);
     return permission.allowed ? undefined : permission.reason;
+  }
+
+  overCapacity(): string | undefined {
+    const limit = this.deps.config.maxUnflushedBytes;
+    if (this.unflushedTotal <= limit) return undefined;
+    return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; is the origin down?): retry later`;
   }
 
   rateAllows(identity: Identity): boolean {
@@ -375,6 +381,7 @@ export class Replica implements ConnectionHost {
       if (page.dirty) dirty += 1;
       bytes += page.unflushedBytes;
     }
+    this.unflushedTotal = bytes;
     this.metrics.unflushedPages.set(dirty);
     this.metrics.unflushedBytes.set(bytes);
     this.metrics.pagesHeld.set(this.pages.size);

@@ -91,3 +91,47 @@ describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (d
     }
   });
 });
+
+describe.each(testDatabases.slice(0, 1))("memory while the origin is away on $name", (database) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ database, broker: "memory", flushMs: 200, env: { EDGE_MAX_UNFLUSHED_BYTES: "4000" } });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("past the unflushed-bytes limit a write is refused with 4503 and a reason, and what was acknowledged is flushed once the origin returns", async () => {
+    const slug = slugOf("Bounded");
+    const token = await cluster.token("Samwell");
+    const editor = cluster.editor(cluster.edges[0]!, slug, token);
+    await editor.synced;
+    const port = Number(new URL(cluster.originUrl).port);
+    await cluster.stopOriginServer();
+    const acknowledged: string[] = [];
+    let refused: { code: number; reason: string } | undefined;
+    for (let i = 0; i < 400 && !refused; i++) {
+      const marker = `[${"x".repeat(40)}${i}]`;
+      try {
+        await editor.insert(0, marker);
+        acknowledged.push(marker);
+      } catch {
+        refused = await editor.closed;
+      }
+      // The replica sums its unflushed bytes once a second.
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(refused?.code).toBe(4503);
+    expect(refused?.reason).toMatch(/the origin has not taken/);
+    const restarted = await serveOrigin(cluster.origin, { port });
+    try {
+      const text = await eventually(
+        async () => (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text ?? "",
+        (value) => acknowledged.every((marker) => value.includes(marker)),
+      );
+      for (const marker of acknowledged) expect(text).toContain(marker);
+    } finally {
+      await restarted.close();
+    }
+  });
+});

@@ -83,10 +83,13 @@ async function editThroughEachPop(url: string, token: string, slug: string): Pro
 
 describe("npm start: the whole system in one process tree", () => {
   let dataDir: string;
+  const started: Running[] = [];
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-start-"));
   });
   afterAll(async () => {
+    // A failed assertion must not leave a whole Weirwood running.
+    for (const running of started) if (groupAlive(running.child.pid!)) process.kill(-running.child.pid!, "SIGKILL");
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -94,6 +97,7 @@ describe("npm start: the whole system in one process tree", () => {
     const port = 3400 + Math.floor(Math.random() * 400);
     const env = { WEIRWOOD_DATA_DIR: dataDir, PORT: String(port), EDGE_BASE_PORT: String(port + 1000), LOG_LEVEL: "warn" };
     const first = run("npm", ["start"], env);
+    started.push(first);
     const { url } = await readyLine<{ url: string }>(first, "weirwood-ready");
     const token = await register(url, "Jon");
     const markers = await editThroughEachPop(url, token, "Castle_Black");
@@ -104,6 +108,7 @@ describe("npm start: the whole system in one process tree", () => {
     expect(groupAlive(first.child.pid!)).toBe(false);
 
     const second = run("npm", ["start"], env);
+    started.push(second);
     try {
       await readyLine(second, "weirwood-ready");
       const page = (await (await fetch(`${url}/api/pages/Castle_Black`)).json()) as { text: string };

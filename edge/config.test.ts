@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../common/env";
+import { originConfigFromEnv } from "../origin/config";
+import { edgeConfigFromEnv } from "./config";
+
+describe("configuration", () => {
+  it("a valid edge environment gives its settings with the documented defaults", () => {
+    const config = edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_REPLICA: "us-east-a" });
+    expect(config).toMatchObject({ pop: "us-east", replica: "us-east-a", durability: "edge", flushMs: 2000, originUrl: "http://127.0.0.1:3000" });
+  });
+
+  it.each([
+    [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "abc" }, /EDGE_FLUSH_MS .*, got "abc"/],
+    [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "-5" }, /EDGE_FLUSH_MS must be a positive integer/],
+    [{ EDGE_POP: "US East" }, /EDGE_POP must be a PoP name .*, got "US East"/],
+    [{}, /EDGE_POP .*, got nothing/],
+    [{ EDGE_POP: "us-east", EDGE_DURABILITY: "disk" }, /EDGE_DURABILITY .*, got "disk"/],
+    [{ EDGE_POP: "us-east", ORIGIN_URL: "ftp://origin" }, /ORIGIN_URL must be an http:\/\/ or https:\/\/ URL/],
+  ])("a bad edge environment stops start-up naming the variable (%j)", (env, message) => {
+    expect(() => edgeConfigFromEnv(env)).toThrow(ConfigError);
+    expect(() => edgeConfigFromEnv(env)).toThrow(message);
+  });
+
+  it("a bad origin environment stops start-up naming the variable", () => {
+    expect(() => originConfigFromEnv({ DATABASE_URL: "mysql://x" })).toThrow(/config \(origin\): DATABASE_URL must be a postgres:\/\/ URL, got "mysql:\/\/x"/);
+    expect(() => originConfigFromEnv({ ORIGIN_MAX_BATCH_BYTES: "lots" })).toThrow(/ORIGIN_MAX_BATCH_BYTES .*, got "lots"/);
+  });
+});
