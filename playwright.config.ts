@@ -5,9 +5,10 @@ import path from "node:path";
 import { defineConfig } from "@playwright/test";
 
 /**
- * The wiki's browser tests: Debian's Chromium against `next start` on a free
- * port with a fresh data folder (embedded PGlite, generated keys). Build
- * first: `npm run test:e2e` does. Playwright evaluates this file in the runner
+ * The wiki's browser tests: Debian's Chromium against the embedded server of
+ * `npm start` (the wiki, the origin and two PoPs of real edge replicas) on
+ * free ports with a fresh data folder (embedded PGlite, generated keys).
+ * Build first: `npm run test:e2e` does. Playwright evaluates this file in the runner
  * and again in each worker: the port and folder are chosen once and handed
  * on through the environment.
  */
@@ -25,9 +26,14 @@ if (!process.env.WEIRWOOD_E2E_DATA_DIR) {
   process.env.WEIRWOOD_E2E_DATA_DIR = mkdtempSync(path.join(tmpdir(), "weirwood-e2e-"));
   process.env.WEIRWOOD_E2E_OWN_DATA_DIR = "1";
 }
-// For a server that also starts edges (WEIRWOOD_E2E_SERVER="npm start"): the
-// first of their ports. The ones after it are assumed free too.
+// The edges' first port; the ones after it are assumed free too.
 process.env.WEIRWOOD_E2E_EDGE_BASE_PORT ??= freePort();
+// Real edges unless told otherwise; a replica is stopped through its own
+// POST /drain, authenticated with the data folder's edge service secret.
+process.env.WEIRWOOD_E2E_LIVE_EDGES ??= "1";
+process.env.WEIRWOOD_E2E_STOP_REPLICA ??=
+  `curl -fsS -X POST -H "authorization: Bearer $(cat '${process.env.WEIRWOOD_E2E_DATA_DIR}/keys/edge-service-secret')" ` +
+  `"$(curl -fsS ${process.env.WEIRWOOD_E2E_BASE_URL}/api/edges | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const e=JSON.parse(s).find(x=>x.replica==="{replica}");process.stdout.write(e.url.replace(/^ws/,"http"))})')/drain"`;
 const baseURL = process.env.WEIRWOOD_E2E_BASE_URL;
 const port = new URL(baseURL).port;
 const dataDir = process.env.WEIRWOOD_E2E_DATA_DIR;
@@ -70,7 +76,7 @@ export default defineConfig({
     // WEIRWOOD_E2E_SERVER starts something else on the same port and data
     // folder, e.g. "npm start" (the embedded server with two PoPs of edges)
     // for live-edge.spec.ts with WEIRWOOD_E2E_LIVE_EDGES=1.
-    command: process.env.WEIRWOOD_E2E_SERVER ?? `node node_modules/next/dist/bin/next start -H 127.0.0.1 -p ${port}`,
+    command: process.env.WEIRWOOD_E2E_SERVER ?? "node --import tsx origin/server/embedded.ts",
     url: `${baseURL}/api/jwks`,
     env: {
       WEIRWOOD_DATA_DIR: dataDir,

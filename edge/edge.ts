@@ -44,7 +44,9 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     processMetrics: deps.processMetrics ?? false,
     log: deps.log,
   });
+  let drain: () => Promise<void> = async () => {};
   const listener = serveReplica(server, replica, verifier, {
+    drain: { secret: serviceSecret, run: () => drain() },
     maxConnections: config.maxConnections,
     maxMessageBytes: config.maxMessageBytes,
     ready: async () => {
@@ -66,17 +68,11 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     await listener.close();
     await replica.stop();
   };
-  return {
-    replica,
-    origin,
-    url,
-    httpUrl,
-    async drain() {
-      await replica.drain();
-      await close();
-    },
-    close,
+  drain = async () => {
+    await replica.drain();
+    await close();
   };
+  return { replica, origin, url, httpUrl, drain: () => drain(), close };
 }
 
 async function readServiceSecret(config: EdgeConfig): Promise<string> {

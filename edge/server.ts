@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { parseSlug, SlugError } from "../common/slug";
+import { secretMatches } from "../common/secret";
 import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
 import { ClientConnection } from "./connection";
 import { PageLimitError } from "./documents";
@@ -36,7 +37,13 @@ export function serveReplica(
   server: Server,
   replica: Replica,
   verifier: TokenVerifier,
-  options: { maxConnections: number; maxMessageBytes: number; ready: () => Promise<boolean> },
+  options: {
+    maxConnections: number;
+    maxMessageBytes: number;
+    ready: () => Promise<boolean>;
+    /** POST /drain with the edge service secret: the operator's (and the tests') SIGTERM over HTTP. */
+    drain: { secret: string; run: () => Promise<void> };
+  },
 ): EdgeListener {
   // ws enforces its own frame limit before our handler sees the message; ours
   // (4413, with a reason) triggers first for anything up to twice the limit.
@@ -46,7 +53,7 @@ export function serveReplica(
   let nextId = 1;
 
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    void answerHttp(request, response, replica, options.ready);
+    void answerHttp(request, response, replica, options);
   });
 
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -118,7 +125,7 @@ async function answerHttp(
   request: IncomingMessage,
   response: ServerResponse,
   replica: Replica,
-  ready: () => Promise<boolean>,
+  options: { ready: () => Promise<boolean>; drain: { secret: string; run: () => Promise<void> } },
 ): Promise<void> {
   const path = new URL(request.url ?? "/", "http://edge.invalid").pathname;
   const send = (status: number, body: string, type = "application/json") => {
@@ -129,8 +136,17 @@ async function answerHttp(
     case "/healthz":
       return send(200, JSON.stringify({ ok: true, pop: replica.pop, replica: replica.replica }));
     case "/readyz": {
-      const isReady = await ready().catch(() => false);
+      const isReady = await options.ready().catch(() => false);
       return send(isReady ? 200 : 503, JSON.stringify({ ready: isReady, pop: replica.pop, replica: replica.replica, draining: replica.isDraining }));
+    }
+    case "/drain": {
+      const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1] ?? "";
+      if (request.method !== "POST" || !secretMatches(presented, options.drain.secret)) {
+        return send(401, JSON.stringify({ error: "unauthorized", message: "POST /drain with `Authorization: Bearer <edge service secret>`" }));
+      }
+      send(202, JSON.stringify({ draining: true, replica: replica.replica }));
+      await options.drain.run();
+      return;
     }
     case "/metrics":
       return send(200, await replica.metrics.registry.metrics(), replica.metrics.registry.contentType);

@@ -1,4 +1,4 @@
-import { serviceSecretMatches } from "../auth/service-secret";
+import { secretMatches } from "../../common/secret";
 import { UnauthorizedError } from "../errors";
 import type { Origin } from "../runtime";
 
@@ -6,7 +6,7 @@ import type { Origin } from "../runtime";
 export function requireEdge(origin: Origin, request: Request): void {
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer (.+)$/.exec(header);
-  if (!match?.[1] || !serviceSecretMatches(match[1], origin.serviceSecret)) {
+  if (!match?.[1] || !secretMatches(match[1], origin.serviceSecret)) {
     throw new UnauthorizedError("internal endpoint: send the edge service secret as `Authorization: Bearer <secret>`");
   }
 }
