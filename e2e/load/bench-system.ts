@@ -1,16 +1,15 @@
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import pg from "pg";
 import type { Broker } from "../../edge/broker/broker";
 import { connectNats } from "../../edge/broker/nats";
 import { encodeEnvelope } from "../../edge/protocol/envelope";
 import type { DurabilityLevel } from "../../edge/protocol/messages";
 import { subjects } from "../../edge/protocol/subjects";
 import { openDatabase } from "../../origin/db";
+import { createScratchDatabase } from "../../prisma/scratch-database";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { originConfigFromEnv } from "../../origin/config";
 import { type Origin, startOrigin } from "../../origin/runtime";
@@ -63,20 +62,9 @@ export async function startBenchSystem(options: { pgUrl: string; natsUrl: string
     for (const step of cleanups.reverse()) await step().catch((error: unknown) => console.error(`cleanup: ${(error as Error).message}`));
   };
   try {
-    const name = `weirwood_bench_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: options.pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    cleanups.push(async () => {
-      const client = new pg.Client({ connectionString: options.pgUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    });
-    const url = new URL(options.pgUrl);
-    url.pathname = `/${name}`;
-    const database = await openDatabase({ kind: "postgres", url: url.toString() });
+    const scratch = await createScratchDatabase(options.pgUrl, "weirwood_bench");
+    cleanups.push(scratch.drop);
+    const database = await openDatabase({ kind: "postgres", url: scratch.url });
     const dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-bench-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const origin = await startOrigin(originConfigFromEnv({ WEIRWOOD_DATA_DIR: dataDir, LOG_LEVEL: "warn" }), { database });
@@ -96,7 +84,7 @@ export async function startBenchSystem(options: { pgUrl: string; natsUrl: string
     return {
       origin,
       originUrl: served.url,
-      databaseLabel: `Postgres ${url.host} (scratch database ${name})`,
+      databaseLabel: `Postgres ${new URL(scratch.url).host} (scratch database ${scratch.name})`,
       async register(count) {
         const tokens: string[] = [];
         for (let i = 0; i < count; i++) {

@@ -9,13 +9,13 @@
 // Writes reports/bench-origin.json and prints a table. Not a test: these
 // machines are shared and noisy, so the figures go to docs/benchmarks.md
 // with the date, not into assertions.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import * as Y from "yjs";
 import { type FlushBatch, toBase64 } from "../../edge/protocol/flush";
 import { type Database, openDatabase } from "../db";
+import { createScratchDatabase } from "../../prisma/scratch-database";
 import { mergeBatch } from "../merge";
 
 const { values: args } = parseArgs({
@@ -82,25 +82,10 @@ async function openBenchDatabase(): Promise<{ db: Database; label: string; drop(
     await db.migrate();
     return { db, label: "PGlite (in memory)", drop: async () => {} };
   }
-  const name = `weirwood_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ kind: "postgres", url: url.toString() });
+  const scratch = await createScratchDatabase(baseUrl, "weirwood_bench");
+  const db = await openDatabase({ kind: "postgres", url: scratch.url });
   await db.migrate();
-  return {
-    db,
-    label: `Postgres ${url.host}`,
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: baseUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+  return { db, label: `Postgres ${new URL(scratch.url).host}`, drop: scratch.drop };
 }
 
 interface SizeResult {

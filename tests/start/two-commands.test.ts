@@ -5,11 +5,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsAnswers, TEST_NATS_URL } from "../../edge/broker/test-nats";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { eventually } from "../support/cluster";
+import { createScratchDatabase, type ScratchDatabase } from "../../prisma/scratch-database";
 import { TEST_PG_URL, testDatabases } from "../support/databases";
 
 /** A command of the README run as a real process group, and what it printed. */
@@ -124,32 +124,24 @@ const hasNats = await natsAnswers();
 const hasPostgres = testDatabases.some((database) => database.name === "postgres");
 
 describe.runIf(hasNats && hasPostgres)("self-hosted: npm run origin and npm run edge against Postgres and NATS", () => {
-  const database = `weirwood_selfhost_${randomBytes(4).toString("hex")}`;
+  let database: ScratchDatabase;
   let dataDir: string;
   const started: Running[] = [];
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-selfhost-"));
-    const admin = new pg.Client({ connectionString: TEST_PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
+    database = await createScratchDatabase(TEST_PG_URL, "weirwood_selfhost");
   });
   afterAll(async () => {
     for (const running of started) if (running.child.exitCode === null) process.kill(-running.child.pid!, "SIGKILL");
     await Promise.all(started.map((running) => running.exited));
-    const admin = new pg.Client({ connectionString: TEST_PG_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it("separate origin and edge processes serve two PoPs, merge edits from both and stop cleanly", async () => {
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${database}`;
     const port = 3800 + Math.floor(Math.random() * 100);
     const origin = run("npm", ["run", "origin"], {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: database.url,
       NATS_URL: TEST_NATS_URL,
       WEIRWOOD_DATA_DIR: dataDir,
       PORT: String(port),

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { type Database, openDatabase } from "../../origin/db";
+import { createScratchDatabase } from "../../prisma/scratch-database";
 
 /**
  * The databases every origin test runs against, with the same test body:
@@ -48,24 +48,15 @@ const pglite: TestDatabaseKind = {
 const postgres: TestDatabaseKind = {
   name: "postgres",
   async open() {
-    const name = `weirwood_test_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: TEST_PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${name}`;
-    const db = await openDatabase({ kind: "postgres", url: url.toString() });
+    const scratch = await createScratchDatabase(TEST_PG_URL, "weirwood_test");
+    const db = await openDatabase({ kind: "postgres", url: scratch.url });
     await db.migrate();
     return {
       ...db,
       migrate: db.migrate,
       async close() {
         await db.close();
-        const cleanup = new pg.Client({ connectionString: TEST_PG_URL });
-        await cleanup.connect();
-        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await cleanup.end();
+        await scratch.drop();
       },
     };
   },
