@@ -6,7 +6,7 @@ import type { Page, PageClient } from "./page";
 import { CloseCode } from "./protocol/close-codes";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "./protocol/messages";
 import type { Identity } from "./protocol/token";
-import { wouldChange } from "./update-check";
+import { checkUpdate, wouldChange } from "./update-check";
 
 /** What a connection needs from its replica; the replica implements it. */
 export interface ConnectionHost {
@@ -176,10 +176,15 @@ export class ClientConnection implements PageClient {
   private write(page: Page, update: Uint8Array): void {
     const seq = ++this.updateSeq;
     const received = performance.now();
+    const refusal = this.host.refusal(this.identity, page);
     try {
-      // Decoding walks the whole update: a truncated or garbled one fails
-      // here, before anything touches the document.
-      if (!wouldChange(page.doc, update)) {
+      // A writer's update is only checked to be whole (applying one that
+      // changes nothing is harmless); a refused user's is also checked for
+      // whether it would write at all, since y-websocket clients send a sync
+      // step 2 on every connect, usually with nothing new.
+      if (refusal === undefined) {
+        checkUpdate(update);
+      } else if (!wouldChange(page.doc, update)) {
         this.acknowledge(seq, Promise.resolve(this.host.durability));
         return;
       }
@@ -187,7 +192,6 @@ export class ClientConnection implements PageClient {
       this.host.recordEdit("refused");
       throw new ProtocolError(`update is not a valid Yjs update (${(error as Error).message})`, { cause: error });
     }
-    const refusal = this.host.refusal(this.identity, page);
     if (refusal) {
       // y-protocols' "permission denied": the update is not applied and the
       // connection stays open, so a reader keeps following the page.

@@ -9,12 +9,19 @@ import * as Y from "yjs";
  */
 export function wouldChange(doc: Y.Doc, update: Uint8Array): boolean {
   const decoded = Y.decodeUpdate(update);
-  const known = Y.encodeStateVector(doc);
-  const clocks = Y.decodeStateVector(known);
   for (const struct of decoded.structs) {
-    if (struct.id.clock + struct.length > (clocks.get(struct.id.client) ?? 0)) return true;
+    if (struct.id.clock + struct.length > Y.getState(doc.store, struct.id.client)) return true;
   }
   if (decoded.ds.clients.size === 0) return false;
   const ours = Y.createDeleteSetFromStructStore(doc.store);
   return !Y.equalDeleteSets(Y.mergeDeleteSets([ours, decoded.ds]), ours);
+}
+
+/**
+ * Throws when `update` is not a whole, well-formed Yjs update. Yjs reads an
+ * update's delete set only after integrating its structs, so a truncated
+ * one would half-apply: check before applying.
+ */
+export function checkUpdate(update: Uint8Array): void {
+  Y.decodeUpdate(update);
 }
