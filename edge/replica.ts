@@ -74,7 +74,7 @@ export class Replica implements ConnectionHost {
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {
-        loaded: (page) => this.metrics.pagesHeld.set(this.pages.size + (this.pages.get(page.slug) ? 0 : 1)),
+        loaded: () => this.metrics.pagesHeld.set(this.pages.size),
         evicted: (page) => {
           this.fanout.flush(page);
           this.peers.detach(page.slug);
