@@ -117,7 +117,8 @@ export async function startBenchSystem(options: { pgUrl: string; natsUrl: string
   }
 }
 
-async function startPops(
+/** Starts PoPs of real edge processes against an origin over NATS; the spike harness uses it too. */
+export async function startPops(
   options: PopOptions,
   system: { originUrl: string; serviceSecret: string; natsUrl: string },
 ): Promise<RunningPops> {

@@ -10,9 +10,10 @@ const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux the project runs on
 
 export interface UsageTarget {
   name: string;
-  /** A pid, or a command name (comm) whose processes are summed. */
+  /** A pid, a command name (comm), or a piece of the command line, whose processes are summed. */
   pid?: number;
   comm?: string;
+  cmdline?: string;
 }
 
 interface Snapshot {
@@ -61,12 +62,16 @@ function readProc(pid: number): { cpu: number; rss: number } | undefined {
   }
 }
 
-function pidsOf(comm: string): number[] {
+function pidsOf(target: UsageTarget): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === comm) pids.push(Number(entry));
+      const found =
+        target.cmdline !== undefined
+          ? readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(target.cmdline)
+          : readFileSync(`/proc/${entry}/comm`, "utf8").trim() === target.comm;
+      if (found) pids.push(Number(entry));
     } catch {
       // exited while listing
     }
@@ -115,7 +120,7 @@ export class UsageSampler {
     const cpu: Map<number, number>[] = [];
     const rss: number[] = [];
     for (const target of this.targets) {
-      const pids = target.pid !== undefined ? [target.pid] : pidsOf(target.comm ?? "");
+      const pids = target.pid !== undefined ? [target.pid] : pidsOf(target);
       const byPid = new Map<number, number>();
       let r = 0;
       for (const pid of pids) {
@@ -128,6 +133,27 @@ export class UsageSampler {
       rss.push(r);
     }
     this.snapshots.push({ at: Date.now(), cpu, rss, machine: machineJiffies() });
+  }
+
+  readonly names = (): string[] => this.targets.map((target) => target.name);
+
+  /** CPU and memory of each target over time, one point per `stepMs` (for the spike report's charts). */
+  series(from: number, to: number, stepMs = 1000): UsagePoint[] {
+    const within = this.snapshots.filter((s) => s.at >= from - stepMs && s.at <= to + stepMs);
+    const points: UsagePoint[] = [];
+    let previous = within[0];
+    for (const snapshot of within) {
+      if (!previous || snapshot.at - previous.at < stepMs) continue;
+      const seconds = (snapshot.at - previous.at) / 1000;
+      const pair = [previous, snapshot];
+      points.push({
+        at: snapshot.at,
+        cpuPercent: this.targets.map((_, i) => Math.round((cpuBetween(pair.map((s) => s.cpu[i]!)) / seconds) * 100)),
+        rssMiB: snapshot.rss.map((bytes) => Math.round(bytes / (1024 * 1024))),
+      });
+      previous = snapshot;
+    }
+    return points;
   }
 
   /** Usage between the snapshots nearest to `from` and `to` (epoch ms). */
@@ -158,6 +184,14 @@ export class UsageSampler {
       },
     };
   }
+}
+
+export interface UsagePoint {
+  /** Epoch ms at the end of the step. */
+  at: number;
+  /** Per target, in the targets' order: percent of one core over the step, and RSS in MiB at its end. */
+  cpuPercent: number[];
+  rssMiB: number[];
 }
 
 function coreShare(a: MachineJiffies, b: MachineJiffies, field: keyof MachineJiffies, seconds: number): number {

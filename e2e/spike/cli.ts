@@ -1,0 +1,173 @@
+// `npm run spike`: the Red Wedding spike, reproduced and verified.
+//
+//   npm run spike                                   # red-wedding, full size (~6 min)
+//   npm run spike -- --quick                        # what CI runs (< 2 min)
+//   npm run spike -- --scenario steady --durability pop --duration 30
+//   npm run spike -- --kill-replica --durability pop
+//   npm run spike -- --stop-origin 10
+//   npm run spike -- --target http://127.0.0.1:3000 # against a running `npm start`
+//
+// By default the harness starts its own self-hosted Weirwood on this
+// machine (the wiki + origin of `npm run origin` on a scratch Postgres
+// database, PoPs of `npm run edge` processes over NATS) so that it can run
+// each durability level and the write-through baseline in one run, add a
+// replica mid-spike and inject faults. Protocol-level editors (worker
+// threads) and real Chromium pages type at once; afterwards every
+// acknowledged edit must be in the origin and in every replica exactly
+// once, and every browser must show the converged text, or the command
+// exits non-zero. Writes the JSON report (--report) and an HTML page with
+// charts beside it (and a PNG of the charts).
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
+import { launchChromium } from "./browser-editors";
+import { connectTarget, type Deployment, startManaged } from "./deployment";
+import { buildReport, printSummary, type SpikeReport } from "./report";
+import { renderHtml } from "./report-html";
+import { type LevelReport, runLevel, type SpikeSettings } from "./run-level";
+import { type Scenario, SCENARIOS } from "./scenarios";
+
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "red-wedding" },
+    quick: { type: "boolean", default: false },
+    editors: { type: "string" },
+    browsers: { type: "string" },
+    pages: { type: "string" },
+    zipf: { type: "string", default: "1" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    rate: { type: "string" },
+    "base-rate": { type: "string" },
+    pops: { type: "string", default: "2" },
+    replicas: { type: "string", default: "2" },
+    "flush-ms": { type: "string", default: "2000" },
+    durability: { type: "string" },
+    "skip-baseline": { type: "boolean", default: false },
+    "kill-replica": { type: "boolean", default: false },
+    "stop-origin": { type: "string", default: "0" },
+    "add-replica": { type: "string", default: "yes" },
+    "browser-edit-ms": { type: "string", default: "1000" },
+    workers: { type: "string", default: "2" },
+    target: { type: "string" },
+    report: { type: "string" },
+    png: { type: "string", default: "yes" },
+  },
+});
+
+function number(name: string, value: string | undefined, fallback: number, { allowZero = false } = {}): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || (!allowZero && parsed === 0)) {
+    throw new Error(`spike: --${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+function yesNo(name: string, value: string): boolean {
+  if (value !== "yes" && value !== "no") throw new Error(`spike: --${name} takes yes or no, got ${JSON.stringify(value)}`);
+  return value === "yes";
+}
+
+function parseSettings(): { settings: SpikeSettings; levels: DurabilityLevel[]; baseline: boolean } {
+  if (!(SCENARIOS as readonly string[]).includes(args.scenario)) {
+    throw new Error(`spike: --scenario takes ${SCENARIOS.join(", ")}, got ${JSON.stringify(args.scenario)}`);
+  }
+  const quick = args.quick;
+  const peakRate = number("rate", args.rate, quick ? 400 : 1500);
+  const levels = (args.durability ?? (quick ? "edge" : "edge,pop")).split(",").map((level) => {
+    if (!(DURABILITY_LEVELS as readonly string[]).includes(level)) throw new Error(`spike: --durability takes ${DURABILITY_LEVELS.join(",")}, got ${JSON.stringify(level)}`);
+    return level as DurabilityLevel;
+  });
+  const settings: SpikeSettings = {
+    scenario: args.scenario as Scenario,
+    editors: number("editors", args.editors, quick ? 200 : 1000),
+    browsers: number("browsers", args.browsers, quick ? 2 : 4, { allowZero: true }),
+    pages: number("pages", args.pages, quick ? 3 : 5),
+    zipf: number("zipf", args.zipf, 1, { allowZero: true }),
+    durationS: number("duration", args.duration, quick ? 15 : 60),
+    warmupS: number("warmup", args.warmup, quick ? 2 : 3, { allowZero: true }),
+    peakRate,
+    baseRate: number("base-rate", args["base-rate"], Math.max(1, Math.round(peakRate / 10))),
+    pops: number("pops", args.pops, 2),
+    replicasPerPop: number("replicas", args.replicas, 2),
+    flushMs: number("flush-ms", args["flush-ms"], 2000),
+    workers: number("workers", args.workers, 2),
+    browserEditMs: number("browser-edit-ms", args["browser-edit-ms"], 1000),
+    killReplica: args["kill-replica"],
+    stopOriginS: number("stop-origin", args["stop-origin"], 0, { allowZero: true }),
+    addReplica: yesNo("add-replica", args["add-replica"]),
+    runTag: randomLetters(4),
+  };
+  if (args.target && (settings.killReplica || settings.stopOriginS > 0)) {
+    throw new Error("spike: --kill-replica and --stop-origin need the harness's own deployment (leave out --target)");
+  }
+  if (args.target) settings.addReplica = false;
+  const baseline = !args["skip-baseline"] && !args.target && !levels.includes("origin");
+  return { settings, levels: baseline ? [...levels, "origin"] : levels, baseline };
+}
+
+function randomLetters(count: number): string {
+  return [...randomBytes(count)].map((byte) => String.fromCharCode(97 + (byte % 26))).join("");
+}
+
+const log = (line: string) => console.log(line);
+
+async function writeReports(report: SpikeReport, jsonPath: string, png: boolean): Promise<void> {
+  await mkdir(path.dirname(jsonPath), { recursive: true });
+  await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  const htmlPath = jsonPath.replace(/\.json$/u, "") + ".html";
+  await writeFile(htmlPath, renderHtml(report));
+  log(`\nwrote ${jsonPath} and ${htmlPath}`);
+  if (!png) return;
+  // A picture of the charts, for the README and the issue notes.
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1240, height: 900 }, colorScheme: "light" });
+    await page.goto(`file://${path.resolve(htmlPath)}`);
+    const pngPath = htmlPath.replace(/\.html$/u, ".png");
+    await page.locator("#headline").screenshot({ path: pngPath });
+    log(`wrote ${pngPath}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const { settings, levels } = parseSettings();
+  const reportPath = args.report ?? `reports/spike-${settings.scenario}${args.quick ? "-quick" : ""}.json`;
+  const pgUrl = process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const natsUrl = process.env.WEIRWOOD_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+  log(
+    `spike "${settings.scenario}"${args.quick ? " (quick)" : ""}: ${settings.editors} protocol editors + ${settings.browsers} browsers on ${settings.pages} pages, ` +
+      `${settings.durationS} s at up to ${settings.peakRate} edits/s; levels ${levels.join(", ")}`,
+  );
+  const deployment: Deployment = args.target ? await connectTarget(args.target.replace(/\/$/u, "")) : await startManaged({ pgUrl, natsUrl, log });
+  log(`watch it live: ${deployment.originUrl}/ops (admins)`);
+  let report: SpikeReport | undefined;
+  try {
+    // One account per browser (each logs in), and a few for the protocol editors' tokens.
+    const accounts = await deployment.register(Math.max(settings.browsers, 1) + 4, `Spike ${settings.runTag}`);
+    const reports: LevelReport[] = [];
+    for (const level of levels) reports.push(await runLevel(deployment, settings, level, accounts, log));
+    report = buildReport({ levels: reports, settings, deployment: { kind: deployment.kind, originUrl: deployment.originUrl }, startedAt });
+  } finally {
+    await deployment.close();
+  }
+  printSummary(report, log);
+  await writeReports(report, reportPath, yesNo("png", args.png));
+  if (!report.ok) process.exitCode = 1;
+}
+
+// Exits explicitly: every process and connection the run started is
+// closed above, but a pooled keep-alive socket or a NATS reconnect timer
+// of a client library must not keep a finished CI step waiting.
+main()
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  })
+  .finally(() => process.exit());

@@ -1,0 +1,227 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { readFile, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { DurabilityLevel } from "../../edge/protocol/messages";
+import { type Database, openDatabase } from "../../origin/db";
+import { createScratchDatabase } from "../../prisma/scratch-database";
+import { type RunningPops, startPops } from "../load/bench-system";
+import type { EdgeTarget } from "../load/load-plan";
+import { type EdgeProcess, spawnEdge } from "../../tests/support/edge-process";
+
+/**
+ * Where a spike runs. `managed`: the harness starts a self-hosted Weirwood
+ * on this machine (the Next.js wiki + origin of `npm run origin` over a
+ * scratch Postgres database and NATS, PoPs of `npm run edge` processes), so
+ * that it can run every durability level and the write-through baseline in
+ * one run, add a replica, SIGKILL one, or stop the origin. `target`: an
+ * already running deployment (`npm start`, or a self-hosted one) whose edges
+ * come from its GET /api/edges; the harness can only load and verify it.
+ */
+export interface Deployment {
+  readonly kind: "managed" | "target";
+  readonly originUrl: string;
+  /** Registers `count` accounts through the origin's API; answers their names and edge tokens. */
+  register(count: number, prefix: string): Promise<{ name: string; token: string }[]>;
+  /** Origin transactions (Batch rows) of these PoPs since `since`, when the deployment's database is reachable. */
+  batches(pops: readonly string[], since: number): Promise<{ edge: string; at: number; edits: number }[] | undefined>;
+  /** Text of each page at the origin, through its HTTP API ("" for a page that does not exist yet). */
+  originTexts(slugs: readonly string[]): Promise<Map<string, string>>;
+  close(): Promise<void>;
+}
+
+export interface ManagedDeployment extends Deployment {
+  readonly kind: "managed";
+  /** The origin process's pid while it runs. */
+  originPid(): number | undefined;
+  startPops(options: { pops: string[]; replicasPerPop: number; durability: DurabilityLevel; flushMs: number }): Promise<RunningPops>;
+  /** One more replica of `pop`, as a separate process: a replica added mid-spike. */
+  addReplica(pop: string, replica: string, durability: DurabilityLevel, flushMs: number): Promise<EdgeProcess>;
+  /** SIGKILLs the origin, waits `downMs`, starts it again on the same port; answers how long it was unreachable. */
+  stopOrigin(downMs: number): Promise<{ downMs: number }>;
+}
+
+export interface TargetDeployment extends Deployment {
+  readonly kind: "target";
+  /** The live edges, from GET /api/edges. */
+  edges(): Promise<(EdgeTarget & { replica: string })[]>;
+}
+
+async function registerThrough(originUrl: string, count: number, prefix: string): Promise<{ name: string; token: string }[]> {
+  const accounts: { name: string; token: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix} ${i + 1}`;
+    const response = await fetch(`${originUrl}/api/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, password: SPIKE_PASSWORD }),
+    });
+    const body = (await response.json().catch(() => ({}))) as { token?: string; error?: string };
+    if (!response.ok || !body.token) throw new Error(`spike: registering ${JSON.stringify(name)} at ${originUrl} failed with ${response.status}: ${JSON.stringify(body)}`);
+    accounts.push({ name, token: body.token });
+  }
+  return accounts;
+}
+
+export const SPIKE_PASSWORD = "correct horse battery staple";
+
+async function originTextsThrough(originUrl: string, slugs: readonly string[]): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  await Promise.all(
+    slugs.map(async (slug) => {
+      const response = await fetch(`${originUrl}/api/pages/${encodeURIComponent(slug)}`, { signal: AbortSignal.timeout(10_000) });
+      if (response.status === 404) return texts.set(slug, "");
+      if (!response.ok) throw new Error(`spike: reading ${slug} from the origin answered ${response.status}`);
+      texts.set(slug, ((await response.json()) as { text: string }).text);
+    }),
+  );
+  return texts;
+}
+
+/** An already running Weirwood: `npm start`'s, or a self-hosted one. */
+export async function connectTarget(originUrl: string): Promise<TargetDeployment> {
+  const ready = await fetch(`${originUrl}/readyz`).catch((error: unknown) => {
+    throw new Error(`spike: the target ${originUrl} does not answer (${(error as Error).message}); start it with \`npm start\` or pass another --target`);
+  });
+  if (!ready.ok) throw new Error(`spike: the target ${originUrl} is not ready (GET /readyz answered ${ready.status})`);
+  return {
+    kind: "target",
+    originUrl,
+    register: (count, prefix) => registerThrough(originUrl, count, prefix),
+    batches: async () => undefined,
+    originTexts: (slugs) => originTextsThrough(originUrl, slugs),
+    async edges() {
+      const response = await fetch(`${originUrl}/api/edges`);
+      if (!response.ok) throw new Error(`spike: GET ${originUrl}/api/edges answered ${response.status}: ${await response.text()}`);
+      const edges = (await response.json()) as { pop: string; replica: string; url: string; state: string }[];
+      return edges.filter((edge) => edge.state === "up").map(({ pop, replica, url }) => ({ pop, replica, url }));
+    },
+    close: async () => {},
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface OriginProcess {
+  child: ChildProcess;
+  exited: Promise<unknown>;
+  output: string[];
+}
+
+/** `npm run origin`'s entry as a real process; resolves once it prints that it is ready. */
+async function spawnOrigin(env: Record<string, string>, timeoutMs = 60_000): Promise<OriginProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "origin/server/standalone.ts"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = once(child, "exit");
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`spike: the origin was not ready after ${timeoutMs} ms:\n${output.join("")}`)), timeoutMs);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      output.push(line);
+      if (line.startsWith('{"event":"origin-ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(([code, signal]) => {
+      clearTimeout(timer);
+      reject(new Error(`spike: the origin exited (${code ?? signal}) before it was ready:\n${output.join("\n")}`));
+    });
+  });
+  return { child, exited, output };
+}
+
+/**
+ * Starts the managed deployment. Builds the wiki first when it is missing or
+ * stale (the same step as `npm start`), then the origin over a scratch
+ * database of `pgUrl`, dropped on close.
+ */
+export async function startManaged(options: { pgUrl: string; natsUrl: string; log: (line: string) => void }): Promise<ManagedDeployment> {
+  const prepared = spawnSync(process.execPath, ["origin/server/prepare.mjs"], { stdio: ["ignore", "inherit", "inherit"] });
+  if (prepared.status !== 0) throw new Error(`spike: preparing the wiki (generate + build) failed with exit ${prepared.status}`);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((error: unknown) => console.error(`spike cleanup: ${(error as Error).message}`));
+  };
+  try {
+    const scratch = await createScratchDatabase(options.pgUrl, "weirwood_spike");
+    cleanups.push(scratch.drop);
+    const dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-spike-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const port = await freePort();
+    const originUrl = `http://127.0.0.1:${port}`;
+    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: options.natsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn" };
+    let origin: OriginProcess | undefined = await spawnOrigin(env);
+    cleanups.push(async () => {
+      if (!origin) return;
+      origin.child.kill("SIGTERM");
+      const timer = setTimeout(() => origin?.child.kill("SIGKILL"), 10_000);
+      await origin.exited;
+      clearTimeout(timer);
+    });
+    const database: Database = await openDatabase({ kind: "postgres", url: scratch.url });
+    cleanups.push(() => database.close());
+    const serviceSecret = (await readFile(path.join(dataDir, "keys", "edge-service-secret"), "utf8")).trim();
+    options.log(`origin (Next.js wiki + API) at ${originUrl}, Postgres scratch database ${scratch.name}, NATS ${options.natsUrl}`);
+
+    const managed: ManagedDeployment = {
+      kind: "managed",
+      originUrl,
+      originPid: () => origin?.child.pid,
+      register: (count, prefix) => registerThrough(originUrl, count, prefix),
+      originTexts: (slugs) => originTextsThrough(originUrl, slugs),
+      async batches(pops, since) {
+        const rows = await database.prisma.batch.findMany({
+          where: { pop: { in: [...pops] }, receivedAt: { gte: new Date(since) } },
+          select: { edge: true, receivedAt: true, editCount: true },
+          orderBy: { receivedAt: "asc" },
+        });
+        return rows.map((row) => ({ edge: row.edge, at: row.receivedAt.getTime(), edits: row.editCount }));
+      },
+      startPops: (popOptions) =>
+        startPops({ ...popOptions, env: { EDGE_RATE_LIMIT: "off" } }, { originUrl, serviceSecret, natsUrl: options.natsUrl }),
+      addReplica: (pop, replica, durability, flushMs) =>
+        spawnEdge({
+          EDGE_POP: pop,
+          EDGE_REPLICA: replica,
+          ORIGIN_URL: originUrl,
+          EDGE_SERVICE_SECRET: serviceSecret,
+          NATS_URL: options.natsUrl,
+          EDGE_DURABILITY: durability,
+          EDGE_FLUSH_MS: String(flushMs),
+          EDGE_RATE_LIMIT: "off",
+          LOG_LEVEL: "warn",
+        }),
+      async stopOrigin(downMs) {
+        const stoppedAt = Date.now();
+        const running = origin;
+        origin = undefined;
+        running?.child.kill("SIGKILL");
+        await running?.exited;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, downMs - (Date.now() - stoppedAt))));
+        origin = await spawnOrigin(env);
+        return { downMs: Date.now() - stoppedAt };
+      },
+      close: cleanup,
+    };
+    return managed;
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

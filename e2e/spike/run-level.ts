@@ -1,0 +1,367 @@
+import type { DurabilityLevel } from "../../edge/protocol/messages";
+import { scrapeMetrics, type RunningPops } from "../load/bench-system";
+import { LoadGenerator, type LoadResult } from "../load/load-generator";
+import type { EdgeTarget } from "../load/load-plan";
+import { UsageSampler, type UsageReport } from "../load/process-usage";
+import type { Percentiles } from "../load/stats";
+import type { EdgeProcess } from "../../tests/support/edge-process";
+import { type BrowserEditorReport, BrowserEditors } from "./browser-editors";
+import { awaitConvergence, type ConvergenceReport, type ReplicaRef, replicaText } from "./convergence";
+import { type Deployment, type ManagedDeployment, SPIKE_PASSWORD, type TargetDeployment } from "./deployment";
+import { progressLine } from "./progress";
+import { type Scenario, spikeShape } from "./scenarios";
+
+export interface SpikeSettings {
+  scenario: Scenario;
+  /** Protocol-level editors, and real Chromium pages typing through the wiki's editor. */
+  editors: number;
+  browsers: number;
+  /** Hot pages (Zipf popularity, exponent `zipf`). */
+  pages: number;
+  zipf: number;
+  /** Measured seconds, after `warmupS` of warm-up at the base rate. */
+  durationS: number;
+  warmupS: number;
+  /** Offered protocol edits per second at the peak, and outside it (red-wedding). */
+  peakRate: number;
+  baseRate: number;
+  pops: number;
+  replicasPerPop: number;
+  flushMs: number;
+  workers: number;
+  /** Milliseconds between one browser's edits. */
+  browserEditMs: number;
+  /** Mid-peak faults (managed deployment only). */
+  killReplica: boolean;
+  stopOriginS: number;
+  addReplica: boolean;
+  /** Letters that keep this run's markers apart. */
+  runTag: string;
+}
+
+/** One durability level's run: the fields every report carries, then the detail. */
+export interface LevelReport {
+  scenario: Scenario;
+  durability: DurabilityLevel;
+  editors: number;
+  browsers: number;
+  durationS: number;
+  acked: number;
+  lost: number;
+  duplicated: number;
+  converged: boolean;
+  convergenceMs: number | null;
+  ackLatencyMs: Percentiles;
+  ackedPerSec: number;
+  originTransactions: number | null;
+  batchingFactor: number | null;
+
+  pops: string[];
+  replicas: string[];
+  pages: { slug: string; editors: number; acked: number }[];
+  offeredPerSec: number;
+  peakAckedPerSec: number;
+  connected: number;
+  connectFailures: Record<string, number>;
+  /** Edits sent but never acknowledged (a killed replica's in-flight edits): allowed to be lost, never duplicated. */
+  unacknowledged: number;
+  browserEditors: (BrowserEditorReport & { textMatchesOrigin: boolean })[];
+  browsersConverged: boolean;
+  verification: ConvergenceReport;
+  /** Per second of the measured window (negative: warm-up; past durationS: the drain). */
+  timeline: { atS: number; offered: number; acked: number; p50Ms: number; p99Ms: number; maxMs: number; originTx: number; originEdits: number }[];
+  /** Busiest flusher's origin transactions per flush interval. */
+  transactionsPerFlusherPerInterval: number | null;
+  usage: { summary: UsageReport; names: string[]; points: { atS: number; cpuPercent: number[]; rssMiB: number[] }[] };
+  faults: { atS: number; what: string; detail: string }[];
+  bootstrap: { replica: string; processReadyMs: number; firstSyncMs: number; pageBytes: number; loadedFrom: Record<string, number> } | null;
+  crashes: { replica: string; exit: number | string; at: string }[];
+  problems: string[];
+  receivedPerEditorPerSec: number;
+}
+
+const round = (value: number, digits = 1) => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : value);
+
+export async function runLevel(
+  deployment: Deployment,
+  settings: SpikeSettings,
+  level: DurabilityLevel,
+  accounts: { name: string; token: string }[],
+  log: (line: string) => void,
+): Promise<LevelReport> {
+  const levelStart = Date.now();
+  const tag = `${settings.runTag}${level[0]}`;
+  const slugs = Array.from({ length: settings.pages }, (_, i) => `Spike_${settings.runTag}_${level}_${i + 1}`);
+  const faults: LevelReport["faults"] = [];
+  let pops: RunningPops | undefined;
+  let targets: (EdgeTarget & { replica: string })[];
+  let popNames: string[];
+  if (deployment.kind === "managed") {
+    popNames = Array.from({ length: settings.pops }, (_, i) => `${level}-${settings.runTag}-${i + 1}`);
+    log(`\n== ${level}: ${settings.pops} PoPs x ${settings.replicasPerPop} replicas (${popNames.join(", ")}), flush every ${settings.flushMs} ms ==`);
+    pops = await (deployment as ManagedDeployment).startPops({ pops: popNames, replicasPerPop: settings.replicasPerPop, durability: level, flushMs: settings.flushMs });
+    targets = pops.edges.map((edge) => ({ pop: edge.pop, url: edge.url, replica: edge.replica }));
+  } else {
+    targets = await (deployment as TargetDeployment).edges();
+    popNames = [...new Set(targets.map((edge) => edge.pop))];
+    log(`\n== ${level} (as deployed): ${targets.length} replicas of ${popNames.join(", ")} from ${deployment.originUrl}/api/edges ==`);
+    if (targets.length === 0) throw new Error(`spike: ${deployment.originUrl}/api/edges lists no live edge`);
+  }
+  const replicas: ReplicaRef[] = targets.map(({ replica, url }) => ({ replica, url }));
+  const shape = spikeShape(settings.scenario, { peakRate: settings.peakRate, baseRate: settings.baseRate, durationS: settings.durationS, warmupS: settings.warmupS });
+
+  // Filled by the mid-peak action that adds a replica.
+  const extra: { added: EdgeProcess | undefined; bootstrap: LevelReport["bootstrap"] } = { added: undefined, bootstrap: null };
+  let browsers: BrowserEditors | undefined;
+  let sampler: UsageSampler | undefined;
+  let load: LoadGenerator | undefined;
+  try {
+    const browserAccounts = accounts.slice(0, settings.browsers).map((account) => ({ name: account.name, password: SPIKE_PASSWORD }));
+    if (settings.browsers > 0) {
+      browsers = await BrowserEditors.open({
+        originUrl: deployment.originUrl,
+        pages: slugs,
+        pops: popNames,
+        count: settings.browsers,
+        accounts: browserAccounts,
+        markerTag: tag,
+        editIntervalMs: settings.browserEditMs,
+      });
+      for (const report of browsers.reports()) log(`  browser ${report.index}: ${report.slug} "${report.connectedTo}" (editor open in ${report.openMs} ms)`);
+    }
+    sampler = new UsageSampler([
+      ...(pops?.edges.map((edge) => ({ name: edge.replica, pid: edge.pid })) ?? []),
+      ...(deployment.kind === "managed" ? [{ name: "origin (Next.js + API)", pid: (deployment as ManagedDeployment).originPid() }] : []),
+      { name: "load generator (this process)", pid: process.pid },
+      browsers?.processMatch ? { name: "chromium (this run's)", cmdline: browsers.processMatch } : { name: "chromium (all on the machine)", comm: "chromium" },
+      { name: "nats-server (shared)", comm: "nats-server" },
+      { name: "postgres (all, shared)", comm: "postgres" },
+    ]);
+    load = await LoadGenerator.connect({
+      edges: targets,
+      tokens: accounts.map((account) => account.token),
+      pages: slugs,
+      zipfExponent: settings.zipf,
+      editors: settings.editors,
+      mode: "open",
+      rate: shape.rate,
+      maxInFlight: 4,
+      warmupSeconds: settings.warmupS,
+      seconds: settings.durationS,
+      workers: settings.workers,
+      markerTag: tag,
+      seed: 7,
+      onProgress: (progress) => log(progressLine(level, progress, settings.durationS, browsers)),
+    });
+    log(`  ${load.connected} of ${settings.editors} protocol editors connected${Object.keys(load.connectFailures).length ? `; failures ${JSON.stringify(load.connectFailures)}` : ""}`);
+
+    const runStarted = Date.now();
+    const measureFrom = runStarted + 250 + settings.warmupS * 1000;
+    const atS = () => round((Date.now() - measureFrom) / 1000);
+    const scheduled: Promise<void>[] = [];
+    const at = (seconds: number, action: () => Promise<void>) =>
+      scheduled.push(
+        new Promise((resolve) => setTimeout(resolve, Math.max(0, measureFrom + seconds * 1000 - Date.now()))).then(action).catch((error: unknown) => {
+          faults.push({ atS: atS(), what: "fault failed", detail: (error as Error).message });
+          log(`  fault failed: ${(error as Error).message}`);
+        }),
+      );
+    const peakSpan = shape.peakToS - shape.peakFromS;
+    if (deployment.kind === "managed" && pops) {
+      const managed = deployment as ManagedDeployment;
+      if (settings.addReplica) {
+        at(shape.peakFromS + 0.25 * peakSpan, async () => {
+          const pop = popNames[0]!;
+          const name = `${pop}-added`;
+          const spawnedAt = Date.now();
+          const added = (extra.added = await managed.addReplica(pop, name, level, settings.flushMs));
+          const processReadyMs = Date.now() - spawnedAt;
+          const syncStarted = Date.now();
+          const text = await retryRefused(() => replicaText({ replica: name, url: added.url }, slugs[0]!, accounts[0]!.token, 30_000), 30_000);
+          const firstSyncMs = Date.now() - syncStarted;
+          const metrics = await scrapeMetrics(added.httpUrl).catch(() => new Map<string, number>());
+          const loadedFrom: Record<string, number> = {};
+          for (const [key, value] of metrics) {
+            const source = /^weirwood_edge_page_loads_total\{source="([^"]+)"\}$/.exec(key)?.[1];
+            if (source) loadedFrom[source] = value;
+          }
+          const bootstrap = (extra.bootstrap = { replica: name, processReadyMs, firstSyncMs, pageBytes: Buffer.byteLength(text), loadedFrom });
+          replicas.push({ replica: name, url: added.url });
+          faults.push({ atS: atS(), what: "replica added", detail: `${name}: process ready in ${processReadyMs} ms, ${slugs[0]} (${bootstrap.pageBytes} bytes) synced in ${firstSyncMs} ms` });
+          log(`  + replica ${name} added: ready in ${processReadyMs} ms, first sync of the hottest page in ${firstSyncMs} ms (loads ${JSON.stringify(loadedFrom)})`);
+        });
+      }
+      if (settings.killReplica) {
+        at(shape.peakFromS + 0.5 * peakSpan, async () => {
+          // The PoP's second replica: the first keeps its PoP's browsers, which would otherwise reconnect too.
+          const victim = pops!.edges.find((edge) => edge.pop === popNames[0] && edge !== pops!.edges[0]) ?? pops!.edges[0]!;
+          victim.kill("SIGKILL");
+          const index = replicas.findIndex((replica) => replica.replica === victim.replica);
+          if (index >= 0) replicas.splice(index, 1);
+          faults.push({ atS: atS(), what: "replica killed", detail: `${victim.replica} (SIGKILL)` });
+          log(`  ! replica ${victim.replica} killed with SIGKILL`);
+        });
+      }
+      if (settings.stopOriginS > 0) {
+        at(shape.peakFromS + 0.4 * peakSpan, async () => {
+          log(`  ! origin stopped (SIGKILL) for ${settings.stopOriginS} s`);
+          const stoppedAt = atS();
+          const { downMs } = await managed.stopOrigin(settings.stopOriginS * 1000);
+          faults.push({ atS: stoppedAt, what: "origin stopped", detail: `SIGKILL, restarted after ${settings.stopOriginS} s: unreachable for ${downMs} ms` });
+          log(`  ! origin back after ${downMs} ms`);
+        });
+      }
+    }
+
+    browsers?.startTyping();
+    let result: LoadResult;
+    try {
+      result = await load.run();
+    } finally {
+      await browsers?.stopTyping();
+    }
+    const loadEndedAt = Date.now();
+    await Promise.all(scheduled);
+    sampler.stop();
+    const usage = sampler;
+
+    const browserMarkers = browsers?.markers() ?? { acked: new Map<string, string[]>(), unacked: new Map<string, string[]>() };
+    const acked = mergeMarkers(result.markers.acked, browserMarkers.acked);
+    const unacked = mergeMarkers(result.markers.unacked, browserMarkers.unacked);
+    const browserAcked = [...browserMarkers.acked.values()].reduce((sum, list) => sum + list.length, 0);
+    log(`  load done: ${result.total.acked} protocol edits and ${browserAcked} browser edits acknowledged; waiting for convergence`);
+    const verification = await awaitConvergence({
+      slugs,
+      replicas,
+      token: accounts[0]!.token,
+      originTexts: (list) => deployment.originTexts(list),
+      acked,
+      unacked,
+      since: loadEndedAt,
+      timeoutMs: 30_000 + 4 * settings.flushMs + settings.stopOriginS * 1000,
+    });
+    const { texts: originTexts, ...verificationReport } = verification;
+    const browserEditors = await compareBrowsers(browsers, originTexts);
+    const browsersConverged = browserEditors.every((browser) => browser.textMatchesOrigin && browser.saved);
+    log(
+      `  ${verification.converged ? "converged" : "NOT CONVERGED"} ${verification.convergenceMs ?? "-"} ms after the load: ` +
+        `origin lost ${verification.origin.lost}, duplicated ${verification.origin.duplicated} of ${verification.origin.acked}; ` +
+        `${replicas.length} replicas ${verification.replicas.every((r) => r.differingPages.length === 0 && r.lost === 0) ? "identical to the origin" : "DIFFER"}` +
+        (browsers ? `; ${browserEditors.filter((b) => b.textMatchesOrigin).length} of ${browserEditors.length} browsers show the converged text` : ""),
+    );
+    for (const replica of verification.replicas) {
+      if (replica.error || replica.differingPages.length || replica.lost) log(`    ${replica.replica}: lost ${replica.lost}, differs on ${replica.differingPages.join(", ") || "-"} ${replica.error ?? ""}`);
+    }
+
+    const batches = await deployment.batches(popNames, levelStart);
+    const totalAcked = result.total.acked + browserAcked;
+    const transactions = batches?.length ?? null;
+    const timeline = result.timeline.map((second) => {
+      const inSecond = batches?.filter((batch) => Math.floor((batch.at - result.window.measureFrom) / 1000) === second.atS) ?? [];
+      return {
+        atS: second.atS,
+        offered: second.offered,
+        acked: second.acked,
+        p50Ms: second.p50Ms,
+        p99Ms: second.p99Ms,
+        maxMs: second.maxMs,
+        originTx: inSecond.length,
+        originEdits: inSecond.reduce((sum, batch) => sum + batch.edits, 0),
+      };
+    });
+    const usagePoints = usage.series(result.window.startAt, loadEndedAt).map((point) => ({
+      atS: round((point.at - result.window.measureFrom) / 1000),
+      cpuPercent: point.cpuPercent,
+      rssMiB: point.rssMiB,
+    }));
+    const crashes = pops?.crashes() ?? [];
+    const killed = new Set(faults.filter((fault) => fault.what === "replica killed").map((fault) => fault.detail.split(" ")[0]));
+    return {
+      scenario: settings.scenario,
+      durability: level,
+      editors: settings.editors,
+      browsers: settings.browsers,
+      durationS: settings.durationS,
+      acked: totalAcked,
+      lost: verification.origin.lost + sum(verification.replicas, (replica) => Math.max(0, replica.lost)),
+      duplicated: verification.origin.duplicated + sum(verification.replicas, (replica) => Math.max(0, replica.duplicated)),
+      converged: verification.converged,
+      convergenceMs: verification.convergenceMs,
+      ackLatencyMs: result.ackLatencyMs,
+      ackedPerSec: result.ackedPerSec,
+      originTransactions: transactions,
+      batchingFactor: transactions ? round(totalAcked / transactions, totalAcked / transactions >= 10 ? 0 : 2) : null,
+      pops: popNames,
+      replicas: [...(pops?.edges.map((edge) => edge.replica) ?? targets.map((target) => target.replica)), ...(extra.added ? [extra.added.replica] : [])],
+      pages: result.perPage.map((page) => ({ slug: page.slug, editors: page.editors, acked: page.acked })),
+      offeredPerSec: result.offeredPerSec,
+      peakAckedPerSec: Math.max(0, ...result.timeline.filter((second) => second.atS >= 0 && second.atS < settings.durationS).map((second) => second.acked)),
+      connected: load.connected,
+      connectFailures: load.connectFailures,
+      unacknowledged: result.total.sent - result.total.acked,
+      browserEditors,
+      browsersConverged,
+      verification: verificationReport,
+      timeline,
+      transactionsPerFlusherPerInterval: batches ? perFlusherPerInterval(batches, settings.flushMs) : null,
+      usage: { summary: usage.report(result.window.measureFrom, result.window.measureTo), names: usage.names(), points: usagePoints },
+      faults,
+      bootstrap: extra.bootstrap,
+      crashes: crashes.filter((crash) => !killed.has(crash.replica)),
+      problems: (pops?.problems() ?? []).slice(0, 30),
+      receivedPerEditorPerSec: round(result.received.updates / Math.max(1, load.connected) / ((loadEndedAt - result.window.startAt) / 1000), 1),
+    };
+  } finally {
+    sampler?.stop();
+    await load?.close();
+    await browsers?.close().catch(() => {});
+    extra.added?.kill("SIGTERM");
+    await extra.added?.exited;
+    if (pops) await pops.stop();
+  }
+}
+
+/** Retries while the edge answers "retry shortly" (4503: it cannot reach the origin's keys yet, as when the origin is overloaded). */
+async function retryRefused<T>(attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!/ 4503 /u.test((error as Error).message) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+function mergeMarkers(a: Map<string, string[]>, b: Map<string, string[]>): Map<string, string[]> {
+  const merged = new Map(a);
+  for (const [slug, markers] of b) merged.set(slug, [...(merged.get(slug) ?? []), ...markers]);
+  return merged;
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
+}
+
+function perFlusherPerInterval(batches: { edge: string; at: number }[], flushMs: number): number {
+  const byEdge = new Map<string, number[]>();
+  for (const batch of batches) byEdge.set(batch.edge, [...(byEdge.get(batch.edge) ?? []), batch.at]);
+  let busiest = 0;
+  for (const times of byEdge.values()) busiest = Math.max(busiest, times.length / ((times.at(-1)! - times[0]!) / flushMs + 1));
+  return round(busiest, 2);
+}
+
+/** Each browser's editor against the origin's converged text (polled briefly: the last update may still be on its way). */
+async function compareBrowsers(browsers: BrowserEditors | undefined, originTexts: Map<string, string>): Promise<LevelReport["browserEditors"]> {
+  if (!browsers) return [];
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const texts = await browsers.texts();
+    const matches = texts.map((entry) => entry.text === originTexts.get(entry.slug));
+    if (matches.every(Boolean) || Date.now() > deadline) {
+      return browsers.reports().map((report, i) => ({ ...report, textMatchesOrigin: matches[i]! }));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
