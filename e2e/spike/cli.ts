@@ -23,7 +23,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
 import { launchChromium } from "./browser-editors";
-import { connectTarget, type Deployment, startManaged } from "./deployment";
+import { connectTarget, type Deployment, SPIKE_PASSWORD, startManaged } from "./deployment";
 import { buildReport, printSummary, type SpikeReport } from "./report";
 import { renderHtml } from "./report-html";
 import { type LevelReport, runLevel, type SpikeSettings } from "./run-level";
@@ -149,8 +149,12 @@ async function main(): Promise<void> {
   log(`watch it live: ${deployment.originUrl}/ops (admins)`);
   let report: SpikeReport | undefined;
   try {
-    // One account per browser (each logs in), and a few for the protocol editors' tokens.
-    const accounts = await deployment.register(Math.max(settings.browsers, 1) + 4, `Spike ${settings.runTag}`);
+    // One account per browser (each logs in), and some for the protocol
+    // editors' tokens: a deployment the harness did not start limits each
+    // account's edit rate (15/s for a new one), so it needs one per 10 edits/s.
+    const editorAccounts = deployment.kind === "target" ? Math.ceil(settings.peakRate / 10) : 4;
+    const accounts = await deployment.register(settings.browsers + editorAccounts, `Spike ${settings.runTag}`);
+    if (deployment.kind === "managed") log(`log in as "${accounts[0]!.name}" (the wiki's first account, an admin) with the password "${SPIKE_PASSWORD}" to see /ops`);
     const reports: LevelReport[] = [];
     for (const level of levels) reports.push(await runLevel(deployment, settings, level, accounts, log));
     report = buildReport({ levels: reports, settings, deployment: { kind: deployment.kind, originUrl: deployment.originUrl }, startedAt });

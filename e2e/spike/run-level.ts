@@ -139,7 +139,8 @@ export async function runLevel(
     ]);
     load = await LoadGenerator.connect({
       edges: targets,
-      tokens: accounts.map((account) => account.token),
+      // The browsers' accounts type in the browsers only, so that a per-account rate limit sees what it would in production.
+      tokens: accounts.slice(settings.browsers).map((account) => account.token),
       pages: slugs,
       zipfExponent: settings.zipf,
       editors: settings.editors,

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awaitConvergence } from "../../e2e/spike/convergence";
+import { failuresOf } from "../../e2e/spike/report";
+import type { LevelReport } from "../../e2e/spike/run-level";
+import { spikeShape } from "../../e2e/spike/scenarios";
+import { type Cluster, startCluster } from "../support/cluster";
+import { testDatabases } from "../support/databases";
+
+/**
+ * The spike harness's verdict must be able to say no: a marker the texts do
+ * not hold, a replica that differs, a browser that shows something else.
+ */
+describe("the spike's convergence check against real edges", () => {
+  let cluster: Cluster;
+  let token: string;
+  beforeAll(async () => {
+    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", pops: ["east", "west"], replicasPerPop: 2, flushMs: 200 });
+    token = await cluster.token("Verifier");
+  });
+  afterAll(() => cluster.stop());
+
+  const originTexts = (slugs: readonly string[]) =>
+    Promise.all(
+      slugs.map(async (slug) => {
+        const response = await fetch(`${cluster.originUrl}/api/pages/${slug}`);
+        return [slug, response.status === 404 ? "" : ((await response.json()) as { text: string }).text] as const;
+      }),
+    ).then((entries) => new Map(entries));
+
+  it("converges when every acknowledged marker reached the origin and every replica", async () => {
+    const slug = "Spike_check_converges";
+    const [east, west] = [cluster.edgesOf(cluster.pops[0]!)[0]!, cluster.edgesOf(cluster.pops[1]!)[1]!];
+    const editors = [cluster.editor(east, slug, token), cluster.editor(west, slug, token)];
+    await Promise.all(editors.map((editor) => editor.synced));
+    await Promise.all([editors[0]!.insert(0, "[a1]"), editors[1]!.insert(0, "[b1]")]);
+    const report = await awaitConvergence({
+      slugs: [slug],
+      replicas: cluster.edges.map((edge) => ({ replica: edge.replica.replica, url: edge.url })),
+      token,
+      originTexts,
+      acked: new Map([[slug, ["[a1]", "[b1]"]]]),
+      unacked: new Map(),
+      since: Date.now(),
+      timeoutMs: 20_000,
+    });
+    expect(report.converged).toBe(true);
+    expect(report.origin).toMatchObject({ acked: 2, lost: 0, duplicated: 0 });
+    expect(report.replicas).toHaveLength(4);
+    for (const replica of report.replicas) expect(replica).toMatchObject({ lost: 0, duplicated: 0, differingPages: [] });
+    await Promise.all(editors.map((editor) => editor.close()));
+  });
+
+  it("reports an acknowledged marker that no text holds as lost, and does not converge", async () => {
+    const slug = "Spike_check_lost";
+    const editor = cluster.editor(cluster.edges[0]!, slug, token);
+    await editor.synced;
+    await editor.insert(0, "[kept]");
+    const report = await awaitConvergence({
+      slugs: [slug],
+      replicas: cluster.edges.map((edge) => ({ replica: edge.replica.replica, url: edge.url })),
+      token,
+      originTexts,
+      acked: new Map([[slug, ["[kept]", "[never-sent]"]]]),
+      unacked: new Map(),
+      since: Date.now(),
+      timeoutMs: 3_000,
+    });
+    expect(report.converged).toBe(false);
+    expect(report.convergenceMs).toBeNull();
+    expect(report.origin.lost).toBe(1);
+    expect(report.origin.examples.lost).toEqual([`${slug} [never-sent]`]);
+    await editor.close();
+  });
+
+  it("names a replica that cannot be read instead of counting it as converged", async () => {
+    const slug = "Spike_check_unreachable";
+    const report = await awaitConvergence({
+      slugs: [slug],
+      replicas: [{ replica: "nowhere", url: "ws://127.0.0.1:9" }],
+      token,
+      originTexts,
+      acked: new Map(),
+      unacked: new Map(),
+      since: Date.now(),
+      timeoutMs: 500,
+    });
+    expect(report.converged).toBe(false);
+    expect(report.replicas[0]).toMatchObject({ replica: "nowhere", differingPages: [slug] });
+    expect(report.replicas[0]!.error).toMatch(/nowhere/);
+  });
+});
+
+describe("the spike's verdict", () => {
+  const clean = {
+    durability: "edge",
+    editors: 10,
+    connected: 10,
+    lost: 0,
+    duplicated: 0,
+    converged: true,
+    browsersConverged: true,
+    crashes: [],
+    verification: { origin: { unackedDuplicated: 0 } },
+  } as unknown as LevelReport;
+
+  it("passes a clean level and fails each kind of fault with a reason", () => {
+    expect(failuresOf([clean])).toEqual([]);
+    expect(failuresOf([{ ...clean, lost: 3 }])).toEqual(["edge: 3 acknowledged edits lost"]);
+    expect(failuresOf([{ ...clean, duplicated: 1 }])).toEqual(["edge: 1 acknowledged edits duplicated"]);
+    expect(failuresOf([{ ...clean, converged: false }])[0]).toMatch(/did not converge/);
+    expect(failuresOf([{ ...clean, browsersConverged: false }])[0]).toMatch(/browser/);
+    expect(failuresOf([{ ...clean, crashes: [{ replica: "east-a", exit: "SIGSEGV", at: "" }] }])[0]).toMatch(/east-a exited/);
+    expect(failuresOf([{ ...clean, connected: 7 }])[0]).toMatch(/only 7 of 10/);
+  });
+});
+
+describe("the spike's shapes", () => {
+  it("red-wedding ramps from the base rate to the peak and back inside the measured window", () => {
+    const shape = spikeShape("red-wedding", { peakRate: 1000, baseRate: 100, durationS: 100, warmupS: 5 });
+    expect(shape.rate.map((point) => point.perSecond)).toEqual([100, 100, 1000, 1000, 100, 100]);
+    expect(shape.rate.map((point) => point.atS)).toEqual([0, 25, 40, 70, 85, 105]);
+    expect([shape.peakFromS, shape.peakToS]).toEqual([35, 65]);
+  });
+
+  it("steady holds the peak rate all along", () => {
+    expect(spikeShape("steady", { peakRate: 500, baseRate: 50, durationS: 30, warmupS: 2 })).toEqual({
+      rate: [{ atS: 0, perSecond: 500 }],
+      peakFromS: 0,
+      peakToS: 30,
+    });
+  });
+});
