@@ -1,12 +1,12 @@
 // One load-generator worker thread: connects its share of protocol-level
 // editors, offers their edits on schedule when told to start, records every
 // edit's send and ack time, and hands the records back (load-generator.ts).
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { type EditorPlan, type EditRecords, type FromWorker, rateAt, type ToWorker, type WorkerPlan, type WorkerSummary } from "./load-plan";
 import { markerOf, positionBetweenMarkers } from "./markers";
 import { ProtocolEditor } from "./protocol-editor";
+import { threadCpuSeconds } from "./thread-cpu";
 import { seededRandom } from "./zipf";
 
 const plan = workerData as WorkerPlan;
@@ -295,18 +295,6 @@ function tick(): void {
   }
   const next = heap.peek();
   if (next) timer = setTimeout(tick, Math.max(0, next.nextAt - now()));
-}
-
-/** utime + stime of this thread, in seconds (Linux: /proc/thread-self). */
-function threadCpuSeconds(): number {
-  try {
-    const stat = readFileSync("/proc/thread-self/stat", "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields 14 and 15 of stat(5), counted from the state (field 3) here.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 function received(): WorkerSummary["received"] {

@@ -6,6 +6,7 @@
 //   npm run spike -- --kill-replica --durability pop
 //   npm run spike -- --stop-origin 10
 //   npm run spike -- --target http://127.0.0.1:3000 # against a running `npm start`
+//   npm run spike -- --scenario hot-page            # the crowd on one page, as a curve of crowd sizes
 //
 // By default the harness starts its own self-hosted Weirwood on this
 // machine (the wiki + origin of `npm run origin` on a scratch Postgres
@@ -26,6 +27,8 @@ import { launchChromium } from "./browser-editors";
 import { connectTarget, type Deployment, SPIKE_PASSWORD, startManaged } from "./deployment";
 import { buildReport, printSummary, type SpikeReport } from "./report";
 import { renderHtml } from "./report-html";
+import { renderHotPageHtml } from "./hot-page/report-html";
+import { type HotPageReport, type HotPageSettings, runHotPage } from "./hot-page/run-hot-page";
 import { type LevelReport, runLevel, type SpikeSettings } from "./run-level";
 import { type Scenario, SCENARIOS } from "./scenarios";
 
@@ -54,6 +57,8 @@ const { values: args } = parseArgs({
     target: { type: "string" },
     report: { type: "string" },
     png: { type: "string", default: "yes" },
+    points: { type: "string" },
+    probes: { type: "string", default: "100" },
   },
 });
 
@@ -73,7 +78,7 @@ function yesNo(name: string, value: string): boolean {
 
 function parseSettings(): { settings: SpikeSettings; levels: DurabilityLevel[]; baseline: boolean } {
   if (!(SCENARIOS as readonly string[]).includes(args.scenario)) {
-    throw new Error(`spike: --scenario takes ${SCENARIOS.join(", ")}, got ${JSON.stringify(args.scenario)}`);
+    throw new Error(`spike: --scenario takes ${[...SCENARIOS, "hot-page"].join(", ")}, got ${JSON.stringify(args.scenario)}`);
   }
   const quick = args.quick;
   const peakRate = number("rate", args.rate, quick ? 400 : 1500);
@@ -121,8 +126,11 @@ async function writeReports(report: SpikeReport, jsonPath: string, png: boolean)
   const htmlPath = jsonPath.replace(/\.json$/u, "") + ".html";
   await writeFile(htmlPath, renderHtml(report));
   log(`\nwrote ${jsonPath} and ${htmlPath}`);
-  if (!png) return;
-  // A picture of the charts, for the README and the issue notes.
+  if (png) await screenshot(htmlPath);
+}
+
+/** A picture of a report's summary and charts, for the README and the issue notes. */
+async function screenshot(htmlPath: string): Promise<void> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1240, height: 900 }, colorScheme: "light" });
@@ -135,12 +143,70 @@ async function writeReports(report: SpikeReport, jsonPath: string, png: boolean)
   }
 }
 
+/** `--points 250:0,1000:0,100:5000`: editors:followers per point of the hot-page curve. */
+function parsePoints(value: string): HotPageSettings["points"] {
+  return value.split(",").map((point) => {
+    const match = /^(\d+):(\d+)$/u.exec(point.trim());
+    if (!match || Number(match[1]) < 1) throw new Error(`spike: --points takes editors:followers pairs such as 250:0,100:2000 (at least one editor), got ${JSON.stringify(point)}`);
+    return { editors: Number(match[1]), followers: Number(match[2]) };
+  });
+}
+
+function parseHotPageSettings(): HotPageSettings {
+  const quick = args.quick;
+  return {
+    points: parsePoints(args.points ?? (quick ? "50:0,100:200" : "250:0,500:0,1000:0,2000:0,100:1000,100:2000,100:5000")),
+    seconds: number("duration", args.duration, quick ? 8 : 20),
+    warmupS: number("warmup", args.warmup, quick ? 2 : 3, { allowZero: true }),
+    editsPerSecond: number("rate", args.rate, 1),
+    cursorMovesPerSecond: 1,
+    probes: number("probes", args.probes, 100),
+    pops: number("pops", args.pops, 2),
+    replicasPerPop: number("replicas", args.replicas, 2),
+    flushMs: number("flush-ms", args["flush-ms"], 2000),
+    workers: number("workers", args.workers, 2),
+    runTag: randomLetters(4),
+  };
+}
+
+async function mainHotPage(startedAt: number): Promise<void> {
+  const settings = parseHotPageSettings();
+  const reportPath = args.report ?? `reports/spike-hot-page${args.quick ? "-quick" : ""}.json`;
+  log(`spike "hot-page": points ${settings.points.map((p) => `${p.editors}:${p.followers}`).join(", ")} (editors:followers), ${settings.seconds} s each`);
+  const deployment: Deployment = args.target ? await connectTarget(args.target.replace(/\/$/u, "")) : await startManaged({ pgUrl, natsUrl, log });
+  let report: HotPageReport;
+  try {
+    // Against a deployment that limits each account's rate, one account per editor's 1 edit/s would be many: 1 per 10.
+    const largest = Math.max(...settings.points.map((p) => p.editors + p.followers));
+    const accounts = await deployment.register(deployment.kind === "target" ? Math.ceil(largest / 10) : 4, `Crowd ${settings.runTag}`);
+    report = await runHotPage(
+      deployment,
+      settings,
+      accounts.map((account) => account.token),
+      log,
+    );
+  } finally {
+    await deployment.close();
+  }
+  report.wallS = Math.round((Date.now() - startedAt) / 1000);
+  log(report.ok ? "\nOK: every receiver got every acknowledged edit at every point." : `\nFAILED:\n  ${report.failures.join("\n  ")}`);
+  await mkdir(path.dirname(reportPath), { recursive: true });
+  await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  const htmlPath = reportPath.replace(/\.json$/u, "") + ".html";
+  await writeFile(htmlPath, renderHotPageHtml(report));
+  log(`wrote ${reportPath} and ${htmlPath}`);
+  if (yesNo("png", args.png)) await screenshot(htmlPath);
+  if (!report.ok) process.exitCode = 1;
+}
+
+const pgUrl = process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const natsUrl = process.env.WEIRWOOD_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (args.scenario === "hot-page") return mainHotPage(startedAt);
   const { settings, levels } = parseSettings();
   const reportPath = args.report ?? `reports/spike-${settings.scenario}${args.quick ? "-quick" : ""}.json`;
-  const pgUrl = process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-  const natsUrl = process.env.WEIRWOOD_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
   log(
     `spike "${settings.scenario}"${args.quick ? " (quick)" : ""}: ${settings.editors} protocol editors + ${settings.browsers} browsers on ${settings.pages} pages, ` +
       `${settings.durationS} s at up to ${settings.peakRate} edits/s; levels ${levels.join(", ")}`,

@@ -9,29 +9,11 @@ import type { SpikeReport } from "./report";
  * in CI artifacts or in a repository viewer, with no network.
  */
 export function renderHtml(report: SpikeReport): string {
-  const require = createRequire(import.meta.url);
-  const uplotDir = path.dirname(require.resolve("uplot/package.json"));
-  const script = readFileSync(path.join(uplotDir, "dist/uPlot.iife.min.js"), "utf8");
-  const style = readFileSync(path.join(uplotDir, "dist/uPlot.min.css"), "utf8");
-  // JSON inside <script>: no "</script>" or "<!--" can end it early.
-  const data = JSON.stringify(report).replace(/</g, "\\u003c");
   const title = `Weirwood spike: ${report.scenario}, ${report.date.slice(0, 16).replace("T", " ")} UTC`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${style}</style>
-<style>${PAGE_STYLE}</style>
-</head>
-<body>
-<header>
-  <h1>${escapeHtml(title)}</h1>
-  <p id="verdict"></p>
-  <p class="meta" id="meta"></p>
-</header>
-<main>
+  return selfContainedPage({
+    title,
+    data: report,
+    body: `<main>
   <div id="headline">
     <section><h2>Summary</h2><div id="summary"></div></section>
     <section id="charts"><h2>Over time</h2></section>
@@ -39,10 +21,42 @@ export function renderHtml(report: SpikeReport): string {
   <section id="usage"><h2>CPU and memory</h2></section>
   <section><h2>Faults, bootstrap and browsers</h2><div id="events"></div></section>
   <section><h2>Processes</h2><div id="processes"></div></section>
-</main>
-<script>${script}</script>
+</main>`,
+    script: PAGE_SCRIPT,
+  });
+}
+
+/**
+ * A page with uPlot, the shared helpers (fmt, el, table, chart) and `data`
+ * as REPORT inlined; `script` draws it.
+ */
+export function selfContainedPage(options: { title: string; data: unknown; body: string; script: string }): string {
+  const require = createRequire(import.meta.url);
+  const uplotDir = path.dirname(require.resolve("uplot/package.json"));
+  const uplot = readFileSync(path.join(uplotDir, "dist/uPlot.iife.min.js"), "utf8");
+  const style = readFileSync(path.join(uplotDir, "dist/uPlot.min.css"), "utf8");
+  // JSON inside <script>: no "</script>" or "<!--" can end it early.
+  const data = JSON.stringify(options.data).replace(/</g, "\\u003c");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)}</title>
+<style>${style}</style>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>${escapeHtml(options.title)}</h1>
+  <p id="verdict"></p>
+  <p class="meta" id="meta"></p>
+</header>
+${options.body}
+<script>${uplot}</script>
 <script>const REPORT = ${data};</script>
-<script>${PAGE_SCRIPT}</script>
+<script>${HELPERS}</script>
+<script>${options.script}</script>
 </body>
 </html>
 `;
@@ -69,8 +83,8 @@ td.met { color: var(--ok); } td.missed { color: var(--bad); }
 .uplot { font-family: inherit; } .u-legend { font-size: 12px; }
 `;
 
-// Runs in the report's page: plain browser JavaScript, reading REPORT.
-const PAGE_SCRIPT = `
+// Shared by the reports' pages: formatting, elements, tables and charts (plain browser JavaScript).
+const HELPERS = `
 const fmt = (v, d) => v === null || v === undefined || Number.isNaN(v) ? "-" : typeof v === "number" ? (Math.abs(v) < 10 && !Number.isInteger(v) ? v.toFixed(d ?? 2) : Math.round(v).toLocaleString("en-US")) : String(v);
 const el = (tag, attrs, ...children) => { const e = document.createElement(tag); Object.assign(e, attrs || {}); for (const c of children) e.append(c); return e; };
 function table(headers, rows) {
@@ -78,6 +92,23 @@ function table(headers, rows) {
   for (const row of rows) { const tr = el("tr"); for (const cell of row) { const td = el("td"); if (cell && typeof cell === "object") { td.textContent = cell.text; td.className = cell.cls || ""; } else td.textContent = cell; tr.append(td); } t.append(tr); }
   return el("div", { className: "table-wrap" }, t);
 }
+const palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
+const width = () => Math.min(1160, document.body.clientWidth - 40);
+function chart(title, xs, series, opts) {
+  const box = el("div", { className: "chart" }, el("h3", { textContent: title }));
+  document.getElementById((opts && opts.into) || "charts").append(box);
+  const clean = (v) => (v === null || v === undefined || Number.isNaN(v) || (opts && opts.log && v <= 0) ? null : v);
+  new uPlot({
+    width: width(), height: 230,
+    scales: { x: { time: false }, y: opts && opts.log ? { distr: 3 } : {} },
+    axes: [{ label: (opts && opts.xLabel) || "seconds into the spike", stroke: getComputedStyle(document.body).color }, { label: opts && opts.unit || "", stroke: getComputedStyle(document.body).color, size: 60 }],
+    series: [{ label: "s" }, ...series.map((s, i) => ({ label: s.label, stroke: s.color || palette[i % palette.length], width: 1.5, dash: s.dash }))],
+  }, [xs, ...series.map((s) => s.values.map(clean))], box);
+}
+`;
+
+// Runs in the report's page: plain browser JavaScript, reading REPORT.
+const PAGE_SCRIPT = `
 const R = REPORT;
 document.getElementById("verdict").textContent = R.ok ? "Nothing acknowledged was lost or duplicated; the origin, every replica and every browser converged." : "FAILED: " + R.failures.join("; ");
 document.getElementById("verdict").className = R.ok ? "ok" : "bad";
@@ -99,19 +130,6 @@ const rows = R.levels.map((l) => {
 });
 document.getElementById("summary").append(table(["level", "acked", "acked/s", "peak acked/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "origin tx", "batching", "lost", "dup", "converged", "vs write-through: p99 / peak"], rows));
 
-const palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
-const width = () => Math.min(1160, document.body.clientWidth - 40);
-function chart(title, xs, series, opts) {
-  const box = el("div", { className: "chart" }, el("h3", { textContent: title }));
-  document.getElementById((opts && opts.into) || "charts").append(box);
-  const clean = (v) => (v === null || v === undefined || Number.isNaN(v) || (opts && opts.log && v <= 0) ? null : v);
-  new uPlot({
-    width: width(), height: 230,
-    scales: { x: { time: false }, y: opts && opts.log ? { distr: 3 } : {} },
-    axes: [{ label: "seconds into the spike", stroke: getComputedStyle(document.body).color }, { label: opts && opts.unit || "", stroke: getComputedStyle(document.body).color, size: 60 }],
-    series: [{ label: "s" }, ...series.map((s, i) => ({ label: s.label, stroke: s.color || palette[i % palette.length], width: 1.5, dash: s.dash }))],
-  }, [xs, ...series.map((s) => s.values.map(clean))], box);
-}
 const shadeOfLevel = { edge: "#2563eb", pop: "#16a34a", origin: "#dc2626" };
 const timeline = (l) => l.timeline.filter((s) => s.atS >= -R.settings.warmupS);
 const primary = R.levels[0];

@@ -1,0 +1,352 @@
+// One worker thread of the hot-page crowd (crowd.ts): its share of the
+// page's editors (each types about once a second and moves its cursor) and
+// followers (read-only), all on one page. Every client counts what it
+// receives and keeps which Yjs clock ranges reached it, so that at the end
+// it can say which acknowledged edits never arrived; probes also decode
+// every message to time delivery from the marker's send time.
+import { performance } from "node:perf_hooks";
+import { parentPort, workerData } from "node:worker_threads";
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import WebSocket from "ws";
+import * as Y from "yjs";
+import { decodeMessage, encodeMessage, type Message } from "../../../edge/protocol/messages";
+import { positionBetweenMarkers } from "../../load/markers";
+import { threadCpuSeconds } from "../../load/thread-cpu";
+import { seededRandom } from "../../load/zipf";
+import { type CrowdClientPlan, type CrowdWorkerPlan, type CrowdWorkerResult, type FromCrowdWorker, HOT_MARKER, hotMarker, type ToCrowdWorker } from "./crowd-plan";
+
+const workerPlan = workerData as CrowdWorkerPlan;
+const port = parentPort!;
+const random = seededRandom(workerPlan.seed);
+const now = () => performance.timeOrigin + performance.now();
+const post = (message: FromCrowdWorker) => port.postMessage(message);
+
+let measureFrom = Number.POSITIVE_INFINITY;
+let measureTo = Number.POSITIVE_INFINITY;
+const inWindow = (t: number) => t >= measureFrom && t < measureTo;
+const delivery: number[] = [];
+const awarenessLatency: number[] = [];
+const received = { messages: 0, bytes: 0, updateMessages: 0, awarenessMessages: 0 };
+const closes: Record<string, number> = {};
+const edits = { client: [] as number[], clock: [] as number[], sentAt: [] as number[], ackedAt: [] as number[] };
+let progress = { sent: 0, acked: 0, delivered: 0, latencies: [] as number[] };
+
+/** Clock ranges [from, to) per Yjs client that reached one receiver. */
+class Coverage {
+  private readonly ranges = new Map<number, [number, number][]>();
+
+  add(client: number, from: number, to: number): void {
+    if (to <= from) return;
+    const list = this.ranges.get(client);
+    if (!list) return void this.ranges.set(client, [[from, to]]);
+    const last = list[list.length - 1]!;
+    // The common case: the next piece of the same author, contiguous.
+    if (from >= last[0] && from <= last[1]) return void (last[1] = Math.max(last[1], to));
+    list.push([from, to]);
+    list.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const range of list) {
+      const top = merged[merged.length - 1];
+      if (top && range[0] <= top[1]) top[1] = Math.max(top[1], range[1]);
+      else merged.push([range[0], range[1]]);
+    }
+    this.ranges.set(client, merged);
+  }
+
+  has(client: number, clock: number): boolean {
+    const list = this.ranges.get(client);
+    if (!list) return false;
+    for (const [from, to] of list) if (clock >= from && clock < to) return true;
+    return false;
+  }
+}
+
+class CrowdClient {
+  readonly coverage = new Coverage();
+  readonly synced: Promise<void>;
+  socket: WebSocket;
+  private markSynced!: () => void;
+  private failSync!: (error: Error) => void;
+  // Editors only: their own document (they do not apply the others' edits: see ProtocolEditor's `follow`).
+  private readonly doc: Y.Doc | undefined;
+  private clock = 0;
+  private sentMessages = 0;
+  private readonly pending = new Map<number, number>();
+  private awarenessClock = 0;
+  private n = 0;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly plan: CrowdClientPlan) {
+    this.doc = plan.role === "editor" ? new Y.Doc() : undefined;
+    this.synced = new Promise((resolve, reject) => {
+      this.markSynced = resolve;
+      this.failSync = reject;
+    });
+    const query = new URLSearchParams({ token: plan.token, ext: "weirwood" });
+    this.socket = new WebSocket(`${plan.url}/${encodeURIComponent(workerPlan.slug)}?${query}`);
+    this.socket.binaryType = "nodebuffer";
+    this.socket.on("error", () => {});
+    this.socket.on("open", () => this.send({ type: "sync-step-1", stateVector: this.doc ? Y.encodeStateVector(this.doc) : new Uint8Array([0]) }));
+    this.socket.on("message", (data: Buffer) => this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    this.socket.on("close", (code, reason) => {
+      const key = `${code} ${reason.toString()}`.trim();
+      closes[key] = (closes[key] ?? 0) + 1;
+      this.failSync(new Error(`closed ${key}`));
+      for (const index of this.pending.values()) edits.ackedAt[index] = Number.NaN;
+      this.pending.clear();
+      this.stop();
+    });
+  }
+
+  start(): void {
+    if (!this.doc) return;
+    const every = (perSecond: number, action: () => void) => {
+      if (perSecond <= 0) return;
+      const period = 1000 / perSecond;
+      // Random phases, so that a thousand people do not all press a key in the same millisecond.
+      const first = setTimeout(() => {
+        action();
+        this.timers.push(setInterval(action, period));
+      }, random() * period);
+      this.timers.push(first);
+    };
+    every(workerPlan.editsPerSecond, () => this.edit());
+    every(workerPlan.cursorMovesPerSecond, () => this.moveCursor());
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private edit(): void {
+    if (!this.doc || this.socket.readyState !== WebSocket.OPEN) return;
+    const text = this.doc.getText("body");
+    const sentAt = now();
+    const marker = hotMarker(workerPlan.tag, this.plan.index, ++this.n, sentAt);
+    const index = edits.client.length;
+    edits.client.push(this.doc.clientID);
+    edits.clock.push(this.clock);
+    edits.sentAt.push(sentAt);
+    edits.ackedAt.push(Number.NaN);
+    // Its own edits count as received: the edge does not echo them back.
+    this.coverage.add(this.doc.clientID, this.clock, this.clock + marker.length);
+    this.clock += marker.length;
+    this.pending.set(this.sentMessages + 1, index);
+    text.insert(positionBetweenMarkers(text.toString(), random), marker);
+    progress.sent += 1;
+  }
+
+  private moveCursor(): void {
+    if (!this.doc || this.socket.readyState !== WebSocket.OPEN) return;
+    const text = this.doc.getText("body");
+    const at = Math.floor(random() * (text.length + 1));
+    const position = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, at));
+    const state = { user: { name: `Crowd ${this.plan.index}`, color: "#6b7280" }, cursor: { anchor: position, head: position }, t: now() };
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarUint(encoder, this.doc.clientID);
+    encoding.writeVarUint(encoder, ++this.awarenessClock);
+    encoding.writeVarString(encoder, JSON.stringify(state));
+    this.send({ type: "awareness", update: encoding.toUint8Array(encoder) });
+  }
+
+  attachDocument(): void {
+    this.doc?.on("update", (update: Uint8Array, origin: unknown) => {
+      if (origin === REMOTE) return;
+      this.sentMessages += 1;
+      this.send({ type: "update", update });
+    });
+  }
+
+  private send(message: Message): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeMessage(message));
+  }
+
+  private receive(bytes: Uint8Array): void {
+    const at = now();
+    const measured = inWindow(at);
+    if (measured) {
+      received.messages += 1;
+      received.bytes += bytes.byteLength;
+    }
+    const message = decodeMessage(bytes);
+    switch (message.type) {
+      case "sync-step-1":
+        // Editors answer with what they have (nothing the edge lacks, at first); followers send nothing, as the browser's read-only provider.
+        if (this.doc) {
+          this.sentMessages += 1;
+          this.send({ type: "sync-step-2", update: Y.encodeStateAsUpdate(this.doc, message.stateVector) });
+        }
+        return;
+      case "sync-step-2":
+        this.cover(message.update, at, false);
+        // An editor starts from the page as it is, so that its inserts sit between real markers.
+        if (this.doc) Y.applyUpdate(this.doc, message.update, REMOTE);
+        this.markSynced();
+        return;
+      case "update":
+        if (measured) received.updateMessages += 1;
+        this.cover(message.update, at, true);
+        return;
+      case "awareness":
+        if (measured) received.awarenessMessages += 1;
+        if (this.plan.probe) this.timeAwareness(message.update, at);
+        return;
+      case "ack": {
+        const index = this.pending.get(message.seq);
+        if (index === undefined) return;
+        this.pending.delete(message.seq);
+        edits.ackedAt[index] = at;
+        progress.acked += 1;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private cover(update: Uint8Array, at: number, time: boolean): void {
+    const meta = Y.parseUpdateMeta(update);
+    for (const [client, to] of meta.to) this.coverage.add(client, meta.from.get(client) ?? 0, to);
+    if (!time || !this.plan.probe) return;
+    for (const struct of Y.decodeUpdate(update).structs) {
+      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
+      for (const match of struct.content.str.matchAll(HOT_MARKER)) {
+        if (match[1] !== workerPlan.tag || Number(match[2]) === this.plan.index) continue;
+        const sentAt = Number(match[4]);
+        if (!inWindow(sentAt)) continue;
+        delivery.push(at - sentAt);
+        progress.delivered += 1;
+        progress.latencies.push(at - sentAt);
+      }
+    }
+  }
+
+  private timeAwareness(update: Uint8Array, at: number): void {
+    const decoder = decoding.createDecoder(update);
+    const count = decoding.readVarUint(decoder);
+    for (let i = 0; i < count; i++) {
+      decoding.readVarUint(decoder); // client id
+      decoding.readVarUint(decoder); // clock
+      const state = JSON.parse(decoding.readVarString(decoder)) as { t?: number; user?: { name?: string } } | null;
+      if (!state?.t || state.user?.name === `Crowd ${this.plan.index}` || !inWindow(state.t)) continue;
+      awarenessLatency.push(at - state.t);
+    }
+  }
+}
+
+const REMOTE = Symbol("remote");
+
+const clients: CrowdClient[] = [];
+
+async function connectAll(): Promise<void> {
+  const failures: Record<string, number> = {};
+  let connected = 0;
+  // In waves, as a crowd arrives: thousands of handshakes at once would time out on two cores.
+  for (let i = 0; i < workerPlan.clients.length; i += 50) {
+    const wave = workerPlan.clients.slice(i, i + 50).map((clientPlan) => {
+      const client = new CrowdClient(clientPlan);
+      client.attachDocument();
+      clients.push(client);
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("sync timeout")), workerPlan.connectTimeoutMs).unref());
+      return Promise.race([client.synced, timeout]).then(
+        () => void (connected += 1),
+        (error: Error) => void (failures[error.message] = (failures[error.message] ?? 0) + 1),
+      );
+    });
+    await Promise.all(wave);
+  }
+  post({ type: "ready", connected, failures });
+}
+
+let cpuAtStart = 0;
+let eluAtStart = performance.eventLoopUtilization();
+let progressTimer: NodeJS.Timeout | undefined;
+
+port.on("message", (message: ToCrowdWorker) => {
+  switch (message.type) {
+    case "start": {
+      measureFrom = message.measureFrom;
+      measureTo = message.measureTo;
+      cpuAtStart = threadCpuSeconds();
+      eluAtStart = performance.eventLoopUtilization();
+      for (const client of clients) client.start();
+      progressTimer = setInterval(() => {
+        const sorted = progress.latencies.sort((a, b) => a - b);
+        post({ type: "progress", at: now(), sent: progress.sent, acked: progress.acked, delivered: progress.delivered, deliveryP99: sorted[Math.floor(sorted.length * 0.99)] ?? Number.NaN });
+        progress = { sent: 0, acked: 0, delivered: 0, latencies: [] };
+      }, 1000);
+      return;
+    }
+    case "stop":
+      void stop();
+      return;
+    case "check":
+      check(message.acked);
+      return;
+    case "close":
+      for (const client of clients) client.socket.terminate();
+      post({ type: "closed" });
+      return;
+  }
+});
+
+async function stop(): Promise<void> {
+  for (const client of clients) client.stop();
+  clearInterval(progressTimer);
+  const cpuSeconds = threadCpuSeconds() - cpuAtStart;
+  const elu = performance.eventLoopUtilization(eluAtStart).utilization;
+  const deadline = now() + 10_000;
+  while (clients.some((client) => client.inFlight > 0) && now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const result: CrowdWorkerResult = {
+    worker: workerPlan.worker,
+    delivery,
+    awareness: awarenessLatency,
+    edits: {
+      client: Float64Array.from(edits.client),
+      clock: Float64Array.from(edits.clock),
+      sentAt: Float64Array.from(edits.sentAt),
+      ackedAt: Float64Array.from(edits.ackedAt),
+    },
+    received,
+    clients: clients.length,
+    probes: workerPlan.clients.filter((client) => client.probe).length,
+    connected: clients.filter((client) => client.socket.readyState === WebSocket.OPEN).length,
+    failures: {},
+    closes,
+    cpuSeconds,
+    eventLoopUtilization: elu,
+  };
+  post({ type: "stopped", result });
+}
+
+/** For every open receiver: which acknowledged edits (of the others) never reached it. */
+function check(acked: [number, number[]][]): void {
+  let undelivered = 0;
+  let receiversMissing = 0;
+  let receiversChecked = 0;
+  const examples: string[] = [];
+  for (const client of clients) {
+    if (client.socket.readyState !== WebSocket.OPEN) continue;
+    receiversChecked += 1;
+    let missing = 0;
+    for (const [author, clocks] of acked) {
+      for (const clock of clocks) {
+        if (client.coverage.has(author, clock)) continue;
+        missing += 1;
+        if (examples.length < 5) examples.push(`client ${client.plan.index} (${client.plan.role}, ${client.plan.pop}) lacks ${author}:${clock}`);
+      }
+    }
+    undelivered += missing;
+    if (missing > 0) receiversMissing += 1;
+  }
+  post({ type: "checked", undelivered, receiversMissing, receiversChecked, examples });
+}
+
+void connectAll();

@@ -1,0 +1,226 @@
+import { Worker } from "node:worker_threads";
+import type { EdgeTarget } from "../../load/load-plan";
+import { percentiles, type Percentiles } from "../../load/stats";
+import type { CrowdClientPlan, CrowdWorkerPlan, CrowdWorkerResult, FromCrowdWorker, ToCrowdWorker } from "./crowd-plan";
+
+export interface CrowdOptions {
+  edges: readonly EdgeTarget[];
+  slug: string;
+  /** Tokens handed out round-robin (editors and followers alike). */
+  tokens: readonly string[];
+  editors: number;
+  followers: number;
+  /** How many receivers decode everything to time delivery (spread over roles, PoPs and replicas). */
+  probes: number;
+  editsPerSecond: number;
+  cursorMovesPerSecond: number;
+  seconds: number;
+  warmupSeconds: number;
+  workers: number;
+  tag: string;
+  onProgress?: (line: { atS: number; sent: number; acked: number; delivered: number; deliveryP99: number }) => void;
+}
+
+export interface CrowdResult {
+  editors: number;
+  followers: number;
+  connected: number;
+  connectFailures: Record<string, number>;
+  closes: Record<string, number>;
+  sent: number;
+  acked: number;
+  ackLatencyMs: Percentiles;
+  deliveryMs: Percentiles;
+  awarenessMs: Percentiles;
+  /** Acknowledged edits that some open receiver never got (counted per receiver), and how many receivers lacked something. */
+  undelivered: number;
+  receiversMissing: number;
+  receiversChecked: number;
+  undeliveredExamples: string[];
+  bytesPerClientPerSec: number;
+  messagesPerClientPerSec: number;
+  updateMessagesPerClientPerSec: number;
+  awarenessMessagesPerClientPerSec: number;
+  probes: number;
+  /** The generator's own load: if its threads were saturated, the latencies include its queueing. */
+  generator: { cpuPercent: number; eventLoopUtilization: number }[];
+}
+
+const WORKER_URL = new URL("./crowd-worker.ts", import.meta.url);
+
+/** Node 20 does not apply `--import tsx` to a Worker's entry: the worker registers tsx itself (as load-generator.ts does). */
+function startWorker(plan: CrowdWorkerPlan): Worker {
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: plan, name: `crowd-worker-${plan.worker}` });
+}
+
+function plan(options: CrowdOptions): CrowdWorkerPlan[] {
+  const total = options.editors + options.followers;
+  const plans: CrowdWorkerPlan[] = Array.from({ length: options.workers }, (_, worker) => ({
+    worker,
+    slug: options.slug,
+    clients: [],
+    editsPerSecond: options.editsPerSecond,
+    cursorMovesPerSecond: options.cursorMovesPerSecond,
+    tag: options.tag,
+    connectTimeoutMs: 60_000,
+    seed: 11 + worker,
+  }));
+  // Probes every `stride` clients: spread over editors and followers, and so over every replica.
+  const stride = Math.max(1, Math.floor(total / Math.max(1, options.probes)));
+  for (let index = 0; index < total; index++) {
+    const edge = options.edges[index % options.edges.length]!;
+    const client: CrowdClientPlan = {
+      index,
+      role: index < options.editors ? "editor" : "follower",
+      url: edge.url,
+      pop: edge.pop,
+      token: options.tokens[index % options.tokens.length]!,
+      probe: index % stride === 0,
+    };
+    plans[index % plans.length]!.clients.push(client);
+  }
+  return plans;
+}
+
+/** One point of the hot-page curve: connects the crowd to one page, runs it, checks delivery, closes. */
+export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
+  const plans = plan(options);
+  const workers = plans.map(startWorker);
+  const inbox = workers.map((worker) => new Inbox(worker));
+  try {
+    const ready = await Promise.all(inbox.map((box) => box.next("ready")));
+    const connected = ready.reduce((sum, message) => sum + message.connected, 0);
+    const connectFailures: Record<string, number> = {};
+    for (const message of ready) for (const [reason, count] of Object.entries(message.failures)) connectFailures[reason] = (connectFailures[reason] ?? 0) + count;
+
+    const startAt = Date.now() + 200;
+    const measureFrom = startAt + options.warmupSeconds * 1000;
+    const measureTo = measureFrom + options.seconds * 1000;
+    for (const worker of workers) worker.postMessage({ type: "start", measureFrom, measureTo } satisfies ToCrowdWorker);
+    const stopProgress = progressOf(inbox, measureFrom, options.onProgress);
+    await new Promise((resolve) => setTimeout(resolve, measureTo - Date.now()));
+    stopProgress();
+    for (const worker of workers) worker.postMessage({ type: "stop" } satisfies ToCrowdWorker);
+    const results = (await Promise.all(inbox.map((box) => box.next("stopped")))).map((message) => message.result);
+
+    // Acknowledged edits by author, as the receivers' check wants them.
+    const acked = new Map<number, number[]>();
+    const ackLatencies: number[] = [];
+    let sent = 0;
+    for (const result of results) {
+      const { client, clock, sentAt, ackedAt } = result.edits;
+      for (let i = 0; i < client.length; i++) {
+        sent += 1;
+        if (Number.isNaN(ackedAt[i]!)) continue;
+        acked.set(client[i]!, [...(acked.get(client[i]!) ?? []), clock[i]!]);
+        if (sentAt[i]! >= measureFrom && sentAt[i]! < measureTo) ackLatencies.push(ackedAt[i]! - sentAt[i]!);
+      }
+    }
+    // The last coalesced messages may still be on their way: check again for a while before calling an edit undelivered.
+    let checked: Extract<FromCrowdWorker, { type: "checked" }>[] = [];
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      for (const worker of workers) worker.postMessage({ type: "check", acked: [...acked] } satisfies ToCrowdWorker);
+      checked = await Promise.all(inbox.map((box) => box.next("checked")));
+      if (checked.every((c) => c.undelivered === 0) || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+
+    const receivers = results.reduce((sum, result) => sum + result.clients, 0);
+    const perClientPerSec = (value: number) => Math.round((value / Math.max(1, receivers) / options.seconds) * 10) / 10;
+    const sumOf = (pick: (result: CrowdWorkerResult) => number) => results.reduce((sum, result) => sum + pick(result), 0);
+    const closes: Record<string, number> = {};
+    for (const result of results) for (const [reason, count] of Object.entries(result.closes)) closes[reason] = (closes[reason] ?? 0) + count;
+    return {
+      editors: options.editors,
+      followers: options.followers,
+      connected,
+      connectFailures,
+      closes,
+      sent,
+      acked: [...acked.values()].reduce((sum, list) => sum + list.length, 0),
+      ackLatencyMs: percentiles(ackLatencies),
+      deliveryMs: percentiles(results.flatMap((result) => result.delivery)),
+      awarenessMs: percentiles(results.flatMap((result) => result.awareness)),
+      undelivered: checked.reduce((sum, c) => sum + c.undelivered, 0),
+      receiversMissing: checked.reduce((sum, c) => sum + c.receiversMissing, 0),
+      receiversChecked: checked.reduce((sum, c) => sum + c.receiversChecked, 0),
+      undeliveredExamples: checked.flatMap((c) => c.examples).slice(0, 10),
+      bytesPerClientPerSec: perClientPerSec(sumOf((r) => r.received.bytes)),
+      messagesPerClientPerSec: perClientPerSec(sumOf((r) => r.received.messages)),
+      updateMessagesPerClientPerSec: perClientPerSec(sumOf((r) => r.received.updateMessages)),
+      awarenessMessagesPerClientPerSec: perClientPerSec(sumOf((r) => r.received.awarenessMessages)),
+      probes: sumOf((r) => r.probes),
+      generator: results.map((result) => ({
+        cpuPercent: Math.round((result.cpuSeconds / options.seconds) * 100),
+        eventLoopUtilization: Math.round(result.eventLoopUtilization * 100) / 100,
+      })),
+    };
+  } finally {
+    for (const worker of workers) worker.postMessage({ type: "close" } satisfies ToCrowdWorker);
+    await Promise.all(inbox.map((box) => Promise.race([box.next("closed"), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(() => {})));
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+function progressOf(inbox: Inbox[], measureFrom: number, onProgress: CrowdOptions["onProgress"]): () => void {
+  if (!onProgress) return () => {};
+  let totals = { sent: 0, acked: 0, delivered: 0, p99: 0, reports: 0 };
+  const stops = inbox.map((box) =>
+    box.onProgress((message) => {
+      totals.sent += message.sent;
+      totals.acked += message.acked;
+      totals.delivered += message.delivered;
+      totals.p99 = Math.max(totals.p99, Number.isNaN(message.deliveryP99) ? 0 : message.deliveryP99);
+      if (++totals.reports < inbox.length) return;
+      onProgress({ atS: Math.round((message.at - measureFrom) / 1000), sent: totals.sent, acked: totals.acked, delivered: totals.delivered, deliveryP99: totals.p99 });
+      totals = { sent: 0, acked: 0, delivered: 0, p99: 0, reports: 0 };
+    }),
+  );
+  return () => stops.forEach((stop) => stop());
+}
+
+type MessageOf<T extends FromCrowdWorker["type"]> = Extract<FromCrowdWorker, { type: T }>;
+
+/** One worker's messages, awaited by type; an error or an early exit rejects what is awaited. */
+class Inbox {
+  private readonly waiting = new Map<string, { resolve(message: FromCrowdWorker): void; reject(error: Error): void }>();
+  private readonly arrived = new Map<string, FromCrowdWorker>();
+  private readonly listeners = new Set<(message: MessageOf<"progress">) => void>();
+  private failure: Error | undefined;
+
+  constructor(worker: Worker) {
+    worker.on("message", (message: FromCrowdWorker) => {
+      if (message.type === "progress") return this.listeners.forEach((listener) => listener(message));
+      const waiter = this.waiting.get(message.type);
+      if (waiter) {
+        this.waiting.delete(message.type);
+        waiter.resolve(message);
+      } else this.arrived.set(message.type, message);
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    worker.on("error", (error) => fail(new Error(`crowd worker failed: ${error.message}`, { cause: error })));
+    worker.on("exit", (code) => fail(new Error(`crowd worker exited with code ${code}`)));
+  }
+
+  next<T extends Exclude<FromCrowdWorker["type"], "progress">>(type: T): Promise<MessageOf<T>> {
+    const arrived = this.arrived.get(type);
+    if (arrived) {
+      this.arrived.delete(type);
+      return Promise.resolve(arrived as MessageOf<T>);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.set(type, { resolve: resolve as (message: FromCrowdWorker) => void, reject }));
+  }
+
+  onProgress(listener: (message: MessageOf<"progress">) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
