@@ -193,6 +193,7 @@ export class Replica implements ConnectionHost {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.fanout.flushAll();
     this.flusher.stop();
@@ -362,7 +363,7 @@ export class Replica implements ConnectionHost {
    * the flusher takes the new state now rather than at its next flush, and
    * every holder takes the protection.
    */
-  private async pullFromOrigin(page: Page, takeState: boolean): Promise<void> {
+  private async pullFromOrigin(page: Page, takeState: boolean, attempt = 1): Promise<void> {
     try {
       const state = await this.deps.origin.pageState(page.slug);
       page.protection = state.protection;
@@ -370,9 +371,20 @@ export class Replica implements ConnectionHost {
       this.apply(page, fromBase64(state.state), { kind: "origin" });
       page.originVector = fromBase64(state.stateVector);
     } catch (error) {
-      this.log.debug({ err: error, slug: page.slug }, "pull after an origin change failed; the next flush will bring it");
+      // Retried: if the origin went away right after announcing, this PoP
+      // would otherwise keep the old page until its own next flush of it,
+      // which never comes when its editors moved on (seen in the spike with
+      // the origin stopped for 10 s).
+      if (attempt >= PULL_ATTEMPTS || this.pages.get(page.slug) !== page || this.stopped) {
+        this.log.warn({ err: error, slug: page.slug, attempt }, "pull after an origin change failed; the next flush of the page will bring it");
+        return;
+      }
+      const retry = setTimeout(() => void this.pullFromOrigin(page, takeState, attempt + 1), this.deps.config.flushMs * attempt);
+      retry.unref();
     }
   }
+
+  private stopped = false;
 
   private updateGauges(): void {
     let dirty = 0;
@@ -393,6 +405,9 @@ export class Replica implements ConnectionHost {
     this.timers.push(timer);
   }
 }
+
+/** Pulls after a page-changed, before giving up on one (about 15 flush intervals in all). */
+const PULL_ATTEMPTS = 5;
 
 interface AwarenessChange {
   added: number[];

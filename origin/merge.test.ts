@@ -61,6 +61,25 @@ describe.each(testDatabases)("batch merge on $name", (kind) => {
     await origin?.close();
   });
 
+  it("announces a resent batch's pages again, in case the first announcement died with the origin", async () => {
+    const announced: { pop: string; slugs: string[] }[] = [];
+    const listen = (commit: { pop: string; slugs: string[] }) => void announced.push(commit);
+    origin.committed.add(listen);
+    try {
+      const doc = edgeDoc(4242);
+      doc.getText("body").insert(0, "The Red Wedding.");
+      const batch = batchOf("us-east", [{ slug: "Announced_twice", doc }]);
+      expect((await flush(origin, batch)).duplicate).toBe(false);
+      expect((await flush(origin, batch)).duplicate).toBe(true);
+      expect(announced).toEqual([
+        { pop: "us-east", slugs: ["Announced_twice"] },
+        { pop: "us-east", slugs: ["Announced_twice"] },
+      ]);
+    } finally {
+      origin.committed.delete(listen);
+    }
+  });
+
   it("stores the page's text, state vector and a revision with its edit count and authors", async () => {
     const slug = `Page_${randomUUID().slice(0, 8)}`;
     const doc = edgeDoc(1);

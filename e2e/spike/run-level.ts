@@ -175,6 +175,7 @@ export async function runLevel(
           const pop = popNames[0]!;
           const name = `${pop}-added`;
           const spawnedAt = Date.now();
+          const addedAtS = atS();
           const added = (extra.added = await managed.addReplica(pop, name, level, settings.flushMs));
           const processReadyMs = Date.now() - spawnedAt;
           const syncStarted = Date.now();
@@ -188,7 +189,7 @@ export async function runLevel(
           }
           const bootstrap = (extra.bootstrap = { replica: name, processReadyMs, firstSyncMs, pageBytes: Buffer.byteLength(text), loadedFrom });
           replicas.push({ replica: name, url: added.url });
-          faults.push({ atS: atS(), what: "replica added", detail: `${name}: process ready in ${processReadyMs} ms, ${slugs[0]} (${bootstrap.pageBytes} bytes) synced in ${firstSyncMs} ms` });
+          faults.push({ atS: addedAtS, what: "replica added", detail: `${name}: process ready in ${processReadyMs} ms, ${slugs[0]} (${bootstrap.pageBytes} bytes) synced in ${firstSyncMs} ms` });
           log(`  + replica ${name} added: ready in ${processReadyMs} ms, first sync of the hottest page in ${firstSyncMs} ms (loads ${JSON.stringify(loadedFrom)})`);
         });
       }

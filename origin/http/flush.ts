@@ -15,8 +15,13 @@ export function handleFlush(origin: Origin, request: Request): Promise<Response>
       { batchId: batch.batchId, pop: batch.pop, edge: batch.edge, pages: batch.pages.length, changed: result.changed.length },
       result.answer.duplicate ? "duplicate batch answered" : "batch merged",
     );
-    if (result.changed.length > 0) {
-      const commit = { pop: batch.pop, slugs: result.changed.map((page) => page.slug) };
+    // A batch seen before is announced again: an edge resends a batch when
+    // it got no answer, and the origin that committed it may have died
+    // before it announced the commit, so that the other PoPs never pulled
+    // those pages. Announcing twice costs the PoPs one read each.
+    const slugs = result.answer.duplicate ? batch.pages.map((page) => page.slug) : result.changed.map((page) => page.slug);
+    if (slugs.length > 0) {
+      const commit = { pop: batch.pop, slugs };
       for (const listener of origin.committed) listener(commit);
     }
     return result.answer;
