@@ -1,13 +1,13 @@
 import type { DurabilityLevel } from "../../edge/protocol/messages";
-import { scrapeMetrics, type RunningPops } from "../load/bench-system";
+import type { RunningPops } from "../load/bench-system";
 import { LoadGenerator, type LoadResult } from "../load/load-generator";
 import type { EdgeTarget } from "../load/load-plan";
 import { UsageSampler, type UsageReport } from "../load/process-usage";
 import type { Percentiles } from "../load/stats";
-import type { EdgeProcess } from "../../tests/support/edge-process";
 import { type BrowserEditorReport, BrowserEditors } from "./browser-editors";
-import { awaitConvergence, type ConvergenceReport, type ReplicaRef, replicaText } from "./convergence";
+import { awaitConvergence, type ConvergenceReport, type ReplicaRef } from "./convergence";
 import { type Deployment, type ManagedDeployment, SPIKE_PASSWORD, type TargetDeployment } from "./deployment";
+import { MidSpikeEvents } from "./mid-spike";
 import { progressLine } from "./progress";
 import { type Scenario, spikeShape } from "./scenarios";
 
@@ -92,7 +92,6 @@ export async function runLevel(
   const levelStart = Date.now();
   const tag = `${settings.runTag}${level[0]}`;
   const slugs = Array.from({ length: settings.pages }, (_, i) => `Spike_${settings.runTag}_${level}_${i + 1}`);
-  const faults: LevelReport["faults"] = [];
   let pops: RunningPops | undefined;
   let targets: (EdgeTarget & { replica: string })[];
   let popNames: string[];
@@ -110,8 +109,7 @@ export async function runLevel(
   const replicas: ReplicaRef[] = targets.map(({ replica, url }) => ({ replica, url }));
   const shape = spikeShape(settings.scenario, { peakRate: settings.peakRate, baseRate: settings.baseRate, durationS: settings.durationS, warmupS: settings.warmupS });
 
-  // Filled by the mid-peak action that adds a replica.
-  const extra: { added: EdgeProcess | undefined; bootstrap: LevelReport["bootstrap"] } = { added: undefined, bootstrap: null };
+  let events: MidSpikeEvents | undefined;
   let browsers: BrowserEditors | undefined;
   let sampler: UsageSampler | undefined;
   let load: LoadGenerator | undefined;
@@ -156,64 +154,21 @@ export async function runLevel(
     });
     log(`  ${load.connected} of ${settings.editors} protocol editors connected${Object.keys(load.connectFailures).length ? `; failures ${JSON.stringify(load.connectFailures)}` : ""}`);
 
-    const runStarted = Date.now();
-    const measureFrom = runStarted + 250 + settings.warmupS * 1000;
-    const atS = () => round((Date.now() - measureFrom) / 1000);
-    const scheduled: Promise<void>[] = [];
-    const at = (seconds: number, action: () => Promise<void>) =>
-      scheduled.push(
-        new Promise((resolve) => setTimeout(resolve, Math.max(0, measureFrom + seconds * 1000 - Date.now()))).then(action).catch((error: unknown) => {
-          faults.push({ atS: atS(), what: "fault failed", detail: (error as Error).message });
-          log(`  fault failed: ${(error as Error).message}`);
-        }),
-      );
-    const peakSpan = shape.peakToS - shape.peakFromS;
-    if (deployment.kind === "managed" && pops) {
-      const managed = deployment as ManagedDeployment;
-      if (settings.addReplica) {
-        at(shape.peakFromS + 0.25 * peakSpan, async () => {
-          const pop = popNames[0]!;
-          const name = `${pop}-added`;
-          const spawnedAt = Date.now();
-          const addedAtS = atS();
-          const added = (extra.added = await managed.addReplica(pop, name, level, settings.flushMs));
-          const processReadyMs = Date.now() - spawnedAt;
-          const syncStarted = Date.now();
-          const text = await retryRefused(() => replicaText({ replica: name, url: added.url }, slugs[0]!, accounts[0]!.token, 30_000), 30_000);
-          const firstSyncMs = Date.now() - syncStarted;
-          const metrics = await scrapeMetrics(added.httpUrl).catch(() => new Map<string, number>());
-          const loadedFrom: Record<string, number> = {};
-          for (const [key, value] of metrics) {
-            const source = /^weirwood_edge_page_loads_total\{source="([^"]+)"\}$/.exec(key)?.[1];
-            if (source) loadedFrom[source] = value;
-          }
-          const bootstrap = (extra.bootstrap = { replica: name, processReadyMs, firstSyncMs, pageBytes: Buffer.byteLength(text), loadedFrom });
-          replicas.push({ replica: name, url: added.url });
-          faults.push({ atS: addedAtS, what: "replica added", detail: `${name}: process ready in ${processReadyMs} ms, ${slugs[0]} (${bootstrap.pageBytes} bytes) synced in ${firstSyncMs} ms` });
-          log(`  + replica ${name} added: ready in ${processReadyMs} ms, first sync of the hottest page in ${firstSyncMs} ms (loads ${JSON.stringify(loadedFrom)})`);
-        });
-      }
-      if (settings.killReplica) {
-        at(shape.peakFromS + 0.5 * peakSpan, async () => {
-          // The PoP's second replica: the first keeps its PoP's browsers, which would otherwise reconnect too.
-          const victim = pops!.edges.find((edge) => edge.pop === popNames[0] && edge !== pops!.edges[0]) ?? pops!.edges[0]!;
-          victim.kill("SIGKILL");
-          const index = replicas.findIndex((replica) => replica.replica === victim.replica);
-          if (index >= 0) replicas.splice(index, 1);
-          faults.push({ atS: atS(), what: "replica killed", detail: `${victim.replica} (SIGKILL)` });
-          log(`  ! replica ${victim.replica} killed with SIGKILL`);
-        });
-      }
-      if (settings.stopOriginS > 0) {
-        at(shape.peakFromS + 0.4 * peakSpan, async () => {
-          log(`  ! origin stopped (SIGKILL) for ${settings.stopOriginS} s`);
-          const stoppedAt = atS();
-          const { downMs } = await managed.stopOrigin(settings.stopOriginS * 1000);
-          faults.push({ atS: stoppedAt, what: "origin stopped", detail: `SIGKILL, restarted after ${settings.stopOriginS} s: unreachable for ${downMs} ms` });
-          log(`  ! origin back after ${downMs} ms`);
-        });
-      }
-    }
+    events =
+      deployment.kind === "managed" && pops
+        ? new MidSpikeEvents({
+            deployment: deployment as ManagedDeployment,
+            pops,
+            level,
+            settings,
+            hottest: slugs[0]!,
+            token: accounts[0]!.token,
+            replicas,
+            measureFrom: Date.now() + 250 + settings.warmupS * 1000,
+            shape,
+            log,
+          })
+        : undefined;
 
     browsers?.startTyping();
     let result: LoadResult;
@@ -223,7 +178,7 @@ export async function runLevel(
       await browsers?.stopTyping();
     }
     const loadEndedAt = Date.now();
-    await Promise.all(scheduled);
+    await events?.done();
     sampler.stop();
     const usage = sampler;
 
@@ -277,7 +232,7 @@ export async function runLevel(
       rssMiB: point.rssMiB,
     }));
     const crashes = pops?.crashes() ?? [];
-    const killed = new Set(faults.filter((fault) => fault.what === "replica killed").map((fault) => fault.detail.split(" ")[0]));
+    const killed = new Set((events?.faults ?? []).filter((fault) => fault.what === "replica killed").map((fault) => fault.detail.split(" ")[0]));
     return {
       scenario: settings.scenario,
       durability: level,
@@ -294,7 +249,7 @@ export async function runLevel(
       originTransactions: transactions,
       batchingFactor: transactions ? round(totalAcked / transactions, totalAcked / transactions >= 10 ? 0 : 2) : null,
       pops: popNames,
-      replicas: [...(pops?.edges.map((edge) => edge.replica) ?? targets.map((target) => target.replica)), ...(extra.added ? [extra.added.replica] : [])],
+      replicas: [...(pops?.edges.map((edge) => edge.replica) ?? targets.map((target) => target.replica)), ...(events?.added ? [events.added.replica] : [])],
       pages: result.perPage.map((page) => ({ slug: page.slug, editors: page.editors, acked: page.acked })),
       offeredPerSec: result.offeredPerSec,
       peakAckedPerSec: Math.max(0, ...result.timeline.filter((second) => second.atS >= 0 && second.atS < settings.durationS).map((second) => second.acked)),
@@ -307,8 +262,8 @@ export async function runLevel(
       timeline,
       transactionsPerFlusherPerInterval: batches ? perFlusherPerInterval(batches, settings.flushMs) : null,
       usage: { summary: usage.report(result.window.measureFrom, result.window.measureTo), names: usage.names(), points: usagePoints },
-      faults,
-      bootstrap: extra.bootstrap,
+      faults: events?.faults ?? [],
+      bootstrap: events?.bootstrap ?? null,
       crashes: crashes.filter((crash) => !killed.has(crash.replica)),
       problems: (pops?.problems() ?? []).slice(0, 30),
       receivedPerEditorPerSec: round(result.received.updates / Math.max(1, load.connected) / ((loadEndedAt - result.window.startAt) / 1000), 1),
@@ -317,22 +272,8 @@ export async function runLevel(
     sampler?.stop();
     await load?.close();
     await browsers?.close().catch(() => {});
-    extra.added?.kill("SIGTERM");
-    await extra.added?.exited;
+    await events?.close();
     if (pops) await pops.stop();
-  }
-}
-
-/** Retries while the edge answers "retry shortly" (4503: it cannot reach the origin's keys yet, as when the origin is overloaded). */
-async function retryRefused<T>(attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!/ 4503 /u.test((error as Error).message) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
   }
 }
 
