@@ -29,6 +29,32 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    ownedUnflushedPages: new Gauge({
+      name: "weirwood_edge_owned_unflushed_pages",
+      help: "Unflushed pages this replica flushes (summed over a PoP's replicas: the PoP's dirty pages, each once)",
+      registers,
+    }),
+    ownedUnflushedBytes: new Gauge({
+      name: "weirwood_edge_owned_unflushed_bytes",
+      help: "Unflushed bytes of the pages this replica flushes (summed over a PoP: the bytes waiting for the origin)",
+      registers,
+    }),
+    lastFlushTimestamp: new Gauge({
+      name: "weirwood_edge_last_flush_timestamp_seconds",
+      help: "Unix time of the last batch the origin acknowledged (0: none yet)",
+      registers,
+    }),
+    popLogEntries: new Gauge({
+      name: "weirwood_edge_pop_log_entries",
+      help: "Entries in the PoP's durable log (JetStream at pop durability): updates the origin has not committed",
+      registers,
+    }),
+    hotPageClients: new Gauge({
+      name: "weirwood_edge_hot_page_clients",
+      help: "Connections on this replica's busiest pages (top few only), by role (editor, follower)",
+      labelNames: ["page", "role"] as const,
+      registers,
+    }),
     flushBatches: new Counter({ name: "weirwood_edge_flush_batches_total", help: "Batches the origin acknowledged", registers }),
     flushPages: new Counter({ name: "weirwood_edge_flush_pages_total", help: "Pages in acknowledged batches", registers }),
     flushBytes: new Counter({ name: "weirwood_edge_flush_bytes_total", help: "Update bytes in acknowledged batches", registers }),
