@@ -8,7 +8,11 @@ const nextConfig = {
   poweredByHeader: false,
   async rewrites() {
     // Folders starting with "." are not routes in the app router.
-    return [{ source: "/.well-known/jwks.json", destination: "/api/jwks" }];
+    // /metrics is where Prometheus looks by default (docs/ops/prometheus.yml).
+    return [
+      { source: "/.well-known/jwks.json", destination: "/api/jwks" },
+      { source: "/metrics", destination: "/api/metrics" },
+    ];
   },
 };
 

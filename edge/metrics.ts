@@ -12,6 +12,12 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
   const registers = [registry];
   return {
     registry,
+    info: new Gauge({
+      name: "weirwood_edge_info",
+      help: "Always 1; its labels say how the replica is configured (durability)",
+      labelNames: ["durability"] as const,
+      registers,
+    }),
     connections: new Gauge({ name: "weirwood_edge_connections", help: "Open client WebSocket connections", registers }),
     pagesHeld: new Gauge({ name: "weirwood_edge_pages_held", help: "Pages held in memory", registers }),
     unflushedPages: new Gauge({ name: "weirwood_edge_unflushed_pages", help: "Pages with edits the origin has not acknowledged", registers }),

@@ -73,6 +73,7 @@ export class Replica implements ConnectionHost {
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
     this.fanout = new Fanout({ windowMs: config.fanoutWindowMs, maxBytes: config.fanoutMaxBytes });
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
+    this.metrics.info.set({ durability: config.durability }, 1);
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {
