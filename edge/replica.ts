@@ -74,6 +74,8 @@ export class Replica implements ConnectionHost {
     this.fanout = new Fanout({ windowMs: config.fanoutWindowMs, maxBytes: config.fanoutMaxBytes });
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.metrics.info.set({ durability: config.durability }, 1);
+    // Labelled series exist from the start, at 0, for rate() in Prometheus.
+    for (const result of ["accepted", "refused"] as const) this.metrics.edits.inc({ result }, 0);
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {

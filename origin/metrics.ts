@@ -13,7 +13,7 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
   // run origin), so its registry carries the process figures.
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "weirwood_origin_" });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     batches: new Counter({
       name: "weirwood_origin_batches_total",
@@ -41,6 +41,14 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
       registers,
     }),
   };
+  exportZeros(metrics);
+  return metrics;
+}
+
+/** Labelled series exist from the start (at 0), so that rate() and dashboards see them before the first batch. */
+function exportZeros(metrics: ReturnType<typeof createOriginMetrics>): void {
+  for (const result of ["merged", "duplicate"] as const) metrics.batches.inc({ result }, 0);
+  for (const reason of ["refused", "failed"] as const) metrics.errors.inc({ reason }, 0);
 }
 
 export type OriginMetrics = ReturnType<typeof createOriginMetrics>;
