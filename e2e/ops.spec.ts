@@ -42,7 +42,7 @@ test.describe("the operations view", () => {
     test.fixme(!LIVE_EDGES, WAITING_FOR_THE_EDGE);
     test.describe.configure({ timeout: 120_000 });
 
-    test("an admin sees acknowledged edits and the charts move under load without a reload; a stopped replica shows as gone", async ({ page, request }) => {
+    test("an admin sees acknowledged edits and the charts move under load without a reload; a stopped replica shows as gone", async ({ page, request, browser }) => {
       test.skip(!STOP_REPLICA_COMMAND, "WEIRWOOD_E2E_STOP_REPLICA must say how to stop a replica of the server under test");
       const edges = await liveEdges(request);
       const pops = [...new Set(edges.map((edge) => edge.pop))].sort();
@@ -78,6 +78,15 @@ test.describe("the operations view", () => {
           await page.waitForTimeout(25_000);
           await page.setViewportSize({ width: 1200, height: 900 });
           await page.screenshot({ path: path.join(out, "ops.png"), fullPage: true });
+          // The phone, dark: checked by eye, kept with the test results only.
+          const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", deviceScaleFactor: 2, isMobile: true });
+          await logIn(phone.request, adminAccount());
+          const phonePage = await phone.newPage();
+          await phonePage.goto("/ops");
+          await expect(phonePage.getByTestId("ops-replica").first()).toBeVisible();
+          await phonePage.waitForTimeout(3000);
+          await phonePage.screenshot({ path: test.info().outputPath("ops-phone-dark.png"), fullPage: true });
+          await phone.close();
         }
 
         await stopReplica(victim);

@@ -47,7 +47,7 @@ export function LiveChart({ title, testId, series, data, format }: LiveChartProp
       scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [
         { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font },
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font, size: 60, values: (_u, values) => values.map(format) },
+        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, font, size: 72, values: (_u, values) => values.map(format) },
       ],
       series: [
         {},

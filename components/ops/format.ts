@@ -9,7 +9,9 @@ export function perSecond(value: number | undefined): string {
 }
 
 export function count(value: number | undefined): string {
-  return value === undefined ? NONE : Math.round(value).toLocaleString("en");
+  if (value === undefined) return NONE;
+  // Chart axes tick at halves when the counts are small.
+  return Number.isInteger(value) ? value.toLocaleString("en") : value.toFixed(1);
 }
 
 export function milliseconds(seconds: number | undefined): string {
