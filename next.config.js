@@ -6,9 +6,15 @@ const nextConfig = {
   // Node requires them as they are instead of bundling them.
   serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "pg", "pino", "@prisma/adapter-pg", "yjs", "lib0", "y-protocols"],
   poweredByHeader: false,
+  // forbidden() and app/forbidden.tsx: /ops answers 403 to anyone but an admin.
+  experimental: { authInterrupts: true },
   async rewrites() {
     // Folders starting with "." are not routes in the app router.
-    return [{ source: "/.well-known/jwks.json", destination: "/api/jwks" }];
+    // /metrics is where Prometheus looks by default (docs/ops/prometheus.yml).
+    return [
+      { source: "/.well-known/jwks.json", destination: "/api/jwks" },
+      { source: "/metrics", destination: "/api/metrics" },
+    ];
   },
 };
 

@@ -45,6 +45,8 @@ export class ClientConnection implements PageClient {
   /** Awareness client ids this connection has announced, removed when it closes. */
   readonly awarenessIds = new Set<number>();
   private closing = false;
+  /** It typed (an update message accepted): the ops view counts it as an editor, not a follower. */
+  edited = false;
   /** Acks are sent in order even when durability steps finish out of order. */
   private ackChain: Promise<void> = Promise.resolve();
 
@@ -154,7 +156,9 @@ export class ClientConnection implements PageClient {
         return;
       case "sync-step-2":
       case "update":
-        this.write(page, message.update);
+        // A sync step 2 is what every client sends on connect (usually
+        // empty); only an "update" is someone typing.
+        this.write(page, message.update, message.type === "update");
         return;
       case "awareness":
         this.host.applyClientAwareness(page, message.update, this);
@@ -173,7 +177,7 @@ export class ClientConnection implements PageClient {
     }
   }
 
-  private write(page: Page, update: Uint8Array): void {
+  private write(page: Page, update: Uint8Array, typed: boolean): void {
     const seq = ++this.updateSeq;
     const received = performance.now();
     const refusal = this.host.refusal(this.identity, page);
@@ -218,6 +222,7 @@ export class ClientConnection implements PageClient {
     this.acknowledge(
       seq,
       durable.then((level) => {
+        if (typed) this.edited = true;
         this.host.recordEdit("accepted", level, (performance.now() - received) / 1000);
         return level;
       }),

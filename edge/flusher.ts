@@ -123,6 +123,7 @@ export class Flusher {
       this.failures = 0;
       this.nextAttemptAt = 0;
       this.lastSuccessAt = Date.now();
+      metrics.lastFlushTimestamp.set(this.lastSuccessAt / 1000);
     } catch (error) {
       metrics.originErrors.inc();
       this.failures += 1;

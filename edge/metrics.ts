@@ -12,6 +12,12 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
   const registers = [registry];
   return {
     registry,
+    info: new Gauge({
+      name: "weirwood_edge_info",
+      help: "Always 1; its labels say how the replica is configured (durability)",
+      labelNames: ["durability"] as const,
+      registers,
+    }),
     connections: new Gauge({ name: "weirwood_edge_connections", help: "Open client WebSocket connections", registers }),
     pagesHeld: new Gauge({ name: "weirwood_edge_pages_held", help: "Pages held in memory", registers }),
     unflushedPages: new Gauge({ name: "weirwood_edge_unflushed_pages", help: "Pages with edits the origin has not acknowledged", registers }),
@@ -27,6 +33,32 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       help: "From receiving a client's update to acknowledging it, by durability level",
       labelNames: ["durability"] as const,
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    ownedUnflushedPages: new Gauge({
+      name: "weirwood_edge_owned_unflushed_pages",
+      help: "Unflushed pages this replica flushes (summed over a PoP's replicas: the PoP's dirty pages, each once)",
+      registers,
+    }),
+    ownedUnflushedBytes: new Gauge({
+      name: "weirwood_edge_owned_unflushed_bytes",
+      help: "Unflushed bytes of the pages this replica flushes (summed over a PoP: the bytes waiting for the origin)",
+      registers,
+    }),
+    lastFlushTimestamp: new Gauge({
+      name: "weirwood_edge_last_flush_timestamp_seconds",
+      help: "Unix time of the last batch the origin acknowledged (0: none yet)",
+      registers,
+    }),
+    popLogEntries: new Gauge({
+      name: "weirwood_edge_pop_log_entries",
+      help: "Entries in the PoP's durable log (JetStream at pop durability): updates the origin has not committed",
+      registers,
+    }),
+    hotPageClients: new Gauge({
+      name: "weirwood_edge_hot_page_clients",
+      help: "Connections on this replica's busiest pages (top few only), by role (editor, follower)",
+      labelNames: ["page", "role"] as const,
       registers,
     }),
     flushBatches: new Counter({ name: "weirwood_edge_flush_batches_total", help: "Batches the origin acknowledged", registers }),

@@ -20,6 +20,8 @@ export type Protection = "none" | "admin";
 /** A client connection as a page sees it: something to send to. */
 export interface PageClient {
   readonly id: number;
+  /** Whether it has had an edit accepted on this connection (an editor, not a follower). */
+  readonly edited: boolean;
   send(message: Uint8Array): void;
 }
 

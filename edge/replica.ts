@@ -4,13 +4,14 @@ import { createLogger, type Logger } from "../common/logger";
 import type { Slug } from "../common/slug";
 import { writePermission } from "./auth/permissions";
 import { createEditRateLimiter } from "./auth/rate-limit";
-import type { Broker, Unsubscribe } from "./broker/broker";
+import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost } from "./connection";
 import { PageRegistry } from "./documents";
 import { inMemory, inPopLog, type MakeDurable, writeThrough } from "./durability";
 import { Fanout } from "./fanout";
 import { Flusher } from "./flusher";
+import { hottestPages } from "./hot-pages";
 import { Membership } from "./membership";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
 import type { OriginClient } from "./origin-client";
@@ -56,6 +57,7 @@ export class Replica implements ConnectionHost {
   private readonly fanout: Fanout;
   private makeDurable: MakeDurable = inMemory();
   private popLog: PopLog | undefined;
+  private durableLog: DurableLog | undefined;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribers: Unsubscribe[] = [];
   private draining = false;
@@ -71,6 +73,9 @@ export class Replica implements ConnectionHost {
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
     this.fanout = new Fanout({ windowMs: config.fanoutWindowMs, maxBytes: config.fanoutMaxBytes });
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
+    this.metrics.info.set({ durability: config.durability }, 1);
+    // Labelled series exist from the start, at 0, for rate() in Prometheus.
+    for (const result of ["accepted", "refused"] as const) this.metrics.edits.inc({ result }, 0);
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {
@@ -130,6 +135,7 @@ export class Replica implements ConnectionHost {
     );
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
+      this.durableLog = log;
       this.popLog = new PopLog(log, this, (slug) => subjects.logPage(config.pop, slug), this.log);
       this.makeDurable = inPopLog(log, config.pop, config.replica);
       await this.popLog.recover();
@@ -149,6 +155,11 @@ export class Replica implements ConnectionHost {
       broker
         .ping()
         .then((ms) => this.metrics.brokerRttSeconds.set(ms / 1000))
+        .catch(() => {});
+      // One stream-info request per replica every 5 s: cheap enough to keep.
+      this.durableLog
+        ?.entryCount()
+        .then((entries) => this.metrics.popLogEntries.set(entries))
         .catch(() => {});
     });
     this.log.info({ pop: config.pop, durability: config.durability, flushMs: config.flushMs }, "replica started");
@@ -389,14 +400,29 @@ export class Replica implements ConnectionHost {
   private updateGauges(): void {
     let dirty = 0;
     let bytes = 0;
+    let ownedDirty = 0;
+    let ownedBytes = 0;
     for (const page of this.pages.all()) {
       if (page.dirty) dirty += 1;
       bytes += page.unflushedBytes;
+      // Every holder of a page counts its edits as unflushed; only its
+      // flusher's count adds up to the PoP's figure without double counting.
+      if (page.dirty && this.membership.owns(page.slug)) {
+        ownedDirty += 1;
+        ownedBytes += page.unflushedBytes;
+      }
     }
     this.unflushedTotal = bytes;
     this.metrics.unflushedPages.set(dirty);
     this.metrics.unflushedBytes.set(bytes);
+    this.metrics.ownedUnflushedPages.set(ownedDirty);
+    this.metrics.ownedUnflushedBytes.set(ownedBytes);
     this.metrics.pagesHeld.set(this.pages.size);
+    this.metrics.hotPageClients.reset();
+    for (const hot of hottestPages(this.pages.all(), HOT_PAGES)) {
+      this.metrics.hotPageClients.set({ page: hot.slug, role: "editor" }, hot.editors);
+      this.metrics.hotPageClients.set({ page: hot.slug, role: "follower" }, hot.followers);
+    }
   }
 
   private every(ms: number, task: () => void): void {
@@ -408,6 +434,9 @@ export class Replica implements ConnectionHost {
 
 /** Pulls after a page-changed, before giving up on one (about 15 flush intervals in all). */
 const PULL_ATTEMPTS = 5;
+
+/** Pages per replica in weirwood_edge_hot_page_clients: enough for a "hottest pages" list, bounded for Prometheus. */
+const HOT_PAGES = 5;
 
 interface AwarenessChange {
   added: number[];

@@ -15,6 +15,12 @@ export interface EdgeEntry {
   lastSeen: number;
 }
 
+/** A replica that said goodbye or stopped heartbeating, remembered for a while. */
+export interface GoneEdge extends Omit<EdgeEntry, "state"> {
+  state: "gone";
+  goneAt: number;
+}
+
 /**
  * The edges a client may use, learnt from the replicas' own heartbeats on
  * the broker (every PoP's `members` subject): the same code in the embedded
@@ -22,11 +28,14 @@ export interface EdgeEntry {
  */
 export class EdgeDirectory {
   private readonly edges = new Map<string, EdgeEntry>();
+  /** For the ops view: a replica that dies must show as gone, not vanish. */
+  private readonly gone = new Map<string, GoneEdge>();
   private unsubscribe: Unsubscribe | undefined;
 
   constructor(
     broker: Broker,
     private readonly expiryMs = 3500,
+    private readonly goneMemoryMs = 5 * 60_000,
   ) {
     this.unsubscribe = broker.subscribe(subjects.allMembers(), (message) => {
       let envelope;
@@ -37,21 +46,40 @@ export class EdgeDirectory {
       }
       if (envelope.type !== "heartbeat") return;
       const key = `${envelope.pop}/${envelope.replica}`;
-      if (envelope.state === "gone") {
+      const { pop, replica, url, httpUrl, state, connections, pages } = envelope;
+      const entry = { pop, replica, url, httpUrl, connections, pages, lastSeen: Date.now() };
+      if (state === "gone") {
         this.edges.delete(key);
+        this.gone.set(key, { ...entry, state: "gone", goneAt: entry.lastSeen });
         return;
       }
-      const { pop, replica, url, httpUrl, state, connections, pages } = envelope;
-      this.edges.set(key, { pop, replica, url, httpUrl, state, connections, pages, lastSeen: Date.now() });
+      this.gone.delete(key);
+      this.edges.set(key, { ...entry, state });
     });
   }
 
   /** Live edges, PoP by PoP; draining ones last, since they are about to leave. */
   list(now = Date.now()): EdgeEntry[] {
-    for (const [key, edge] of this.edges) if (now - edge.lastSeen > this.expiryMs) this.edges.delete(key);
+    this.expire(now);
     return [...this.edges.values()].sort(
       (a, b) => a.pop.localeCompare(b.pop) || Number(a.state === "draining") - Number(b.state === "draining") || a.replica.localeCompare(b.replica),
     );
+  }
+
+  /** The live edges, and those gone within the last `goneMemoryMs` (newest first). */
+  roster(now = Date.now()): { live: EdgeEntry[]; gone: GoneEdge[] } {
+    const live = this.list(now);
+    for (const [key, edge] of this.gone) if (now - edge.goneAt > this.goneMemoryMs) this.gone.delete(key);
+    return { live, gone: [...this.gone.values()].sort((a, b) => b.goneAt - a.goneAt) };
+  }
+
+  private expire(now: number): void {
+    for (const [key, edge] of this.edges) {
+      if (now - edge.lastSeen <= this.expiryMs) continue;
+      this.edges.delete(key);
+      // Silent for longer than the expiry: it died (SIGKILL, a lost host).
+      this.gone.set(key, { ...edge, state: "gone", goneAt: edge.lastSeen + this.expiryMs });
+    }
   }
 
   close(): void {

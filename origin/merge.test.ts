@@ -5,6 +5,9 @@ import { type FlushAnswer, type FlushBatch, fromBase64, toBase64 } from "../edge
 import { testDatabases } from "../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../tests/support/origin";
 import { handleFlush } from "./http/flush";
+import { handleMetrics } from "./http/metrics";
+import { total } from "./ops/aggregate";
+import { parseMetricsText } from "./ops/metrics-text";
 
 /** A PoP's view of a page, as an edge would hold it. */
 function edgeDoc(clientID: number): Y.Doc {
@@ -189,6 +192,39 @@ describe.each(testDatabases)("batch merge on $name", (kind) => {
       texts.push((await origin.db.prisma.page.findUniqueOrThrow({ where: { slug } })).text);
     }
     expect(texts[0]).toBe(texts[1]);
+  });
+});
+
+describe.each(testDatabases.slice(0, 1))("the origin's metrics on $name", (kind) => {
+  let origin: TestOrigin;
+  beforeAll(async () => {
+    origin = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  it("counts merged, duplicate and refused batches, their pages and edits, as GET /metrics serves them", async () => {
+    const doc = edgeDoc(41);
+    doc.getText("body").insert(0, "Hodor.");
+    const batch = batchOf("us-east", [
+      { slug: `Counted_${randomUUID().slice(0, 8)}`, doc, edits: 40 },
+      { slug: `Counted_${randomUUID().slice(0, 8)}`, doc, edits: 2 },
+    ]);
+    await flush(origin, batch);
+    await flush(origin, batch);
+    const whole = fromBase64(batch.pages[0]!.update);
+    const broken = { ...batch, batchId: randomUUID(), pages: [{ ...batch.pages[0]!, update: toBase64(whole.subarray(0, whole.length - 5)) }] };
+    expect((await handleFlush(origin, flushRequest(origin, broken))).status).toBe(400);
+
+    const samples = parseMetricsText(await (await handleMetrics(origin)).text());
+    expect(total(samples, "weirwood_origin_batches_total", { result: "merged" })).toBe(1);
+    expect(total(samples, "weirwood_origin_batches_total", { result: "duplicate" })).toBe(1);
+    expect(total(samples, "weirwood_origin_pages_merged_total")).toBe(2);
+    expect(total(samples, "weirwood_origin_edits_merged_total")).toBe(42);
+    expect(total(samples, "weirwood_origin_batch_errors_total", { reason: "refused" })).toBe(1);
+    expect(total(samples, "weirwood_origin_merge_seconds_count")).toBe(2);
+    expect(total(samples, "weirwood_origin_process_resident_memory_bytes")).toBeGreaterThan(0);
   });
 });
 

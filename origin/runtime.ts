@@ -4,6 +4,8 @@ import { loadServiceSecret } from "./auth/service-secret";
 import { type OriginConfig, originConfigFromEnv } from "./config";
 import { type Database, databaseTarget, openDatabase } from "./db";
 import type { EdgeDirectory } from "./edge-directory";
+import { createOriginMetrics, type OriginMetrics } from "./metrics";
+import type { OpsCollector } from "./ops/collector";
 
 /** Everything an origin request handler needs, passed in rather than imported. */
 export interface Origin {
@@ -20,6 +22,9 @@ export interface Origin {
   readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
   /** The live edges, when the origin hears a broker (see origin/broker-link.ts). */
   edges: EdgeDirectory | undefined;
+  readonly metrics: OriginMetrics;
+  /** The ops view's collector, created when someone first opens /ops (origin/ops/watch.ts). */
+  ops: OpsCollector | undefined;
   close(): Promise<void>;
 }
 
@@ -28,7 +33,7 @@ export interface Origin {
  * edge service secret. `database` lets tests and the embedded server hand in
  * one they opened themselves.
  */
-export async function startOrigin(config: OriginConfig, options: { database?: Database } = {}): Promise<Origin> {
+export async function startOrigin(config: OriginConfig, options: { database?: Database; processMetrics?: boolean } = {}): Promise<Origin> {
   const log = createLogger("origin", config.logLevel);
   const db = options.database ?? (await openDatabase(databaseTarget(config)));
   try {
@@ -41,7 +46,23 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       dataDir: config.dataDir,
     });
     log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
-    return { config, db, keys, serviceSecret, log, committed: new Set(), edges: undefined, close: () => db.close() };
+    const metrics = createOriginMetrics({ processMetrics: options.processMetrics ?? true });
+    const origin: Origin = {
+      config,
+      db,
+      keys,
+      serviceSecret,
+      log,
+      committed: new Set(),
+      edges: undefined,
+      metrics,
+      ops: undefined,
+      async close() {
+        origin.ops?.stop();
+        await db.close();
+      },
+    };
+    return origin;
   } catch (error) {
     await db.close();
     throw error;

@@ -331,9 +331,11 @@ export function brokerContract(implementation: string, makeTestBed: () => Broker
         await log.purge(at("log", "a"), 0n);
         await log.purge(at("log", "a"), 1n);
         expect((await log.readAll()).map((entry) => text(entry.data))).toEqual(["a1", "a2"]);
+        expect(await log.entryCount()).toBe(2);
 
         await log.purge(at("log", ">"), newest + 1n);
         expect(await log.readAll()).toEqual([]);
+        expect(await log.entryCount()).toBe(0);
         expect(await log.lastSequence()).toBe(newest);
         expect(await log.append(at("log", "a"), bytes("a3"))).toBe(newest + 1n);
       });

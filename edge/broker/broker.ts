@@ -110,6 +110,12 @@ export interface DurableLog {
    * purge does not lower it, so appends never reuse a sequence.
    */
   lastSequence(): Promise<bigint>;
+  /**
+   * How many entries the log holds now: at `pop` durability, the updates the
+   * origin has not committed yet (the ops view's backlog). One stream-info
+   * request on NATS, so callers poll it at most every few seconds.
+   */
+  entryCount(): Promise<number>;
 }
 
 export class BrokerError extends Error {

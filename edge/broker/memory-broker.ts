@@ -226,5 +226,9 @@ function memoryLogHandle(store: MemoryLogStore, broker: MemoryBroker): DurableLo
       broker.assertConnected(`${log}: lastSequence`);
       return store.lastSequence();
     },
+    async entryCount() {
+      broker.assertConnected(`${log}: entryCount`);
+      return store.entryCount();
+    },
   };
 }

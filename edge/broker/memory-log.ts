@@ -67,6 +67,10 @@ export class MemoryLogStore {
     return this.last;
   }
 
+  entryCount(): number {
+    return this.entries.length;
+  }
+
   private pump(follower: LogFollower): void {
     if (follower.scheduled) return;
     follower.scheduled = true;

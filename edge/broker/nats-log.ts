@@ -194,4 +194,13 @@ class JetStreamLog implements DurableLog {
       throw logError(this.options, "lastSequence", error);
     }
   }
+
+  async entryCount(): Promise<number> {
+    try {
+      const { state } = await this.options.jsm.streams.info(this.options.name);
+      return state.messages;
+    } catch (error) {
+      throw logError(this.options, "entryCount", error);
+    }
+  }
 }

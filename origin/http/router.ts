@@ -3,6 +3,7 @@ import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handle
 import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
 import { handleHealth, handleReady } from "./health";
+import { handleMetrics } from "./metrics";
 import { handlePageState } from "./page-state";
 import { handleSetProtection } from "./protection";
 import {
@@ -35,6 +36,7 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["GET", "/api/edges", (origin) => handleListEdges(origin)],
   ["GET", "/healthz", () => handleHealth()],
   ["GET", "/readyz", (origin) => handleReady(origin)],
+  ["GET", "/metrics", (origin) => handleMetrics(origin)],
   ["POST", "/api/internal/flush", handleFlush],
   ["GET", "/api/internal/pages/:slug/state", (origin, request, params) => handlePageState(origin, request, { slug: params.slug! })],
   ["GET", "/api/pages/:slug", (origin, request, params) => handleGetPage(origin, request, { slug: params.slug! })],

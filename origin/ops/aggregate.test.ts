@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { bucketIncrease, buckets, quantile, rate, type Scrape, total } from "./aggregate";
+import { bucketIncrease, buckets, counterRate, quantile, rate, type Scrape, total } from "./aggregate";
 import { MetricsFormatError, parseMetricsText } from "./metrics-text";
 
 /** A replica's registry, as an edge has one, scraped as the ops view would. */
@@ -58,6 +58,17 @@ describe("ops aggregation", () => {
     expect(rate(failed, good, "weirwood_edge_edits_total")).toBeUndefined();
   });
 
+  it("a labelled counter not exported yet counts as 0 in a scrape that was read, and still unknown in one that failed", async () => {
+    const { edits, scrape } = replicaMetrics();
+    const first = await scrape(0);
+    expect(rate(first, await scrape(1000), "weirwood_edge_edits_total", { result: "accepted" })).toBeUndefined();
+    expect(counterRate(first, await scrape(1000), "weirwood_edge_edits_total", { result: "accepted" })).toBe(0);
+    edits.inc({ result: "accepted" }, 8);
+    expect(counterRate(first, await scrape(2000), "weirwood_edge_edits_total", { result: "accepted" })).toBe(4);
+    const failed: Scrape = { replica: "us-east-a", at: 3000, ok: false, error: "timeout" };
+    expect(counterRate(first, failed, "weirwood_edge_edits_total", { result: "accepted" })).toBeUndefined();
+  });
+
   it("percentiles come from the histogram's buckets, interpolated as Prometheus does", async () => {
     const { ack, scrape } = replicaMetrics();
     for (let i = 0; i < 90; i++) ack.observe({ durability: "edge" }, 0.0005);
@@ -82,6 +93,10 @@ describe("ops aggregation", () => {
     const name = "weirwood_edge_ack_latency_seconds";
     const recent = bucketIncrease(buckets(first.samples, name), buckets(second.samples, name));
     expect(quantile(recent, 0.99)).toBeLessThanOrEqual(0.001);
+  });
+
+  it("a NaN as prom-client spells it (Nan) is read as NaN, not refused", () => {
+    expect(parseMetricsText("weirwood_edge_nodejs_eventloop_lag_mean_seconds Nan\n")[0]?.value).toBeNaN();
   });
 
   it("text that is not Prometheus' format is a clear error naming the line", () => {

@@ -31,6 +31,21 @@ export function rate(previous: Scrape, current: Scrape, name: string, labels: Re
 }
 
 /**
+ * `rate`, for a counter that may not be exported yet: prom-client writes a
+ * labelled counter's series only from its first increment, so in a scrape
+ * that was read, a missing series is a count of 0 (a replica that has not
+ * been edited yet does 0 edits/s, not "unknown"). A failed scrape still
+ * gives undefined.
+ */
+export function counterRate(previous: Scrape, current: Scrape, name: string, labels: Record<string, string> = {}): number | undefined {
+  if (!previous.ok || !current.ok || current.at <= previous.at) return undefined;
+  const before = total(previous.samples, name, labels) ?? 0;
+  const after = total(current.samples, name, labels) ?? 0;
+  const increase = after >= before ? after - before : after;
+  return increase / ((current.at - previous.at) / 1000);
+}
+
+/**
  * The q-quantile of a histogram from its cumulative buckets (`name_bucket`
  * with `le`), interpolating linearly inside the bucket as Prometheus'
  * histogram_quantile() does. Pass bucket deltas between two scrapes (see

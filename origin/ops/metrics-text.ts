@@ -28,7 +28,9 @@ export function parseMetricsText(text: string): Sample[] {
     const labels: Record<string, string> = {};
     for (const [, key, value] of labelText.matchAll(LABEL)) labels[key!] = value!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
     const value = valueText === "+Inf" ? Infinity : valueText === "-Inf" ? -Infinity : Number(valueText);
-    if (Number.isNaN(value) && valueText !== "NaN") throw new MetricsFormatError(`line ${index + 1} has no number: ${JSON.stringify(line.slice(0, 80))}`);
+    // prom-client writes a gauge without observations (the event-loop lag
+    // before its first sample) as "Nan": read any spelling of NaN as NaN.
+    if (Number.isNaN(value) && String(valueText).toLowerCase() !== "nan") throw new MetricsFormatError(`line ${index + 1} has no number: ${JSON.stringify(line.slice(0, 80))}`);
     samples.push({ name: name!, labels, value });
   }
   return samples;

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   say("");
   say(`Weirwood is running.`);
   say(`  wiki and origin  ${originUrl}   <- open this`);
+  say(`  operations view  ${originUrl}/ops   (admins; the first account registered is one)`);
   say(`  database         ${origin.db.location}`);
   say(`  broker           in-process`);
   for (const edge of edges) say(`  edge ${edge.replica.pop.padEnd(10)} ${edge.replica.replica.padEnd(12)} ${edge.url}  (${edge.httpUrl}/metrics)`);

@@ -1,0 +1,54 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+/**
+ * The origin's Prometheus metrics, served at GET /metrics (app/api/metrics)
+ * and read in-process by the ops view. A registry of its own rather than
+ * prom-client's global one: tests start several origins in one process,
+ * and the embedded default also holds the edges' registries. Names are in
+ * docs/ops/README.md.
+ */
+export function createOriginMetrics(options: { processMetrics: boolean }) {
+  const registry = new Registry();
+  // The origin owns its process in both ways of running (npm start and npm
+  // run origin), so its registry carries the process figures.
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "weirwood_origin_" });
+  const registers = [registry];
+  const metrics = {
+    registry,
+    batches: new Counter({
+      name: "weirwood_origin_batches_total",
+      help: "Flush batches (one transaction each), by result (merged, duplicate)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    pages: new Counter({ name: "weirwood_origin_pages_merged_total", help: "Pages in merged flush batches", registers }),
+    edits: new Counter({
+      name: "weirwood_origin_edits_merged_total",
+      help: "Edits the merged batches carried (their edit counts): edits per batch is the batching factor",
+      registers,
+    }),
+    revisions: new Counter({ name: "weirwood_origin_revisions_total", help: "Revisions written by merged batches", registers }),
+    errors: new Counter({
+      name: "weirwood_origin_batch_errors_total",
+      help: "Flush batches that failed, by reason (refused: a bad batch, 4xx; failed: the origin's fault, 5xx)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    mergeSeconds: new Histogram({
+      name: "weirwood_origin_merge_seconds",
+      help: "Time to merge one flush batch, its transaction included",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+  exportZeros(metrics);
+  return metrics;
+}
+
+/** Labelled series exist from the start (at 0), so that rate() and dashboards see them before the first batch. */
+function exportZeros(metrics: ReturnType<typeof createOriginMetrics>): void {
+  for (const result of ["merged", "duplicate"] as const) metrics.batches.inc({ result }, 0);
+  for (const reason of ["refused", "failed"] as const) metrics.errors.inc({ reason }, 0);
+}
+
+export type OriginMetrics = ReturnType<typeof createOriginMetrics>;
