@@ -189,15 +189,21 @@ export class Replica implements ConnectionHost {
     for (const page of this.pages.all()) {
       this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), "", 0);
     }
+    // What this replica owes the origin is what it held when it stopped
+    // taking edits. Its peers' edits that keep arriving are theirs to flush
+    // (they are still running): waiting for a page to be clean would hold a
+    // replica draining until the deadline while others type on its pages.
+    const owed = [...this.pages.all()].filter((page) => page.dirty).map((page) => ({ page, generation: page.dirtyGeneration }));
+    const pending = () => owed.filter(({ page, generation }) => page.flushedGeneration < generation);
     const deadline = Date.now() + this.deps.config.drainTimeoutMs;
-    while (Date.now() < deadline && [...this.pages.all()].some((page) => page.dirty)) {
+    while (Date.now() < deadline && pending().length > 0) {
       try {
         await this.flusher.flush("all");
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    const unflushed = [...this.pages.all()].filter((page) => page.dirty).map((page) => page.slug);
+    const unflushed = pending().map(({ page }) => page.slug);
     if (unflushed.length > 0) {
       this.log.warn({ unflushed }, "drain: pages still unflushed at the deadline; the PoP's peers (and its log at pop) hold them");
     }
