@@ -21,6 +21,12 @@ export type Protection = "none" | "admin";
 export interface PageClient {
   readonly id: number;
   send(message: Uint8Array): void;
+  /**
+   * A coalesced fan-out message. A client that fell behind skips it and
+   * later catches up from `stateVectorBefore()`: what the page held before
+   * this message (computed only when asked).
+   */
+  deliver(message: Uint8Array, stateVectorBefore: () => Uint8Array): void;
 }
 
 /**
@@ -58,6 +64,10 @@ export class Page {
     // The edge holds no presence of its own; y-protocols' Awareness starts
     // with a local state for the doc's own client id.
     this.awareness.setLocalState(null);
+    // y-protocols removes states not renewed for a fixed 30 s, on one timer
+    // per Awareness; the replica sweeps every page itself, with the
+    // configured timeout (presence.ts, removeOutdatedPresence).
+    clearInterval(this.awareness._checkInterval);
     this.protection = options.protection;
     this.originVector = options.originVector;
     this.revision = options.revision;

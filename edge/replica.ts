@@ -17,12 +17,14 @@ import type { OriginClient } from "./origin-client";
 import { Page, type UpdateOrigin } from "./page";
 import { Peers } from "./peers";
 import { PopLog } from "./pop-log";
+import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./presence";
 import { awarenessClientIds } from "./protocol/awareness";
 import { decodeEnvelope } from "./protocol/envelope";
 import { fromBase64 } from "./protocol/flush";
 import type { DurabilityLevel } from "./protocol/messages";
 import { subjects } from "./protocol/subjects";
 import type { Identity } from "./protocol/token";
+import { SlowClients } from "./slow-clients";
 
 export interface ReplicaDeps {
   config: EdgeConfig;
@@ -45,6 +47,8 @@ export class Replica implements ConnectionHost {
   readonly replica: string;
   readonly durability: DurabilityLevel;
   readonly maxMessageBytes: number;
+  readonly presenceLimits: PresenceLimits;
+  readonly slowClients: SlowClients;
   readonly log: Logger;
   readonly metrics: EdgeMetrics;
   readonly pages: PageRegistry;
@@ -69,8 +73,37 @@ export class Replica implements ConnectionHost {
     this.durability = config.durability;
     this.maxMessageBytes = config.maxMessageBytes;
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
-    this.fanout = new Fanout({ windowMs: config.fanoutWindowMs, maxBytes: config.fanoutMaxBytes });
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
+    this.fanout = new Fanout({
+      windowMs: config.fanoutWindowMs,
+      maxBytes: config.fanoutMaxBytes,
+      publishAwareness: (page, update) => {
+        try {
+          this.peers.publishAwareness(page.slug, update);
+        } catch (error) {
+          // Presence is renewed every 15 s: the peers get the next one.
+          this.log.debug({ err: error, slug: page.slug }, "could not share presence with the peers");
+        }
+      },
+      flushed: (clients, bytes, seconds) => {
+        this.metrics.fanoutFlushSeconds.observe(seconds);
+        this.metrics.fanoutBytes.inc(clients * bytes);
+      },
+    });
+    this.presenceLimits = { ratePerSecond: config.awarenessRate, burst: config.awarenessBurst, maxStateBytes: config.maxAwarenessBytes };
+    this.slowClients = new SlowClients(
+      { pauseBytes: config.clientPauseBytes, closeBytes: config.clientCloseBytes, behindMs: config.clientBehindMs, totalBytes: config.clientsBufferedBytes },
+      () => this.connections,
+      {
+        paused: () => this.metrics.slowClients.inc({ event: "paused" }),
+        caughtUp: () => this.metrics.slowClients.inc({ event: "caught-up" }),
+        closed: () => this.metrics.slowClients.inc({ event: "closed" }),
+        measured: (paused, bytes) => {
+          this.metrics.clientsBehind.set(paused);
+          this.metrics.clientBufferedBytes.set(bytes);
+        },
+      },
+    );
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {
@@ -140,6 +173,12 @@ export class Replica implements ConnectionHost {
       this.makeDurable = writeThrough(origin, config.pop, config.replica);
     }
     this.flusher.start();
+    this.slowClients.start();
+    this.every(Math.max(100, Math.floor(config.awarenessTimeoutMs / 10)), () => {
+      for (const page of this.pages.all()) {
+        this.metrics.presenceTimeouts.inc(removeOutdatedPresence(page.awareness, config.awarenessTimeoutMs).length);
+      }
+    });
     this.every(config.antiEntropyMs, () => {
       for (const page of this.pages.all()) this.peers.pull(page);
     });
@@ -194,7 +233,8 @@ export class Replica implements ConnectionHost {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    this.fanout.flushAll();
+    this.fanout.stop();
+    this.slowClients.stop();
     this.flusher.stop();
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     await this.popLog?.stop();
@@ -253,6 +293,10 @@ export class Replica implements ConnectionHost {
     // cursors vanish for everyone when it disconnects.
     for (const id of awarenessClientIds(update)) client.awarenessIds.add(id);
     awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "client", connectionId: client.id });
+  }
+
+  recordPresence(result: PresenceResult, updates: number): void {
+    this.metrics.awarenessUpdates.inc({ result }, updates);
   }
 
   recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void {
@@ -319,11 +363,9 @@ export class Replica implements ConnectionHost {
       }
     });
     page.awareness.on("update", ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
-      const changed = [...added, ...updated, ...removed];
-      this.fanout.awareness(page, changed);
-      if ((origin as { kind?: string } | undefined)?.kind !== "peer") {
-        this.peers.publishAwareness(page.slug, awarenessProtocol.encodeAwarenessUpdate(page.awareness, changed));
-      }
+      // Peers hear of what changed here (clients, closes, timeouts), merged per window.
+      const here = (origin as { kind?: string } | undefined)?.kind !== "peer";
+      this.fanout.awareness(page, [...added, ...updated, ...removed], here);
     });
   }
 
