@@ -55,7 +55,7 @@ export class ClientConnection implements PageClient, WatchedClient {
    * Set while the client is paused for falling behind: fan-out skips it,
    * and its catch-up is the page's diff against this state vector.
    */
-  private behind: { stateVector: Uint8Array; since: number } | undefined;
+  private behind: { stateVector: Uint8Array; since: number; presenceFlushes: number } | undefined;
 
   constructor(
     readonly id: number,
@@ -134,7 +134,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     if (this.socket.bufferedAmount > this.host.slowClients.pauseBytes) {
       // Queueing more would grow the edge's memory with every window; a
       // state vector is all it takes to catch the client up later.
-      this.behind = { stateVector: stateVectorBefore(), since: Date.now() };
+      this.behind = { stateVector: stateVectorBefore(), since: Date.now(), presenceFlushes: this.page?.presenceFlushes ?? 0 };
       this.host.slowClients.fellBehind(this);
       return;
     }
@@ -146,15 +146,14 @@ export class ClientConnection implements PageClient, WatchedClient {
     const page = this.page;
     const behind = this.behind;
     this.behind = undefined;
-    if (!page || !behind || this.closing) return;
-    this.send(encodeMessage({ type: "update", update: Y.encodeStateAsUpdate(page.doc, behind.stateVector) }));
+    if (!page || !behind || this.closing || this.socket.readyState !== this.socket.OPEN) return;
+    // Straight to the socket: the diff can be as large as the page, past the
+    // close bound, and it is the one message that makes the client whole.
+    this.socket.send(encodeMessage({ type: "update", update: Y.encodeStateAsUpdate(page.doc, behind.stateVector) }));
     // Present clients, and those removed while it was paused (their null
     // state, or it would show their cursors until its own 30 s timeout).
-    const ids: number[] = [];
-    for (const [id, meta] of page.awareness.meta) {
-      if (page.awareness.states.has(id) || meta.lastUpdated >= behind.since) ids.push(id);
-    }
-    if (ids.length > 0) this.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
+    const ids = [...page.awareness.states.keys(), ...page.departedSince(behind.presenceFlushes)];
+    if (ids.length > 0) this.socket.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
   }
 
   close(code: number, reason: string): void {

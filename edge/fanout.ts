@@ -93,6 +93,8 @@ export class Fanout {
       let current: Uint8Array | undefined;
       const stateVectorNow = () => (current ??= Y.encodeStateVector(page.doc));
       for (const client of page.clients) client.deliver(message, stateVectorNow);
+      // Counted after the sends: a client pausing on this very message skipped it.
+      page.presenceFlushes += 1;
       if (outbox.awarenessHere.size > 0) {
         this.options.publishAwareness(page, awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awarenessHere]));
       }

@@ -55,6 +55,15 @@ export class Page {
   logSequence = 0n;
   lastActive = Date.now();
   revision = 0;
+  /** Presence messages fanned out so far (fanout.ts counts them). */
+  presenceFlushes = 0;
+  /**
+   * Each removed client's presence: the presence message it went out in
+   * (`presenceFlushes` when it was removed) and when. y-protocols removes a
+   * remote state without touching its clock or time, so a client that was
+   * paused (slow-clients.ts) learns of departures it skipped from here.
+   */
+  private readonly departures = new Map<number, { flush: number; at: number }>();
 
   constructor(
     readonly slug: Slug,
@@ -71,6 +80,22 @@ export class Page {
     this.protection = options.protection;
     this.originVector = options.originVector;
     this.revision = options.revision;
+  }
+
+  noteDepartures(clientIds: number[], at = Date.now()): void {
+    for (const id of clientIds) this.departures.set(id, { flush: this.presenceFlushes, at });
+  }
+
+  /** Clients removed in presence message number `flush` + 1 or later, and not announced again. */
+  departedSince(flush: number): number[] {
+    const ids: number[] = [];
+    for (const [id, departure] of this.departures) if (departure.flush >= flush && !this.awareness.states.has(id)) ids.push(id);
+    return ids;
+  }
+
+  /** No paused client is older than `before`: departures from before it matter to nobody. */
+  forgetDeparturesBefore(before: number): void {
+    for (const [id, departure] of this.departures) if (departure.at < before) this.departures.delete(id);
   }
 
   get dirty(): boolean {

@@ -175,8 +175,10 @@ export class Replica implements ConnectionHost {
     this.flusher.start();
     this.slowClients.start();
     this.every(Math.max(100, Math.floor(config.awarenessTimeoutMs / 10)), () => {
+      const now = Date.now();
       for (const page of this.pages.all()) {
-        this.metrics.presenceTimeouts.inc(removeOutdatedPresence(page.awareness, config.awarenessTimeoutMs).length);
+        this.metrics.presenceTimeouts.inc(removeOutdatedPresence(page.awareness, config.awarenessTimeoutMs, now).length);
+        page.forgetDeparturesBefore(now - config.clientBehindMs - 1000);
       }
     });
     this.every(config.antiEntropyMs, () => {
@@ -365,6 +367,7 @@ export class Replica implements ConnectionHost {
     page.awareness.on("update", ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
       // Peers hear of what changed here (clients, closes, timeouts), merged per window.
       const here = (origin as { kind?: string } | undefined)?.kind !== "peer";
+      if (removed.length > 0) page.noteDepartures(removed);
       this.fanout.awareness(page, [...added, ...updated, ...removed], here);
     });
   }

@@ -76,12 +76,21 @@ describe("a slow consumer at the edge", () => {
     const slug = slugOf("Hardhome");
     const token = await cluster.token("Tormund");
     const slow = await RawClient.connect({ url: patient.url, slug, token });
-    await eventually(() => slow.received.updates, (updates) => updates > 0);
+    const leaving = await RawClient.connect({ url: patient.url, slug, token });
+    // Connected now: its sync answer later would be the whole, large page.
+    const arriving = await RawClient.connect({ url: patient.url, slug, token });
+    leaving.sendAwareness(8001, 1, { user: { name: "Karsi" } });
+    await eventually(() => slow.awareness.getStates().has(8001), Boolean);
     slow.pause();
     const pausedBefore = await counted(patient, "paused");
 
     const written = flood(patient, slug, token);
-    const peak = await peakBuffered(patient, written);
+    const peaked = peakBuffered(patient, written);
+    await eventually(() => counted(patient, "paused"), (count) => count > pausedBefore, 20_000);
+    // Presence changes while it is paused: one editor leaves, another arrives.
+    await leaving.close();
+    arriving.sendAwareness(8002, 1, { user: { name: "Wun Wun" } });
+    const peak = await peaked;
     const markers = await written;
     expect(await counted(patient, "paused")).toBeGreaterThan(pausedBefore);
     expect(await gauge(patient, "clientsBehind")).toBe(1);
@@ -94,7 +103,12 @@ describe("a slow consumer at the edge", () => {
     expect(text).toBe(page.doc.getText("body").toString());
     for (const marker of markers) expect(text.split(marker).length - 1).toBe(1);
     expect(await counted(patient, "caught-up")).toBeGreaterThan(0);
+    // The catch-up carried the presence too: the newcomer, and the departure.
+    expect(await eventually(() => slow.awareness.getStates().has(8002), Boolean, 5000)).toBe(true);
+    expect(slow.awareness.getStates().has(8001)).toBe(false);
     slow.destroy();
+    leaving.destroy();
+    arriving.destroy();
   });
 
   it("closes a client that stays behind past the bound with 4408 and a reason", async () => {
