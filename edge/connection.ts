@@ -2,6 +2,7 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import type { WebSocket } from "ws";
 import * as Y from "yjs";
 import type { Logger } from "../common/logger";
+import { type FramedWindow, writeWindow } from "./frames";
 import type { Page, PageClient } from "./page";
 import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
 import { CloseCode } from "./protocol/close-codes";
@@ -129,7 +130,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     this.socket.send(message);
   }
 
-  deliver(message: Uint8Array, stateVectorBefore: () => Uint8Array): void {
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void {
     if (this.behind || this.closing || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.host.slowClients.pauseBytes) {
       // Queueing more would grow the edge's memory with every window; a
@@ -138,7 +139,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       this.host.slowClients.fellBehind(this);
       return;
     }
-    this.socket.send(message);
+    writeWindow(this.socket, window);
   }
 
   /** The socket drained: one merged diff for everything skipped, the presence that changed meanwhile, then fan-out again. */

@@ -3,24 +3,28 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { Slug } from "../common/slug";
 import { Fanout, stateVectorWithout } from "./fanout";
+import type { FramedWindow } from "./frames";
 import { Page, type PageClient } from "./page";
 import { decodeMessage } from "./protocol/messages";
 
 /** A page client that keeps what it is handed, and can pretend to fall behind. */
 class Receiver implements PageClient {
-  readonly messages: Uint8Array[] = [];
+  readonly windows: FramedWindow[] = [];
   skippedFrom: Uint8Array | undefined;
   behind = false;
   constructor(readonly id: number) {}
-  send(message: Uint8Array): void {
-    this.messages.push(message);
+  send(): void {
+    throw new Error("fan-out sends windows, never single messages");
   }
-  deliver(message: Uint8Array, stateVectorBefore: () => Uint8Array): void {
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void {
     if (this.behind) {
       this.skippedFrom ??= stateVectorBefore();
       return;
     }
-    this.messages.push(message);
+    this.windows.push(window);
+  }
+  get messages(): Uint8Array[] {
+    return this.windows.flatMap((window) => window.messages);
   }
   updates(): Uint8Array[] {
     return this.messages.map((bytes) => decodeMessage(bytes)).flatMap((message) => (message.type === "update" ? [message.update] : []));
@@ -68,7 +72,7 @@ describe("coalesced fan-out", () => {
     expect(receivers[0]!.messages).toHaveLength(0);
     await waitWindow(20);
     for (const receiver of receivers) expect(receiver.messages).toHaveLength(1);
-    expect(receivers[1]!.messages[0]).toBe(receivers[0]!.messages[0]);
+    expect(receivers[1]!.windows[0]!.frames).toBe(receivers[0]!.windows[0]!.frames);
     const replica = new Y.Doc();
     Y.applyUpdate(replica, receivers[2]!.updates()[0]!);
     expect(replica.getText("body").toString()).toBe(page.doc.getText("body").toString());

@@ -1,5 +1,6 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
+import { framedWindow } from "./frames";
 import type { Page } from "./page";
 import { encodeMessage } from "./protocol/messages";
 
@@ -34,8 +35,8 @@ export interface FanoutOptions {
  * peers and the origin alike, are merged over a short window (`windowMs`,
  * or sooner when `maxBytes` pile up, so a window never holds more than that
  * plus one update) and each client, editor or follower, gets one update
- * message per window, whatever the edit rate: encoded once, the same buffer
- * handed to every socket. Merged Yjs updates apply like the originals
+ * message per window, whatever the edit rate: encoded and framed once, the
+ * same buffer written to every socket (frames.ts). Merged Yjs updates apply like the originals
  * (Y.mergeUpdates). Presence changes are merged the same way: only the
  * clients whose state changed, each with its newest state, one message per
  * window to the clients and one envelope per window to the peers.
@@ -73,33 +74,37 @@ export class Fanout {
     const started = performance.now();
     this.outboxes.delete(page);
     clearTimeout(outbox.timer);
-    let bytes = 0;
+    let update: Uint8Array | undefined;
+    let updateMessage: Uint8Array | undefined;
     if (outbox.updates.length > 0) {
-      const update = outbox.updates.length === 1 ? outbox.updates[0]! : Y.mergeUpdates(outbox.updates);
-      const message = asBuffer(encodeMessage({ type: "update", update }));
-      bytes += message.byteLength;
-      const spared = outbox.senders.size === 1 ? [...outbox.senders][0] : undefined;
-      // Only a client that pauses on this message needs what the page held
-      // before it; computed once, for the first.
-      let before: Uint8Array | undefined;
-      const stateVectorBefore = () => (before ??= stateVectorWithout(page.doc, update));
-      for (const client of page.clients) if (client.id !== spared) client.deliver(message, stateVectorBefore);
+      update = outbox.updates.length === 1 ? outbox.updates[0]! : Y.mergeUpdates(outbox.updates);
+      updateMessage = encodeMessage({ type: "update", update });
     }
+    let presenceMessage: Uint8Array | undefined;
     if (outbox.awareness.size > 0) {
-      const message = asBuffer(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awareness]) }));
-      bytes += message.byteLength;
-      // Every update of the window went out just above: a client pausing
-      // here has everything up to the page's current state.
-      let current: Uint8Array | undefined;
-      const stateVectorNow = () => (current ??= Y.encodeStateVector(page.doc));
-      for (const client of page.clients) client.deliver(message, stateVectorNow);
-      // Counted after the sends: a client pausing on this very message skipped it.
+      presenceMessage = encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awareness]) });
+    }
+    // One buffer for every client; the lone sender of the window's updates
+    // is spared its echo and gets the presence alone.
+    const whole = framedWindow([updateMessage, presenceMessage].filter((message) => message !== undefined));
+    const spared = updateMessage && outbox.senders.size === 1 ? [...outbox.senders][0] : undefined;
+    const presenceOnly = spared !== undefined && presenceMessage ? framedWindow([presenceMessage]) : undefined;
+    // Only a client that pauses on this window needs what the page held
+    // before it; computed once, for the first.
+    let before: Uint8Array | undefined;
+    const stateVectorBefore = () => (before ??= update ? stateVectorWithout(page.doc, update) : Y.encodeStateVector(page.doc));
+    for (const client of page.clients) {
+      if (client.id !== spared) client.deliver(whole, stateVectorBefore);
+      else if (presenceOnly) client.deliver(presenceOnly, stateVectorBefore);
+    }
+    if (presenceMessage) {
+      // Counted after the sends: a client pausing on this very window skipped it.
       page.presenceFlushes += 1;
       if (outbox.awarenessHere.size > 0) {
         this.options.publishAwareness(page, awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awarenessHere]));
       }
     }
-    this.options.flushed?.(page.clients.size, bytes, (performance.now() - started) / 1000);
+    this.options.flushed?.(page.clients.size, whole.frames.byteLength, (performance.now() - started) / 1000);
   }
 
   /** Sends what waits, then nothing more: the replica is stopping and its broker is about to close. */
@@ -135,12 +140,4 @@ export function stateVectorWithout(doc: Y.Doc, update: Uint8Array): Uint8Array {
   const vector = Y.decodeStateVector(Y.encodeStateVector(doc));
   for (const [client, clock] of from) if (clock < (vector.get(client) ?? 0)) vector.set(client, clock);
   return Y.encodeStateVector(vector);
-}
-
-/**
- * ws turns every Uint8Array it is given into a Buffer view, once per socket;
- * a Buffer it sends as is. One view for a thousand sockets.
- */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,6 +1,7 @@
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import type { Slug } from "../common/slug";
+import type { FramedWindow } from "./frames";
 
 /**
  * Where a change to a page's document came from. Every Yjs transaction on an
@@ -22,11 +23,12 @@ export interface PageClient {
   readonly id: number;
   send(message: Uint8Array): void;
   /**
-   * A coalesced fan-out message. A client that fell behind skips it and
-   * later catches up from `stateVectorBefore()`: what the page held before
-   * this message (computed only when asked).
+   * A coalesced fan-out window (its update and presence messages). A client
+   * that fell behind skips it and later catches up from
+   * `stateVectorBefore()`: what the page held before this window (computed
+   * only when asked).
    */
-  deliver(message: Uint8Array, stateVectorBefore: () => Uint8Array): void;
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void;
 }
 
 /**
