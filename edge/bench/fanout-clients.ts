@@ -24,8 +24,6 @@ export interface ClientsReport {
   bytes: number;
   edits: number;
   presence: number;
-  /** The most update messages one client got in one 5 ms slot of the measured time. */
-  maxUpdatesPerSlot: number;
 }
 
 const plan = workerData as ClientsPlan;
@@ -35,17 +33,14 @@ interface Client {
   socket: WebSocket;
   doc: Y.Doc;
   clock: number;
-  updates: number;
-  lastSlot: number;
-  inSlot: number;
 }
 
-const totals: ClientsReport = { updates: 0, awareness: 0, bytes: 0, edits: 0, presence: 0, maxUpdatesPerSlot: 0 };
+const totals: ClientsReport = { updates: 0, awareness: 0, bytes: 0, edits: 0, presence: 0 };
 let measuring = false;
 
 function connect(): Promise<Client> {
   const socket = new WebSocket(`${plan.url}/${encodeURIComponent(plan.slug)}?${new URLSearchParams({ token: plan.token })}`);
-  const client: Client = { socket, doc: new Y.Doc(), clock: 0, updates: 0, lastSlot: 0, inSlot: 0 };
+  const client: Client = { socket, doc: new Y.Doc(), clock: 0 };
   // Each client's edits are its own document's: valid Yjs updates without
   // applying anyone else's (as the load generator's `follow: false`).
   client.doc.on("update", (update: Uint8Array) => socket.send(encodeMessage({ type: "update", update })));
@@ -55,10 +50,6 @@ function connect(): Promise<Client> {
     // y-websocket framing: type 0 sync with step 2 = update; type 1 awareness.
     if (data[0] === 0 && data[1] === 2) {
       totals.updates += 1;
-      const slot = Math.floor(performance.now() / 5);
-      client.inSlot = slot === client.lastSlot ? client.inSlot + 1 : 1;
-      client.lastSlot = slot;
-      if (client.inSlot > totals.maxUpdatesPerSlot) totals.maxUpdatesPerSlot = client.inSlot;
     } else if (data[0] === 1) {
       totals.awareness += 1;
     }

@@ -73,7 +73,6 @@ try {
       awarenessMessages: round(report.awareness / clients / elapsed),
       bytes: Math.round(report.bytes / clients / elapsed),
     },
-    maxUpdateMessagesPerClientPer5ms: report.maxUpdatesPerSlot,
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {
