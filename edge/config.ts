@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { type Environment, parseEnv } from "../common/env";
+import { ConfigError, type Environment, parseEnv } from "../common/env";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "./protocol/messages";
 
 const ms = (fallback: number) => z.coerce.number().int().positive("must be a positive integer (milliseconds)").default(fallback);
@@ -28,6 +28,14 @@ export const edgeEnvSchema = z.object({
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
   EDGE_FANOUT_WINDOW_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(5),
   EDGE_FANOUT_MAX_BYTES: count(64 * 1024),
+  EDGE_CLIENT_PAUSE_BYTES: count(256 * 1024),
+  EDGE_CLIENT_CLOSE_BYTES: count(16 * 1024 * 1024),
+  EDGE_CLIENT_BEHIND_MS: ms(20_000),
+  EDGE_CLIENTS_BUFFERED_BYTES: count(256 * 1024 * 1024),
+  EDGE_AWARENESS_TIMEOUT_MS: ms(30_000),
+  EDGE_AWARENESS_RATE: count(10),
+  EDGE_AWARENESS_BURST: count(20),
+  EDGE_MAX_AWARENESS_BYTES: count(8192),
   EDGE_MAX_PAGES: count(5000),
   EDGE_MAX_CONNECTIONS: count(20_000),
   EDGE_MAX_MESSAGE_BYTES: count(1024 * 1024),
@@ -59,6 +67,21 @@ export interface EdgeConfig {
   /** Updates of a page are merged over this window before going to its clients. */
   fanoutWindowMs: number;
   fanoutMaxBytes: number;
+  /** A client whose socket holds more than this stops getting fan-out until it drains (slow-clients.ts). */
+  clientPauseBytes: number;
+  /** A client whose socket holds more than this is closed (4408), whatever else. */
+  clientCloseBytes: number;
+  /** A client paused longer than this is closed (4408). */
+  clientBehindMs: number;
+  /** Over this many bytes buffered for all clients together, clients pause at a quarter of `clientPauseBytes`. */
+  clientsBufferedBytes: number;
+  /** A client's presence not renewed for this long is removed (y-protocols' outdatedTimeout is 30 s). */
+  awarenessTimeoutMs: number;
+  /** Awareness updates a connection may send per second, and at once; the excess waits, merged to the newest. */
+  awarenessRate: number;
+  awarenessBurst: number;
+  /** Largest awareness state of one client, in bytes of its JSON. */
+  maxAwarenessBytes: number;
   maxPages: number;
   maxConnections: number;
   maxMessageBytes: number;
@@ -69,6 +92,12 @@ export interface EdgeConfig {
 
 export function edgeConfigFromEnv(env: Environment): EdgeConfig {
   const parsed = parseEnv(edgeEnvSchema, env, "edge");
+  if (parsed.EDGE_CLIENT_PAUSE_BYTES >= parsed.EDGE_CLIENT_CLOSE_BYTES) {
+    // A client must be able to pause (and catch up) before it is closed for the same backlog.
+    throw new ConfigError(
+      `config (edge): EDGE_CLIENT_PAUSE_BYTES (${parsed.EDGE_CLIENT_PAUSE_BYTES}) must be below EDGE_CLIENT_CLOSE_BYTES (${parsed.EDGE_CLIENT_CLOSE_BYTES})`,
+    );
+  }
   return {
     pop: parsed.EDGE_POP,
     replica: parsed.EDGE_REPLICA ?? `${parsed.EDGE_POP}-${randomBytes(3).toString("hex")}`,
@@ -90,6 +119,14 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
     fanoutWindowMs: parsed.EDGE_FANOUT_WINDOW_MS,
     fanoutMaxBytes: parsed.EDGE_FANOUT_MAX_BYTES,
+    clientPauseBytes: parsed.EDGE_CLIENT_PAUSE_BYTES,
+    clientCloseBytes: parsed.EDGE_CLIENT_CLOSE_BYTES,
+    clientBehindMs: parsed.EDGE_CLIENT_BEHIND_MS,
+    clientsBufferedBytes: parsed.EDGE_CLIENTS_BUFFERED_BYTES,
+    awarenessTimeoutMs: parsed.EDGE_AWARENESS_TIMEOUT_MS,
+    awarenessRate: parsed.EDGE_AWARENESS_RATE,
+    awarenessBurst: parsed.EDGE_AWARENESS_BURST,
+    maxAwarenessBytes: parsed.EDGE_MAX_AWARENESS_BYTES,
     maxPages: parsed.EDGE_MAX_PAGES,
     maxConnections: parsed.EDGE_MAX_CONNECTIONS,
     maxMessageBytes: parsed.EDGE_MAX_MESSAGE_BYTES,

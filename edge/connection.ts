@@ -2,10 +2,13 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import type { WebSocket } from "ws";
 import * as Y from "yjs";
 import type { Logger } from "../common/logger";
+import { type FramedWindow, writeWindow } from "./frames";
 import type { Page, PageClient } from "./page";
+import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
 import { CloseCode } from "./protocol/close-codes";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "./protocol/messages";
 import type { Identity } from "./protocol/token";
+import type { SlowClients, WatchedClient } from "./slow-clients";
 import { checkUpdate, wouldChange } from "./update-check";
 
 /** What a connection needs from its replica; the replica implements it. */
@@ -24,20 +27,21 @@ export interface ConnectionHost {
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
   /** Applies a client's awareness update. */
   applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void;
+  readonly presenceLimits: PresenceLimits;
+  recordPresence(result: PresenceResult, updates: number): void;
+  /** The replica's watch over clients that fall behind. */
+  readonly slowClients: Pick<SlowClients, "pauseBytes" | "closeBytes" | "fellBehind">;
   recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void;
   closed(client: ClientConnection): void;
   readonly log: Logger;
 }
-
-// A socket this far behind is not reading: drop it rather than buffer without bound.
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /**
  * One client's WebSocket on one page: the y-websocket protocol, write
  * checks, and Weirwood's opt-in acknowledgements. Messages that arrive while
  * the page is still loading wait, in order.
  */
-export class ClientConnection implements PageClient {
+export class ClientConnection implements PageClient, WatchedClient {
   private page: Page | undefined;
   private readonly waiting: Uint8Array[] = [];
   /** Update messages (sync step 2 and update) received, numbered from 1: the ack's `seq`. */
@@ -49,6 +53,12 @@ export class ClientConnection implements PageClient {
   edited = false;
   /** Acks are sent in order even when durability steps finish out of order. */
   private ackChain: Promise<void> = Promise.resolve();
+  private readonly presence: PresenceGate;
+  /**
+   * Set while the client is paused for falling behind: fan-out skips it,
+   * and its catch-up is the page's diff against this state vector.
+   */
+  private behind: { stateVector: Uint8Array; since: number; presenceFlushes: number } | undefined;
 
   constructor(
     readonly id: number,
@@ -60,6 +70,23 @@ export class ClientConnection implements PageClient {
     socket.on("message", (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     socket.on("close", () => this.onClose());
     socket.on("error", (error) => host.log.debug({ err: error, client: id }, "client socket error"));
+    this.presence = new PresenceGate(
+      host.presenceLimits,
+      (update) => this.applyAwareness(update),
+      (result, updates) => host.recordPresence(result, updates),
+    );
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get behindSince(): number | undefined {
+    return this.behind?.since;
+  }
+
+  get isClosed(): boolean {
+    return this.closing;
   }
 
   get currentPage(): Page | undefined {
@@ -95,13 +122,41 @@ export class ClientConnection implements PageClient {
     for (const data of this.waiting.splice(0)) this.handle(data);
   }
 
+  /** A message for this client alone (a handshake, a sync answer, an ack): sent unless the socket is hopelessly behind. */
   send(message: Uint8Array): void {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (this.socket.bufferedAmount > this.host.slowClients.closeBytes) {
       this.close(CloseCode.tooSlow, `the client fell ${this.socket.bufferedAmount} bytes behind; reconnect to resync`);
       return;
     }
     this.socket.send(message);
+  }
+
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void {
+    if (this.behind || this.closing || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.host.slowClients.pauseBytes) {
+      // Queueing more would grow the edge's memory with every window; a
+      // state vector is all it takes to catch the client up later.
+      this.behind = { stateVector: stateVectorBefore(), since: Date.now(), presenceFlushes: this.page?.presenceFlushes ?? 0 };
+      this.host.slowClients.fellBehind(this);
+      return;
+    }
+    writeWindow(this.socket, window);
+  }
+
+  /** The socket drained: one merged diff for everything skipped, the presence that changed meanwhile, then fan-out again. */
+  catchUp(): void {
+    const page = this.page;
+    const behind = this.behind;
+    this.behind = undefined;
+    if (!page || !behind || this.closing || this.socket.readyState !== this.socket.OPEN) return;
+    // Straight to the socket: the diff can be as large as the page, past the
+    // close bound, and it is the one message that makes the client whole.
+    this.socket.send(encodeMessage({ type: "update", update: Y.encodeStateAsUpdate(page.doc, behind.stateVector) }));
+    // Present clients, and those removed while it was paused (their null
+    // state, or it would show their cursors until its own 30 s timeout).
+    const ids = [...page.awareness.states.keys(), ...page.departedSince(behind.presenceFlushes)];
+    if (ids.length > 0) this.socket.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
   }
 
   close(code: number, reason: string): void {
@@ -161,7 +216,7 @@ export class ClientConnection implements PageClient {
         this.write(page, message.update, message.type === "update");
         return;
       case "awareness":
-        this.host.applyClientAwareness(page, message.update, this);
+        this.offerAwareness(message.update);
         return;
       case "query-awareness": {
         const ids = [...page.awareness.getStates().keys()];
@@ -229,6 +284,29 @@ export class ClientConnection implements PageClient {
     );
   }
 
+  private offerAwareness(update: Uint8Array): void {
+    try {
+      this.presence.offer(update);
+    } catch (error) {
+      if (error instanceof PresenceTooLargeError) {
+        this.close(CloseCode.presenceTooLarge, error.message);
+        return;
+      }
+      throw new ProtocolError(`awareness update is not valid (${(error as Error).message})`, { cause: error });
+    }
+  }
+
+  /** Applies an awareness update now, or from the presence gate's timer (where a throw would crash the process). */
+  private applyAwareness(update: Uint8Array): void {
+    const page = this.page;
+    if (!page || this.closing) return;
+    try {
+      this.host.applyClientAwareness(page, update, this);
+    } catch (error) {
+      this.close(CloseCode.badMessage, `awareness update is not valid (${(error as Error).message})`);
+    }
+  }
+
   private acknowledge(seq: number, durable: Promise<DurabilityLevel>): void {
     // The chain reaches this promise only after the earlier acks: mark it
     // handled now, or its rejection meanwhile is "unhandled" and kills the
@@ -249,6 +327,7 @@ export class ClientConnection implements PageClient {
 
   private onClose(): void {
     this.closing = true;
+    this.presence.stop();
     this.page?.clients.delete(this);
     this.host.closed(this);
   }

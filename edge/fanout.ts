@@ -1,5 +1,6 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
+import { framedWindow } from "./frames";
 import type { Page } from "./page";
 import { encodeMessage } from "./protocol/messages";
 
@@ -9,25 +10,45 @@ interface Outbox {
   bytes: number;
   /** The connections whose own updates these are; when only one, it is spared its echo. */
   senders: Set<number | undefined>;
+  /** Client ids whose presence changed, from anywhere. */
   awareness: Set<number>;
+  /** ... of which these changed here (this replica's clients, closes, timeouts): the peers need them. */
+  awarenessHere: Set<number>;
   timer: NodeJS.Timeout | undefined;
+}
+
+export interface FanoutOptions {
+  windowMs: number;
+  /** Updates waiting past this many bytes are sent at once, before the window ends. */
+  maxBytes: number;
+  /** Sends a page's merged presence changes made on this replica to its peers. */
+  publishAwareness(page: Page, update: Uint8Array): void;
+  /** Measures one page's flush: clients reached, bytes of each message, time spent. */
+  flushed?(clients: number, bytes: number, seconds: number): void;
 }
 
 /**
  * Coalesced fan-out to a page's clients. Acknowledging an edit costs tens of
  * microseconds; sending it to 200 co-editors one by one costs far more, and
  * an edge that sends every update to every client at once spends its core
- * on sends and acknowledges late. So updates (and awareness changes) of a
- * page are merged over a short window (`windowMs`, or sooner when `maxBytes`
- * pile up) and each client gets one message per window, whatever the edit
- * rate. Merged Yjs updates apply like the originals (Y.mergeUpdates).
+ * on sends and acknowledges late. So a page's updates, from its clients, its
+ * peers and the origin alike, are merged over a short window (`windowMs`,
+ * or sooner when `maxBytes` pile up, so a window never holds more than that
+ * plus one update) and each client, editor or follower, gets one update
+ * message per window, whatever the edit rate: encoded and framed once, the
+ * same buffer written to every socket (frames.ts). Merged Yjs updates apply like the originals
+ * (Y.mergeUpdates). Presence changes are merged the same way: only the
+ * clients whose state changed, each with its newest state, one message per
+ * window to the clients and one envelope per window to the peers.
  */
 export class Fanout {
   private readonly outboxes = new Map<Page, Outbox>();
+  private stopped = false;
 
-  constructor(private readonly options: { windowMs: number; maxBytes: number }) {}
+  constructor(private readonly options: FanoutOptions) {}
 
   update(page: Page, update: Uint8Array, sender: number | undefined): void {
+    if (this.stopped) return;
     const outbox = this.outbox(page);
     outbox.updates.push(update);
     outbox.bytes += update.byteLength;
@@ -36,9 +57,13 @@ export class Fanout {
     else this.schedule(page, outbox);
   }
 
-  awareness(page: Page, clientIds: number[]): void {
+  awareness(page: Page, clientIds: number[], here: boolean): void {
+    if (this.stopped) return;
     const outbox = this.outbox(page);
-    for (const id of clientIds) outbox.awareness.add(id);
+    for (const id of clientIds) {
+      outbox.awareness.add(id);
+      if (here) outbox.awarenessHere.add(id);
+    }
     this.schedule(page, outbox);
   }
 
@@ -46,29 +71,52 @@ export class Fanout {
   flush(page: Page): void {
     const outbox = this.outboxes.get(page);
     if (!outbox) return;
+    const started = performance.now();
     this.outboxes.delete(page);
     clearTimeout(outbox.timer);
+    let update: Uint8Array | undefined;
+    let updateMessage: Uint8Array | undefined;
     if (outbox.updates.length > 0) {
-      const update = outbox.updates.length === 1 ? outbox.updates[0]! : Y.mergeUpdates(outbox.updates);
-      const message = encodeMessage({ type: "update", update });
-      const spared = outbox.senders.size === 1 ? [...outbox.senders][0] : undefined;
-      for (const client of page.clients) if (client.id !== spared) client.send(message);
+      update = outbox.updates.length === 1 ? outbox.updates[0]! : Y.mergeUpdates(outbox.updates);
+      updateMessage = encodeMessage({ type: "update", update });
     }
+    let presenceMessage: Uint8Array | undefined;
     if (outbox.awareness.size > 0) {
-      const update = awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awareness]);
-      const message = encodeMessage({ type: "awareness", update });
-      for (const client of page.clients) client.send(message);
+      presenceMessage = encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awareness]) });
     }
+    // One buffer for every client; the lone sender of the window's updates
+    // is spared its echo and gets the presence alone.
+    const whole = framedWindow([updateMessage, presenceMessage].filter((message) => message !== undefined));
+    const spared = updateMessage && outbox.senders.size === 1 ? [...outbox.senders][0] : undefined;
+    const presenceOnly = spared !== undefined && presenceMessage ? framedWindow([presenceMessage]) : undefined;
+    // Only a client that pauses on this window needs what the page held
+    // before it; computed once, for the first.
+    let before: Uint8Array | undefined;
+    const stateVectorBefore = () => (before ??= update ? stateVectorWithout(page.doc, update) : Y.encodeStateVector(page.doc));
+    for (const client of page.clients) {
+      if (client.id !== spared) client.deliver(whole, stateVectorBefore);
+      else if (presenceOnly) client.deliver(presenceOnly, stateVectorBefore);
+    }
+    if (presenceMessage) {
+      // Counted after the sends: a client pausing on this very window skipped it.
+      page.presenceFlushes += 1;
+      if (outbox.awarenessHere.size > 0) {
+        this.options.publishAwareness(page, awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awarenessHere]));
+      }
+    }
+    this.options.flushed?.(page.clients.size, whole.frames.byteLength, (performance.now() - started) / 1000);
   }
 
-  flushAll(): void {
+  /** Sends what waits, then nothing more: the replica is stopping and its broker is about to close. */
+  stop(): void {
     for (const page of [...this.outboxes.keys()]) this.flush(page);
+    this.stopped = true;
   }
 
   private outbox(page: Page): Outbox {
     let outbox = this.outboxes.get(page);
     if (!outbox) {
-      outbox = { updates: [], bytes: 0, senders: new Set(), awareness: new Set(), timer: undefined };
+      outbox = { updates: [], bytes: 0, senders: new Set(), awareness: new Set(), awarenessHere: new Set(), timer: undefined };
       this.outboxes.set(page, outbox);
     }
     return outbox;
@@ -77,4 +125,19 @@ export class Fanout {
   private schedule(page: Page, outbox: Outbox): void {
     outbox.timer ??= setTimeout(() => this.flush(page), this.options.windowMs);
   }
+}
+
+/**
+ * The page's state vector as it was before `update` (already applied): for
+ * each client the update touches, its first clock. A doc's update event
+ * carries, per client, exactly the structs from the old clock to the new
+ * one, and merging keeps the lowest start, so this is never ahead of what a
+ * client that missed `update` holds. Deletions are not in state vectors: a
+ * diff against this vector carries the whole delete set anyway.
+ */
+export function stateVectorWithout(doc: Y.Doc, update: Uint8Array): Uint8Array {
+  const { from } = Y.parseUpdateMeta(update);
+  const vector = Y.decodeStateVector(Y.encodeStateVector(doc));
+  for (const [client, clock] of from) if (clock < (vector.get(client) ?? 0)) vector.set(client, clock);
+  return Y.encodeStateVector(vector);
 }

@@ -73,6 +73,28 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     originErrors: new Counter({ name: "weirwood_edge_origin_errors_total", help: "Failed calls to the origin", registers }),
     brokerRttSeconds: new Gauge({ name: "weirwood_edge_broker_rtt_seconds", help: "Round trip to the broker", registers }),
     members: new Gauge({ name: "weirwood_edge_members", help: "Live replicas of this PoP, this one included", registers }),
+    fanoutFlushSeconds: new Histogram({
+      name: "weirwood_edge_fanout_flush_seconds",
+      help: "Time to send one page's coalesced window (updates and presence) to all its clients",
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
+    fanoutBytes: new Counter({ name: "weirwood_edge_fanout_bytes_total", help: "Bytes of coalesced messages handed to client sockets", registers }),
+    awarenessUpdates: new Counter({
+      name: "weirwood_edge_awareness_updates_total",
+      help: "Client awareness updates, by result: applied, deferred (over the rate, held), superseded (a held state replaced by a newer one)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    presenceTimeouts: new Counter({ name: "weirwood_edge_presence_timeouts_total", help: "Client presence states removed for not being renewed", registers }),
+    slowClients: new Counter({
+      name: "weirwood_edge_slow_clients_total",
+      help: "Clients that fell behind, by event: paused, caught-up, closed",
+      labelNames: ["event"] as const,
+      registers,
+    }),
+    clientsBehind: new Gauge({ name: "weirwood_edge_clients_behind", help: "Clients paused now for falling behind", registers }),
+    clientBufferedBytes: new Gauge({ name: "weirwood_edge_client_buffered_bytes", help: "Bytes buffered in all client sockets, not yet handed to the kernel", registers }),
     bootstraps: new Counter({
       name: "weirwood_edge_page_loads_total",
       help: "Pages loaded, by source (peer, origin)",

@@ -1,6 +1,7 @@
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import type { Slug } from "../common/slug";
+import type { FramedWindow } from "./frames";
 
 /**
  * Where a change to a page's document came from. Every Yjs transaction on an
@@ -23,6 +24,13 @@ export interface PageClient {
   /** Whether it has had an edit accepted on this connection (an editor, not a follower). */
   readonly edited: boolean;
   send(message: Uint8Array): void;
+  /**
+   * A coalesced fan-out window (its update and presence messages). A client
+   * that fell behind skips it and later catches up from
+   * `stateVectorBefore()`: what the page held before this window (computed
+   * only when asked).
+   */
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void;
 }
 
 /**
@@ -51,6 +59,15 @@ export class Page {
   logSequence = 0n;
   lastActive = Date.now();
   revision = 0;
+  /** Presence messages fanned out so far (fanout.ts counts them). */
+  presenceFlushes = 0;
+  /**
+   * Each removed client's presence: the presence message it went out in
+   * (`presenceFlushes` when it was removed) and when. y-protocols removes a
+   * remote state without touching its clock or time, so a client that was
+   * paused (slow-clients.ts) learns of departures it skipped from here.
+   */
+  private readonly departures = new Map<number, { flush: number; at: number }>();
 
   constructor(
     readonly slug: Slug,
@@ -60,9 +77,29 @@ export class Page {
     // The edge holds no presence of its own; y-protocols' Awareness starts
     // with a local state for the doc's own client id.
     this.awareness.setLocalState(null);
+    // y-protocols removes states not renewed for a fixed 30 s, on one timer
+    // per Awareness; the replica sweeps every page itself, with the
+    // configured timeout (presence.ts, removeOutdatedPresence).
+    clearInterval(this.awareness._checkInterval);
     this.protection = options.protection;
     this.originVector = options.originVector;
     this.revision = options.revision;
+  }
+
+  noteDepartures(clientIds: number[], at = Date.now()): void {
+    for (const id of clientIds) this.departures.set(id, { flush: this.presenceFlushes, at });
+  }
+
+  /** Clients removed in presence message number `flush` + 1 or later, and not announced again. */
+  departedSince(flush: number): number[] {
+    const ids: number[] = [];
+    for (const [id, departure] of this.departures) if (departure.flush >= flush && !this.awareness.states.has(id)) ids.push(id);
+    return ids;
+  }
+
+  /** No paused client is older than `before`: departures from before it matter to nobody. */
+  forgetDeparturesBefore(before: number): void {
+    for (const [id, departure] of this.departures) if (departure.at < before) this.departures.delete(id);
   }
 
   get dirty(): boolean {

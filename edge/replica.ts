@@ -18,12 +18,14 @@ import type { OriginClient } from "./origin-client";
 import { Page, type UpdateOrigin } from "./page";
 import { Peers } from "./peers";
 import { PopLog } from "./pop-log";
+import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./presence";
 import { awarenessClientIds } from "./protocol/awareness";
 import { decodeEnvelope } from "./protocol/envelope";
 import { fromBase64 } from "./protocol/flush";
 import type { DurabilityLevel } from "./protocol/messages";
 import { subjects } from "./protocol/subjects";
 import type { Identity } from "./protocol/token";
+import { SlowClients } from "./slow-clients";
 
 export interface ReplicaDeps {
   config: EdgeConfig;
@@ -46,6 +48,8 @@ export class Replica implements ConnectionHost {
   readonly replica: string;
   readonly durability: DurabilityLevel;
   readonly maxMessageBytes: number;
+  readonly presenceLimits: PresenceLimits;
+  readonly slowClients: SlowClients;
   readonly log: Logger;
   readonly metrics: EdgeMetrics;
   readonly pages: PageRegistry;
@@ -71,11 +75,40 @@ export class Replica implements ConnectionHost {
     this.durability = config.durability;
     this.maxMessageBytes = config.maxMessageBytes;
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
-    this.fanout = new Fanout({ windowMs: config.fanoutWindowMs, maxBytes: config.fanoutMaxBytes });
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.metrics.info.set({ durability: config.durability }, 1);
     // Labelled series exist from the start, at 0, for rate() in Prometheus.
     for (const result of ["accepted", "refused"] as const) this.metrics.edits.inc({ result }, 0);
+    this.fanout = new Fanout({
+      windowMs: config.fanoutWindowMs,
+      maxBytes: config.fanoutMaxBytes,
+      publishAwareness: (page, update) => {
+        try {
+          this.peers.publishAwareness(page.slug, update);
+        } catch (error) {
+          // Presence is renewed every 15 s: the peers get the next one.
+          this.log.debug({ err: error, slug: page.slug }, "could not share presence with the peers");
+        }
+      },
+      flushed: (clients, bytes, seconds) => {
+        this.metrics.fanoutFlushSeconds.observe(seconds);
+        this.metrics.fanoutBytes.inc(clients * bytes);
+      },
+    });
+    this.presenceLimits = { ratePerSecond: config.awarenessRate, burst: config.awarenessBurst, maxStateBytes: config.maxAwarenessBytes };
+    this.slowClients = new SlowClients(
+      { pauseBytes: config.clientPauseBytes, closeBytes: config.clientCloseBytes, behindMs: config.clientBehindMs, totalBytes: config.clientsBufferedBytes },
+      () => this.connections,
+      {
+        paused: () => this.metrics.slowClients.inc({ event: "paused" }),
+        caughtUp: () => this.metrics.slowClients.inc({ event: "caught-up" }),
+        closed: () => this.metrics.slowClients.inc({ event: "closed" }),
+        measured: (paused, bytes) => {
+          this.metrics.clientsBehind.set(paused);
+          this.metrics.clientBufferedBytes.set(bytes);
+        },
+      },
+    );
     this.pages = new PageRegistry(
       (slug) => this.loadPage(slug),
       {
@@ -146,6 +179,14 @@ export class Replica implements ConnectionHost {
       this.makeDurable = writeThrough(origin, config.pop, config.replica);
     }
     this.flusher.start();
+    this.slowClients.start();
+    this.every(Math.max(100, Math.floor(config.awarenessTimeoutMs / 10)), () => {
+      const now = Date.now();
+      for (const page of this.pages.all()) {
+        this.metrics.presenceTimeouts.inc(removeOutdatedPresence(page.awareness, config.awarenessTimeoutMs, now).length);
+        page.forgetDeparturesBefore(now - config.clientBehindMs - 1000);
+      }
+    });
     this.every(config.antiEntropyMs, () => {
       for (const page of this.pages.all()) this.peers.pull(page);
     });
@@ -212,7 +253,8 @@ export class Replica implements ConnectionHost {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    this.fanout.flushAll();
+    this.fanout.stop();
+    this.slowClients.stop();
     this.flusher.stop();
     for (const unsubscribe of this.unsubscribers) unsubscribe();
     await this.popLog?.stop();
@@ -271,6 +313,10 @@ export class Replica implements ConnectionHost {
     // cursors vanish for everyone when it disconnects.
     for (const id of awarenessClientIds(update)) client.awarenessIds.add(id);
     awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "client", connectionId: client.id });
+  }
+
+  recordPresence(result: PresenceResult, updates: number): void {
+    this.metrics.awarenessUpdates.inc({ result }, updates);
   }
 
   recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void {
@@ -337,11 +383,10 @@ export class Replica implements ConnectionHost {
       }
     });
     page.awareness.on("update", ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
-      const changed = [...added, ...updated, ...removed];
-      this.fanout.awareness(page, changed);
-      if ((origin as { kind?: string } | undefined)?.kind !== "peer") {
-        this.peers.publishAwareness(page.slug, awarenessProtocol.encodeAwarenessUpdate(page.awareness, changed));
-      }
+      // Peers hear of what changed here (clients, closes, timeouts), merged per window.
+      const here = (origin as { kind?: string } | undefined)?.kind !== "peer";
+      if (removed.length > 0) page.noteDepartures(removed);
+      this.fanout.awareness(page, [...added, ...updated, ...removed], here);
     });
   }
 

@@ -78,12 +78,13 @@ interface SentMessage {
 const MAX_TRACKED_MESSAGES = 10_000;
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 // Close codes after which trying again sends the same thing again.
-const FATAL_CLOSE_CODES = new Set<number>([CloseCode.badPage, CloseCode.badMessage, CloseCode.messageTooLarge]);
+const FATAL_CLOSE_CODES = new Set<number>([CloseCode.badPage, CloseCode.badMessage, CloseCode.messageTooLarge, CloseCode.presenceTooLarge]);
 const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
   [CloseCode.unauthorized]: "the edge refused the token; getting a new one",
   [CloseCode.badPage]: "the edge does not accept this page name",
   [CloseCode.badMessage]: "the edge could not read a message from this editor",
   [CloseCode.messageTooLarge]: "an edit was larger than the edge accepts",
+  [CloseCode.presenceTooLarge]: "this editor's presence (cursor, name) was larger than the edge accepts",
   [CloseCode.tooSlow]: "this connection fell behind; resyncing",
   [CloseCode.rateLimited]: "too many edits too fast; waiting before reconnecting",
   [CloseCode.overloaded]: "the replica is full; trying another",

@@ -15,7 +15,17 @@ export const CloseCode = {
    * layer closes first, with the standard 1009 (Message Too Big).
    */
   messageTooLarge: 4413,
-  /** The client fell behind past the bound and was dropped: reconnect and resync. */
+  /**
+   * One client's awareness (presence) state exceeded EDGE_MAX_AWARENESS_BYTES.
+   * A client bug (a cursor and a name are a few hundred bytes): sending the
+   * same state again fails again. 431 as in HTTP's "header fields too large":
+   * presence is the side channel, not the document.
+   */
+  presenceTooLarge: 4431,
+  /**
+   * The client fell behind past the bound (its socket held too many bytes,
+   * or it stayed paused too long) and was dropped: reconnect and resync.
+   */
   tooSlow: 4408,
   /** Too many edits too fast: back off, then reconnect. */
   rateLimited: 4429,

@@ -1,0 +1,191 @@
+import * as awarenessProtocol from "y-protocols/awareness";
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import type { Slug } from "../common/slug";
+import { Fanout, stateVectorWithout } from "./fanout";
+import type { FramedWindow } from "./frames";
+import { Page, type PageClient } from "./page";
+import { decodeMessage } from "./protocol/messages";
+
+/** A page client that keeps what it is handed, and can pretend to fall behind. */
+class Receiver implements PageClient {
+  readonly windows: FramedWindow[] = [];
+  skippedFrom: Uint8Array | undefined;
+  behind = false;
+  readonly edited = false;
+  constructor(readonly id: number) {}
+  send(): void {
+    throw new Error("fan-out sends windows, never single messages");
+  }
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void {
+    if (this.behind) {
+      this.skippedFrom ??= stateVectorBefore();
+      return;
+    }
+    this.windows.push(window);
+  }
+  get messages(): Uint8Array[] {
+    return this.windows.flatMap((window) => window.messages);
+  }
+  updates(): Uint8Array[] {
+    return this.messages.map((bytes) => decodeMessage(bytes)).flatMap((message) => (message.type === "update" ? [message.update] : []));
+  }
+}
+
+const pages: Page[] = [];
+function pageWith(receivers: Receiver[]): Page {
+  const page = new Page("Winterfell" as Slug, { protection: "none", originVector: new Uint8Array([0]), revision: 0 });
+  for (const receiver of receivers) page.clients.add(receiver);
+  pages.push(page);
+  return page;
+}
+afterEach(() => {
+  for (const page of pages.splice(0)) page.destroy();
+});
+
+/** Wires a page's doc and awareness to a fan-out, as the replica does. */
+function wire(page: Page, fanout: Fanout): void {
+  page.doc.on("update", (update: Uint8Array, origin: unknown) => fanout.update(page, update, origin as number | undefined));
+  page.awareness.on("update", ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) =>
+    fanout.awareness(page, [...added, ...updated, ...removed], true),
+  );
+}
+
+/** `count` edits from as many writers, applied to `page` with the writer's number as origin. */
+function edits(page: Page, count: number): Y.Doc[] {
+  const writers = Array.from({ length: count }, () => new Y.Doc());
+  for (const [i, writer] of writers.entries()) {
+    writer.on("update", (update: Uint8Array) => Y.applyUpdate(page.doc, update, 1000 + i));
+    writer.getText("body").insert(0, `[w${i}]`);
+  }
+  return writers;
+}
+
+const waitWindow = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms + 5));
+
+describe("coalesced fan-out", () => {
+  it("each client gets one update message per window whatever the edit rate, the same buffer for all", async () => {
+    const receivers = [new Receiver(1), new Receiver(2), new Receiver(3)];
+    const page = pageWith(receivers);
+    const fanout = new Fanout({ windowMs: 20, maxBytes: 1 << 20, publishAwareness: () => {} });
+    wire(page, fanout);
+    edits(page, 500);
+    expect(receivers[0]!.messages).toHaveLength(0);
+    await waitWindow(20);
+    for (const receiver of receivers) expect(receiver.messages).toHaveLength(1);
+    expect(receivers[1]!.windows[0]!.frames).toBe(receivers[0]!.windows[0]!.frames);
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, receivers[2]!.updates()[0]!);
+    expect(replica.getText("body").toString()).toBe(page.doc.getText("body").toString());
+  });
+
+  it("a window past its byte bound is sent at once, each message at most the bound plus one update", () => {
+    const receivers = [new Receiver(1)];
+    const page = pageWith(receivers);
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 2000, publishAwareness: () => {} });
+    wire(page, fanout);
+    const writer = new Y.Doc();
+    writer.on("update", (update: Uint8Array) => Y.applyUpdate(page.doc, update, 7));
+    for (let i = 0; i < 50; i++) writer.getText("body").insert(0, `[${i}]${"y".repeat(300)}`);
+    fanout.stop();
+    const sizes = receivers[0]!.messages.map((message) => message.byteLength);
+    expect(sizes.length).toBeGreaterThan(5);
+    for (const size of sizes) expect(size).toBeLessThan(2000 + 400);
+    const replica = new Y.Doc();
+    for (const update of receivers[0]!.updates()) Y.applyUpdate(replica, update);
+    expect(replica.getText("body").toString()).toBe(writer.getText("body").toString());
+  });
+
+  it("a lone sender is spared its own echo; with two senders in a window, everyone gets the merge", async () => {
+    const receivers = [new Receiver(1), new Receiver(2)];
+    const page = pageWith(receivers);
+    const fanout = new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishAwareness: () => {} });
+    wire(page, fanout);
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText("[one]")), 1);
+    await waitWindow(5);
+    expect(receivers.map((receiver) => receiver.messages.length)).toEqual([0, 1]);
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText("[two]")), 1);
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText("[three]")), 2);
+    await waitWindow(5);
+    expect(receivers.map((receiver) => receiver.messages.length)).toEqual([1, 2]);
+  });
+
+  it("presence changes of a window go out once, newest state per client, and once to the peers", async () => {
+    const receivers = [new Receiver(1)];
+    const page = pageWith(receivers);
+    const published: Uint8Array[] = [];
+    const fanout = new Fanout({ windowMs: 10, maxBytes: 1 << 20, publishAwareness: (_page, update) => published.push(update) });
+    wire(page, fanout);
+    const editor = new awarenessProtocol.Awareness(new Y.Doc());
+    clearInterval(editor._checkInterval);
+    for (let position = 0; position < 100; position++) {
+      editor.setLocalStateField("cursor", position);
+      awarenessProtocol.applyAwarenessUpdate(page.awareness, awarenessProtocol.encodeAwarenessUpdate(editor, [editor.clientID]), "client");
+    }
+    await waitWindow(10);
+    expect(receivers[0]!.messages).toHaveLength(1);
+    expect(published).toHaveLength(1);
+    const seen = new awarenessProtocol.Awareness(new Y.Doc());
+    clearInterval(seen._checkInterval);
+    const message = decodeMessage(receivers[0]!.messages[0]!);
+    if (message.type !== "awareness") throw new Error(`expected an awareness message, got ${message.type}`);
+    awarenessProtocol.applyAwarenessUpdate(seen, message.update, "edge");
+    expect(seen.getStates().get(editor.clientID)).toEqual({ cursor: 99 });
+    editor.destroy();
+    seen.destroy();
+  });
+
+  it("a client that skips a window catches up exactly from the state vector it was handed", async () => {
+    const behind = new Receiver(2);
+    const page = pageWith([new Receiver(1), behind]);
+    const fanout = new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishAwareness: () => {} });
+    wire(page, fanout);
+    const client = new Y.Doc();
+    edits(page, 10);
+    await waitWindow(5);
+    for (const update of behind.updates()) Y.applyUpdate(client, update);
+    behind.behind = true;
+    edits(page, 10);
+    await waitWindow(5);
+    edits(page, 10);
+    await waitWindow(5);
+    // It skipped the second and third windows: the vector is from before the second.
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(page.doc, behind.skippedFrom));
+    expect(client.getText("body").toString()).toBe(page.doc.getText("body").toString());
+    expect(Y.encodeStateAsUpdate(page.doc, behind.skippedFrom).byteLength).toBeLessThan(Y.encodeStateAsUpdate(page.doc).byteLength);
+  });
+});
+
+describe("stateVectorWithout", () => {
+  it("is never ahead of a doc that missed the update, so the diff against it completes that doc", () => {
+    for (let round = 0; round < 50; round++) {
+      const page = new Y.Doc();
+      const writers = Array.from({ length: 1 + (round % 5) }, () => new Y.Doc());
+      const lagging = new Y.Doc();
+      const missed: Uint8Array[] = [];
+      let collecting = false;
+      page.on("update", (update: Uint8Array) => {
+        if (collecting) missed.push(update);
+        else Y.applyUpdate(lagging, update);
+      });
+      for (let step = 0; step < 40; step++) {
+        collecting = step >= 20;
+        const writer = writers[Math.floor(Math.random() * writers.length)]!;
+        Y.applyUpdate(writer, Y.encodeStateAsUpdate(page));
+        const text = writer.getText("body");
+        if (text.length > 3 && Math.random() < 0.3) text.delete(Math.floor(Math.random() * (text.length - 2)), 2);
+        else text.insert(Math.floor(Math.random() * (text.length + 1)), `[r${round}s${step}]`);
+        Y.applyUpdate(page, Y.encodeStateAsUpdate(writer));
+      }
+      const vector = stateVectorWithout(page, Y.mergeUpdates(missed));
+      Y.applyUpdate(lagging, Y.encodeStateAsUpdate(page, vector));
+      expect(lagging.getText("body").toString()).toBe(page.getText("body").toString());
+    }
+  });
+});
+
+function withText(text: string): Y.Doc {
+  const doc = new Y.Doc();
+  doc.getText("body").insert(0, text);
+  return doc;
+}
