@@ -59,6 +59,8 @@ export class Page {
   logSequence = 0n;
   lastActive = Date.now();
   revision = 0;
+  /** The replica of this PoP last asked to hold this page as its flusher (see Replica.askFlushersToHold). */
+  flusherAsked: string | undefined;
   /** Presence messages fanned out so far (fanout.ts counts them). */
   presenceFlushes = 0;
   /**

@@ -160,6 +160,7 @@ export class Replica implements ConnectionHost {
     this.membership.start();
     this.unsubscribers.push(
       this.membership.onChange(() => this.metrics.members.set(this.membership.list().length)),
+      this.membership.onChange(() => this.askFlushersToHold()),
       broker.onReconnect(() => {
         this.log.info("broker reconnected: running anti-entropy for every page held");
         for (const page of this.pages.all()) this.peers.pull(page);
@@ -348,14 +349,32 @@ export class Replica implements ConnectionHost {
     this.wire(page);
     this.peers.attach(page);
     // The page's flusher in this PoP must hear its updates: ask it to hold it.
-    const owner = this.membership.ownerOf(slug);
-    if (owner !== this.replica) this.peers.askToHold(owner, slug);
+    this.askFlusherToHold(page);
     if (fromPeers) this.peers.pull(page);
     await this.popLog?.replayPage(page);
     return page;
   }
 
   /** Routes every change of a page's document and awareness by where it came from. */
+  /**
+   * The replica that flushes a page must hold it: it is also the one that
+   * takes the other PoPs' commits of it (originChanged). When membership
+   * moves a page to a replica that does not hold it (one that just joined,
+   * say), nobody in the PoP would take those commits, and the PoP would
+   * keep the page without them until its next edit there (seen in the
+   * spike: a replica added mid-spike came to own a page it never held).
+   */
+  private askFlushersToHold(): void {
+    for (const page of this.pages.all()) this.askFlusherToHold(page);
+  }
+
+  private askFlusherToHold(page: Page): void {
+    const owner = this.membership.ownerOf(page.slug);
+    if (owner === this.replica || owner === page.flusherAsked) return;
+    page.flusherAsked = owner;
+    this.peers.askToHold(owner, page.slug);
+  }
+
   private wire(page: Page): void {
     page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
       page.lastActive = Date.now();

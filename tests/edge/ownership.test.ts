@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rendezvousScore } from "../../edge/membership";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 
@@ -35,5 +36,38 @@ describe("page ownership", () => {
     const batches = await cluster.origin.db.prisma.batch.findMany({ where: { revisions: { some: { page: { slug } } } } });
     expect(batches.map((batch) => batch.edge)).toEqual([second.replica.replica]);
     await editor.close();
+  });
+
+  it("a replica that joins and comes to own a page its peers hold takes the other PoPs' commits of it", async () => {
+    const token = await cluster.token("Gilly");
+    const [here, there] = cluster.pops as [string, string];
+    const [first] = cluster.edgesOf(here);
+    const [far] = cluster.edgesOf(there);
+    // The cluster names replicas pop-a, pop-b, ... in start order: the next one is known in advance.
+    const joiner = `${here}-${String.fromCharCode(97 + cluster.edges.length)}`;
+    const members = [...cluster.edgesOf(here).map((edge) => edge.replica.replica), joiner];
+    const winner = (slug: string) => members.reduce((best, member) => (rendezvousScore(slug, member) > rendezvousScore(slug, best) ? member : best));
+    let slug = "";
+    for (let i = 0; !slug; i++) if (winner(`Horn_Hill_${i}`) === joiner) slug = `Horn_Hill_${i}`;
+
+    // Held in this PoP before the joiner exists, and edited in the other PoP too.
+    const near = cluster.editor(first!, slug, token);
+    const away = cluster.editor(far!, slug, token);
+    await Promise.all([near.synced, away.synced]);
+    await near.insert(0, "[here]");
+    const added = await cluster.addReplica(here);
+    expect(added.replica.replica).toBe(joiner);
+    await eventually(() => first!.replica.membership.ownerOf(slug), (owner) => owner === joiner, 5000);
+
+    // Committed by the other PoP once the page belongs to the joiner: only the joiner pulls it for this PoP.
+    await away.insert(0, "[there]");
+    const text = await eventually(
+      () => first!.replica.pages.get(slug)?.doc.getText("body").toString(),
+      (value) => value?.includes("[there]") === true && value.includes("[here]"),
+      8000,
+    );
+    expect(text).toContain("[there]");
+    expect(added.replica.pages.get(slug)).toBeDefined();
+    await Promise.all([near.close(), away.close()]);
   });
 });
