@@ -70,7 +70,9 @@ export default defineConfig({
   },
   projects: [
     { name: "setup", testMatch: /global\.setup\.ts/ },
-    { name: "chromium", dependencies: ["setup"], testMatch: /.*\.spec\.ts/ },
+    { name: "chromium", dependencies: ["setup"], testMatch: /.*\.spec\.ts/, testIgnore: /spike\.spec\.ts/ },
+    // The spike loads every replica: after the rest, since some of those stop replicas of the shared server.
+    { name: "spike", dependencies: ["chromium"], testMatch: /spike\.spec\.ts/ },
   ],
   webServer: {
     // WEIRWOOD_E2E_SERVER starts something else on the same port and data

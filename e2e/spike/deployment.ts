@@ -7,6 +7,8 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import type { DurabilityLevel } from "../../edge/protocol/messages";
 import { type Database, openDatabase } from "../../origin/db";
+import { total } from "../../origin/ops/aggregate";
+import { parseMetricsText } from "../../origin/ops/metrics-text";
 import { createScratchDatabase } from "../../prisma/scratch-database";
 import { type RunningPops, startPops } from "../load/bench-system";
 import type { EdgeTarget } from "../load/load-plan";
@@ -28,6 +30,12 @@ export interface Deployment {
   register(count: number, prefix: string): Promise<{ name: string; token: string }[]>;
   /** Origin transactions (Batch rows) of these PoPs since `since`, when the deployment's database is reachable. */
   batches(pops: readonly string[], since: number): Promise<{ edge: string; at: number; edits: number }[] | undefined>;
+  /**
+   * Batches the origin has merged so far, from its own /metrics: how a
+   * deployment whose database the harness cannot read counts its origin
+   * transactions (a delta over a level; other writers count too).
+   */
+  mergedBatches(): Promise<number | undefined>;
   /** Text of each page at the origin, through its HTTP API ("" for a page that does not exist yet). */
   originTexts(slugs: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
@@ -68,6 +76,16 @@ async function registerThrough(originUrl: string, count: number, prefix: string)
 
 export const SPIKE_PASSWORD = "correct horse battery staple";
 
+async function mergedBatchesThrough(originUrl: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${originUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return undefined;
+    return total(parseMetricsText(await response.text()), "weirwood_origin_batches_total", { result: "merged" });
+  } catch {
+    return undefined;
+  }
+}
+
 async function originTextsThrough(originUrl: string, slugs: readonly string[]): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
   await Promise.all(
@@ -92,6 +110,7 @@ export async function connectTarget(originUrl: string): Promise<TargetDeployment
     originUrl,
     register: (count, prefix) => registerThrough(originUrl, count, prefix),
     batches: async () => undefined,
+    mergedBatches: () => mergedBatchesThrough(originUrl),
     originTexts: (slugs) => originTextsThrough(originUrl, slugs),
     async edges() {
       const response = await fetch(`${originUrl}/api/edges`);
@@ -185,6 +204,7 @@ export async function startManaged(options: { pgUrl: string; natsUrl: string; lo
       originPid: () => origin?.child.pid,
       register: (count, prefix) => registerThrough(originUrl, count, prefix),
       originTexts: (slugs) => originTextsThrough(originUrl, slugs),
+      mergedBatches: () => mergedBatchesThrough(originUrl),
       async batches(pops, since) {
         const rows = await database.prisma.batch.findMany({
           where: { pop: { in: [...pops] }, receivedAt: { gte: new Date(since) } },

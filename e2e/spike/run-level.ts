@@ -109,6 +109,7 @@ export async function runLevel(
   const replicas: ReplicaRef[] = targets.map(({ replica, url }) => ({ replica, url }));
   const shape = spikeShape(settings.scenario, { peakRate: settings.peakRate, baseRate: settings.baseRate, durationS: settings.durationS, warmupS: settings.warmupS });
 
+  const batchesBefore = await deployment.mergedBatches();
   let events: MidSpikeEvents | undefined;
   let browsers: BrowserEditors | undefined;
   let sampler: UsageSampler | undefined;
@@ -212,7 +213,9 @@ export async function runLevel(
 
     const batches = await deployment.batches(popNames, levelStart);
     const totalAcked = result.total.acked + browserAcked;
-    const transactions = batches?.length ?? null;
+    // Counted from the database when the harness can read it, else from the origin's /metrics.
+    const batchesAfter = batches ? undefined : await deployment.mergedBatches();
+    const transactions = batches?.length ?? (batchesBefore !== undefined && batchesAfter !== undefined ? batchesAfter - batchesBefore : null);
     const timeline = result.timeline.map((second) => {
       const inSecond = batches?.filter((batch) => Math.floor((batch.at - result.window.measureFrom) / 1000) === second.atS) ?? [];
       return {

@@ -15,6 +15,7 @@ export interface LiveEdge {
   pop: string;
   replica: string;
   url: string;
+  state: "up" | "draining";
 }
 
 export async function liveEdges(request: APIRequestContext): Promise<LiveEdge[]> {
