@@ -26,6 +26,7 @@ export const edgeEnvSchema = z.object({
   EDGE_BOOTSTRAP_TIMEOUT_MS: ms(500),
   EDGE_IDLE_EVICT_MS: ms(60_000),
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
+  EDGE_CROSS_POP_RELAY: z.enum(["on", "off"]).default("on"),
   EDGE_FANOUT_WINDOW_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(5),
   EDGE_FANOUT_MAX_BYTES: count(64 * 1024),
   EDGE_CLIENT_PAUSE_BYTES: count(256 * 1024),
@@ -66,6 +67,8 @@ export interface EdgeConfig {
   drainTimeoutMs: number;
   /** Updates of a page are merged over this window before going to its clients. */
   fanoutWindowMs: number;
+  /** Relay clients' updates live to the other PoPs holding the page (subjects.pageRelay). */
+  crossPopRelay: boolean;
   fanoutMaxBytes: number;
   /** A client whose socket holds more than this stops getting fan-out until it drains (slow-clients.ts). */
   clientPauseBytes: number;
@@ -118,6 +121,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
     fanoutWindowMs: parsed.EDGE_FANOUT_WINDOW_MS,
+    crossPopRelay: parsed.EDGE_CROSS_POP_RELAY === "on",
     fanoutMaxBytes: parsed.EDGE_FANOUT_MAX_BYTES,
     clientPauseBytes: parsed.EDGE_CLIENT_PAUSE_BYTES,
     clientCloseBytes: parsed.EDGE_CLIENT_CLOSE_BYTES,

@@ -13,6 +13,7 @@ export type UpdateOrigin =
   | { kind: "client"; connectionId: number; author: string }
   | { kind: "peer"; replica: string; author: string; edits: number }
   | { kind: "origin" }
+  | { kind: "relay"; pop: string }
   | { kind: "log"; sequence: bigint }
   | { kind: "load" };
 

@@ -9,6 +9,8 @@ export interface PeerHandlers {
   /** A peer's update or sync reply for a page this replica holds. */
   onUpdate(page: Page, update: Uint8Array, from: { replica: string; author: string; edits: number }): void;
   onAwareness(page: Page, update: Uint8Array, replica: string): void;
+  /** A client's update relayed live from a replica of another PoP. */
+  onRelay(page: Page, update: Uint8Array, from: { replica: string; pop: string }): void;
   /** The page's flusher got the origin's commit. */
   onFlushed(page: Page, stateVector: Uint8Array, revision: number): void;
   /** A peer loaded a page this replica flushes: load it too, to hear its updates. */
@@ -70,6 +72,12 @@ export class Peers {
         if (own(envelope) || envelope?.type !== "awareness") return;
         this.handlers.onAwareness(page, envelope.update, envelope.replica);
       }),
+      broker.subscribe(subjects.pageRelay(page.slug), (message) => {
+        const envelope = this.decode(message.data);
+        // This PoP's own replicas reach each other through the PoP's subjects (or its log).
+        if (own(envelope) || envelope?.type !== "relay" || envelope.pop === pop) return;
+        this.handlers.onRelay(page, envelope.update, envelope);
+      }),
       broker.subscribe(subjects.pageFlushed(pop, page.slug), (message) => {
         const envelope = this.decode(message.data);
         if (own(envelope) || envelope?.type !== "flushed") return;
@@ -103,6 +111,10 @@ export class Peers {
 
   publishUpdate(slug: string, update: Uint8Array, author: string, edits: number): void {
     this.broker.publish(subjects.pageUpdates(this.pop, slug), encodeEnvelope({ type: "update", replica: this.replica, slug, update, edits, author }));
+  }
+
+  publishRelay(slug: string, update: Uint8Array): void {
+    this.broker.publish(subjects.pageRelay(slug), encodeEnvelope({ type: "relay", replica: this.replica, pop: this.pop, slug, update }));
   }
 
   publishAwareness(slug: string, update: Uint8Array): void {

@@ -124,6 +124,7 @@ export class Replica implements ConnectionHost {
     this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
       onUpdate: (page, update, from) => this.apply(page, update, { kind: "peer", replica: from.replica, author: from.author, edits: from.edits }),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
+      onRelay: (page, update, from) => this.apply(page, update, { kind: "relay", pop: from.pop }),
       onFlushed: (page, stateVector, revision) => this.peerFlushed(page, stateVector, revision),
       onHold: (slug) => {
         if (!this.draining && this.membership.owns(slug)) {
@@ -385,6 +386,7 @@ export class Replica implements ConnectionHost {
           page.markDirty(update.byteLength, this.durability === "origin" ? 0 : 1, origin.author);
           // At `pop` the PoP's log carries the update to the peers, in order.
           if (this.durability !== "pop") this.peers.publishUpdate(page.slug, update, origin.author, 1);
+          if (this.deps.config.crossPopRelay) this.peers.publishRelay(page.slug, update);
           break;
         case "peer":
           page.markDirty(update.byteLength, origin.edits, origin.author || undefined);
@@ -394,6 +396,11 @@ export class Replica implements ConnectionHost {
           break;
         case "origin":
           this.peers.publishUpdate(page.slug, update, "", 0);
+          break;
+        case "relay":
+          // Shown to this replica's clients only: the PoP that accepted it
+          // flushes it, and every replica here that holds the page heard the
+          // same relay. Not dirty here, so that it costs no origin write.
           break;
         case "load":
           break;

@@ -16,6 +16,7 @@ export const EnvelopeType = {
   flushed: 5,
   "page-changed": 6,
   hold: 7,
+  relay: 8,
 } as const satisfies Record<Envelope["type"], number>;
 
 export type ReplicaState = "up" | "draining" | "gone";
@@ -54,7 +55,9 @@ export type Envelope =
   /** The origin committed pages for `pop`; other PoPs pull them at once. */
   | { type: "page-changed"; replica: string; pop: string; slugs: string[] }
   /** "You flush this page: hold it", sent to a page's flusher by a replica that loaded it. */
-  | { type: "hold"; replica: string; slug: string };
+  | { type: "hold"; replica: string; slug: string }
+  /** A client's update, relayed live to the other PoPs holding the page (theirs to show, not to flush). */
+  | { type: "relay"; replica: string; pop: string; slug: string; update: Uint8Array };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -98,6 +101,11 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       break;
     case "hold":
       encoding.writeVarString(encoder, envelope.slug);
+      break;
+    case "relay":
+      encoding.writeVarString(encoder, envelope.pop);
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.update);
       break;
     case "page-changed":
       encoding.writeVarString(encoder, envelope.pop);
@@ -185,6 +193,8 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
     }
     case EnvelopeType.hold:
       return { type: "hold", replica, slug: decoding.readVarString(decoder) };
+    case EnvelopeType.relay:
+      return { type: "relay", replica, pop: decoding.readVarString(decoder), slug: decoding.readVarString(decoder), update: decoding.readVarUint8Array(decoder) };
     default:
       throw new ProtocolError(`unknown envelope type ${type}`);
   }

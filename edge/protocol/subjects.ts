@@ -19,10 +19,16 @@ export const subjects = {
   pageSync: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.sync`,
   /**
    * Presence is shared by every PoP holding the page, not only within one:
-   * editors on two continents see each other's cursors. Document updates
-   * cross PoPs through the origin; cursors are too short-lived for that.
+   * editors on two continents see each other's cursors.
    */
   pageAwareness: (slug: string) => `${ROOT}.presence.${subjectToken(slug)}`,
+  /**
+   * Clients' updates, relayed live to every PoP holding the page, so that
+   * co-editors on two PoPs see each other's keystrokes within milliseconds
+   * rather than a flush interval. Best effort: durability and convergence
+   * still go through each PoP's flush to the origin.
+   */
+  pageRelay: (slug: string) => `${ROOT}.relay.${subjectToken(slug)}`,
   pageFlushed: (pop: string, slug: string) => `${ROOT}.${subjectToken(pop)}.page.${subjectToken(slug)}.flushed`,
   /** Where a replica's peers send their anti-entropy answers. */
   replicaInbox: (pop: string, replica: string) => `${ROOT}.${subjectToken(pop)}.inbox.${subjectToken(replica)}`,
