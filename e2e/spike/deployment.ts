@@ -226,7 +226,7 @@ export async function startManaged(options: { pgUrl: string; natsUrl: string; lo
           EDGE_FLUSH_MS: String(flushMs),
           EDGE_RATE_LIMIT: "off",
           LOG_LEVEL: "warn",
-        }),
+        }, 90_000),
       async stopOrigin(downMs) {
         const stoppedAt = Date.now();
         const running = origin;

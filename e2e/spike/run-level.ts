@@ -66,6 +66,7 @@ export interface LevelReport {
   /** Edits sent but never acknowledged (a killed replica's in-flight edits): allowed to be lost, never duplicated. */
   unacknowledged: number;
   browserEditors: (BrowserEditorReport & { textMatchesOrigin: boolean })[];
+  /** Every browser that said its edits were saved shows the origin's text (one still waiting may show more). */
   browsersConverged: boolean;
   verification: ConvergenceReport;
   /** Per second of the measured window (negative: warm-up; past durationS: the drain). */
@@ -200,7 +201,9 @@ export async function runLevel(
     });
     const { texts: originTexts, ...verificationReport } = verification;
     const browserEditors = await compareBrowsers(browsers, originTexts);
-    const browsersConverged = browserEditors.every((browser) => browser.textMatchesOrigin && browser.saved);
+    // A browser whose edits were never acknowledged (write-through far behind)
+    // rightly shows text the origin lacks: only the others must match it.
+    const browsersConverged = browserEditors.every((browser) => browser.textMatchesOrigin || !browser.saved);
     log(
       `  ${verification.converged ? "converged" : "NOT CONVERGED"} ${verification.convergenceMs ?? "-"} ms after the load: ` +
         `origin lost ${verification.origin.lost}, duplicated ${verification.origin.duplicated} of ${verification.origin.acked}; ` +

@@ -99,6 +99,7 @@ describe("the spike's verdict", () => {
     duplicated: 0,
     converged: true,
     browsersConverged: true,
+    browserEditors: [],
     crashes: [],
     verification: { origin: { unackedDuplicated: 0 } },
   } as unknown as LevelReport;
@@ -109,6 +110,10 @@ describe("the spike's verdict", () => {
     expect(failuresOf([{ ...clean, duplicated: 1 }])).toEqual(["edge: 1 acknowledged edits duplicated"]);
     expect(failuresOf([{ ...clean, converged: false }])[0]).toMatch(/did not converge/);
     expect(failuresOf([{ ...clean, browsersConverged: false }])[0]).toMatch(/browser/);
+    const waiting = [{ saved: false }] as LevelReport["browserEditors"];
+    expect(failuresOf([{ ...clean, browserEditors: waiting }])).toEqual(["edge: 1 browsers never said their edits were saved"]);
+    // At write-through, a browser still waiting on the origin is the baseline's slowness, not a fault.
+    expect(failuresOf([{ ...clean, durability: "origin", browserEditors: waiting } as LevelReport])).toEqual([]);
     expect(failuresOf([{ ...clean, crashes: [{ replica: "east-a", exit: "SIGSEGV", at: "" }] }])[0]).toMatch(/east-a exited/);
     expect(failuresOf([{ ...clean, connected: 7 }])[0]).toMatch(/only 7 of 10/);
   });
