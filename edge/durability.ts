@@ -34,18 +34,32 @@ export function inPopLog(log: DurableLog, pop: string, replica: string): MakeDur
 /**
  * `origin`: write-through, the paper's "traditional architecture" and our
  * baseline: every update is its own origin transaction before it is
- * acknowledged.
+ * acknowledged. A replica sends one page's writes one at a time, in order,
+ * as a traditional wiki serializes saves of a page: unbounded, a spike sent
+ * thousands of concurrent transactions that queued on the page's row lock
+ * and timed out, and the baseline acknowledged nothing at all (a livelock,
+ * not a baseline).
  */
 export function writeThrough(origin: OriginClient, pop: string, replica: string): MakeDurable {
-  return async (page, update, author) => {
-    await origin.flush({
-      batchId: `${replica}-wt-${randomUUID()}`,
-      pop,
-      edge: replica,
-      pages: [
-        { slug: page.slug, update: toBase64(update), stateVector: toBase64(Y.encodeStateVector(page.doc)), editCount: 1, authors: [author] },
-      ],
-    });
-    return "origin";
+  const queues = new Map<string, Promise<unknown>>();
+  return (page, update, author) => {
+    const write = (queues.get(page.slug) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() =>
+        origin.flush({
+          batchId: `${replica}-wt-${randomUUID()}`,
+          pop,
+          edge: replica,
+          pages: [
+            { slug: page.slug, update: toBase64(update), stateVector: toBase64(Y.encodeStateVector(page.doc)), editCount: 1, authors: [author] },
+          ],
+        }),
+      );
+    queues.set(page.slug, write);
+    const settled = () => {
+      if (queues.get(page.slug) === write) queues.delete(page.slug);
+    };
+    write.then(settled, settled);
+    return write.then(() => "origin" as const);
   };
 }

@@ -176,7 +176,7 @@ export class BrowserEditors {
       try {
         await content.focus();
         await session.page.keyboard.press("Control+End");
-        await session.page.keyboard.insertText(` ${marker}`);
+        await session.page.keyboard.insertText(`${marker}\n`);
         session.markers.push(marker);
         session.report.typed += 1;
       } catch (error) {

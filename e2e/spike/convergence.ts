@@ -52,7 +52,15 @@ export async function awaitConvergence(options: {
 }): Promise<ConvergenceReport & { texts: Map<string, string> }> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const origin = await options.originTexts(options.slugs);
+    let origin: Map<string, string>;
+    try {
+      origin = await options.originTexts(options.slugs);
+    } catch (error) {
+      // An origin still busy with the spike's backlog answers late: ask again until the deadline.
+      if (Date.now() > deadline) throw new Error(`spike: the origin's texts could not be read for ${options.timeoutMs} ms: ${(error as Error).message}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+      continue;
+    }
     const originCheck = checkMarkers(origin, options.acked, options.unacked);
     let replicas: ConvergenceReport["replicas"] = [];
     // Asking the replicas is only worth it once the origin holds everything.
