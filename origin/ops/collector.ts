@@ -138,8 +138,11 @@ export class OpsCollector {
     const { roster, fetchText, watchedIntervalMs, now } = this.options;
     const known = roster();
     const live = known?.live ?? [];
-    // A scrape slower than the round would pile up behind a dead host.
-    const timeoutMs = Math.max(250, Math.floor(watchedIntervalMs * 0.8));
+    // Rounds never overlap, so a dead host only stretches a round to the
+    // timeout. It is a few rounds long because a replica busy with a spike
+    // answers late (its event loop lags by a second or more) and must show
+    // as busy, not as unreachable: seen with /ops open during the spike.
+    const timeoutMs = Math.max(250, watchedIntervalMs * 3);
     const [originScrape, ...edgeScrapes] = await Promise.all([
       this.scrapeOrigin(),
       ...live.map((entry) => this.scrape(entry.replica, () => fetchText(`${entry.httpUrl}/metrics`, timeoutMs))),
