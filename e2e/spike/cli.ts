@@ -19,7 +19,7 @@
 // exits non-zero. Writes the JSON report (--report) and an HTML page with
 // charts beside it (and a PNG of the charts).
 import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
@@ -58,6 +58,7 @@ const { values: args } = parseArgs({
     report: { type: "string" },
     png: { type: "string", default: "yes" },
     points: { type: "string" },
+    render: { type: "string" },
     probes: { type: "string", default: "100" },
   },
 });
@@ -202,8 +203,18 @@ async function mainHotPage(startedAt: number): Promise<void> {
 const pgUrl = process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const natsUrl = process.env.WEIRWOOD_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
+/** `--render FILE.json`: the HTML page and PNG again from a report, after a change to how reports look. */
+async function rerender(jsonPath: string): Promise<void> {
+  const report = JSON.parse(await readFile(jsonPath, "utf8")) as SpikeReport | HotPageReport;
+  const htmlPath = jsonPath.replace(/\.json$/u, "") + ".html";
+  await writeFile(htmlPath, report.scenario === "hot-page" ? renderHotPageHtml(report as HotPageReport) : renderHtml(report as SpikeReport));
+  log(`wrote ${htmlPath}`);
+  if (yesNo("png", args.png)) await screenshot(htmlPath);
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (args.render) return rerender(args.render);
   if (args.scenario === "hot-page") return mainHotPage(startedAt);
   const { settings, levels } = parseSettings();
   const reportPath = args.report ?? `reports/spike-${settings.scenario}${args.quick ? "-quick" : ""}.json`;

@@ -76,6 +76,7 @@ h1 { font-size: 22px; margin: 8px 0; } h2 { font-size: 17px; margin: 28px 0 10px
 #verdict.ok { color: var(--ok); font-weight: 600; } #verdict.bad { color: var(--bad); font-weight: 600; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
 th:first-child, td:first-child { text-align: left; }
 td.met { color: var(--ok); } td.missed { color: var(--bad); }
 .chart { margin: 8px 0 22px; } .chart h3 { font-size: 14px; margin: 0 0 4px; }
@@ -99,7 +100,7 @@ function chart(title, xs, series, opts) {
   document.getElementById((opts && opts.into) || "charts").append(box);
   const clean = (v) => (v === null || v === undefined || Number.isNaN(v) || (opts && opts.log && v <= 0) ? null : v);
   new uPlot({
-    width: width(), height: 230,
+    width: width(), height: 230, legend: { live: false },
     scales: { x: { time: false }, y: opts && opts.log ? { distr: 3 } : {} },
     axes: [{ label: (opts && opts.xLabel) || "seconds into the spike", stroke: getComputedStyle(document.body).color }, { label: opts && opts.unit || "", stroke: getComputedStyle(document.body).color, size: 60 }],
     series: [{ label: "s" }, ...series.map((s, i) => ({ label: s.label, stroke: s.color || palette[i % palette.length], width: 1.5, dash: s.dash }))],
