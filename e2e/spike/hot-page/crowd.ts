@@ -118,13 +118,22 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
         if (sentAt[i]! >= measureFrom && sentAt[i]! < measureTo) ackLatencies.push(ackedAt[i]! - sentAt[i]!);
       }
     }
-    // The last coalesced messages may still be on their way: check again for a while before calling an edit undelivered.
+    // An overloaded edge may still be catching its clients up: an edit is
+    // undelivered only once the count stops falling (10 s without progress,
+    // or 90 s in all), not merely late.
     let checked: Extract<FromCrowdWorker, { type: "checked" }>[] = [];
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 90_000;
+    let fewest = Number.POSITIVE_INFINITY;
+    let progressAt = Date.now();
     for (;;) {
       for (const worker of workers) worker.postMessage({ type: "check", acked: [...acked] } satisfies ToCrowdWorker);
       checked = await Promise.all(inbox.map((box) => box.next("checked")));
-      if (checked.every((c) => c.undelivered === 0) || Date.now() > deadline) break;
+      const undelivered = checked.reduce((sum, c) => sum + c.undelivered, 0);
+      if (undelivered === 0 || Date.now() > deadline) break;
+      if (undelivered < fewest) {
+        fewest = undelivered;
+        progressAt = Date.now();
+      } else if (Date.now() - progressAt > 10_000) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
 
