@@ -55,7 +55,8 @@ export interface CrowdWorkerResult {
 export type FromCrowdWorker =
   | { type: "ready"; connected: number; failures: Record<string, number> }
   | { type: "stopped"; result: CrowdWorkerResult }
-  | { type: "checked"; undelivered: number; receiversMissing: number; receiversChecked: number; examples: string[] }
+  /** `closes`: every close so far, by code and reason (an edge closes a client too far behind with 4408, and its close frame waits behind what it had not read). */
+  | { type: "checked"; undelivered: number; receiversMissing: number; receiversChecked: number; examples: string[]; closes: Record<string, number> }
   | { type: "progress"; at: number; sent: number; acked: number; delivered: number; deliveryP99: number }
   | { type: "closed" };
 

@@ -346,7 +346,7 @@ function check(acked: [number, number[]][]): void {
     undelivered += missing;
     if (missing > 0) receiversMissing += 1;
   }
-  post({ type: "checked", undelivered, receiversMissing, receiversChecked, examples });
+  post({ type: "checked", undelivered, receiversMissing, receiversChecked, examples, closes: { ...closes } });
 }
 
 void connectAll();

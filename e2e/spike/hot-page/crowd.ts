@@ -118,22 +118,27 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
         if (sentAt[i]! >= measureFrom && sentAt[i]! < measureTo) ackLatencies.push(ackedAt[i]! - sentAt[i]!);
       }
     }
-    // An overloaded edge may still be catching its clients up: an edit is
-    // undelivered only once the count stops falling (10 s without progress,
-    // or 90 s in all), not merely late.
+    // An overloaded edge may still be catching its clients up, or closing
+    // those too far behind (4408 after EDGE_CLIENT_BEHIND_MS, 20 s: their
+    // close frame arrives only after what they had not read). An edit is
+    // undelivered only at a receiver still open once neither count has
+    // moved for longer than that (or after 120 s in all), not merely late.
     let checked: Extract<FromCrowdWorker, { type: "checked" }>[] = [];
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 120_000;
     let fewest = Number.POSITIVE_INFINITY;
+    let openReceivers = Number.POSITIVE_INFINITY;
     let progressAt = Date.now();
     for (;;) {
       for (const worker of workers) worker.postMessage({ type: "check", acked: [...acked] } satisfies ToCrowdWorker);
       checked = await Promise.all(inbox.map((box) => box.next("checked")));
       const undelivered = checked.reduce((sum, c) => sum + c.undelivered, 0);
+      const open = checked.reduce((sum, c) => sum + c.receiversChecked, 0);
       if (undelivered === 0 || Date.now() > deadline) break;
-      if (undelivered < fewest) {
-        fewest = undelivered;
+      if (undelivered < fewest || open < openReceivers) {
+        fewest = Math.min(fewest, undelivered);
+        openReceivers = Math.min(openReceivers, open);
         progressAt = Date.now();
-      } else if (Date.now() - progressAt > 10_000) break;
+      } else if (Date.now() - progressAt > 25_000) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
 
@@ -141,7 +146,7 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     const perClientPerSec = (value: number) => Math.round((value / Math.max(1, receivers) / options.seconds) * 10) / 10;
     const sumOf = (pick: (result: CrowdWorkerResult) => number) => results.reduce((sum, result) => sum + pick(result), 0);
     const closes: Record<string, number> = {};
-    for (const result of results) for (const [reason, count] of Object.entries(result.closes)) closes[reason] = (closes[reason] ?? 0) + count;
+    for (const check of checked) for (const [reason, count] of Object.entries(check.closes)) closes[reason] = (closes[reason] ?? 0) + count;
     return {
       editors: options.editors,
       followers: options.followers,
