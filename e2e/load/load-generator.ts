@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import {
   type EditRecords,
   type FromWorker,
@@ -10,6 +10,7 @@ import {
   type WorkerSummary,
 } from "./load-plan";
 import { markerOf } from "./markers";
+import { startTsWorker, WorkerInbox } from "./worker-thread";
 import { percentileOf, percentiles, type Percentiles, Sample } from "./stats";
 
 export type { EdgeTarget, LoadOptions, LoadProgress, RatePoint } from "./load-plan";
@@ -30,7 +31,7 @@ export class LoadGenerator {
     private readonly options: LoadOptions,
     private readonly plans: WorkerPlan[],
     private readonly workers: Worker[],
-    private readonly inbox: WorkerInbox[],
+    private readonly inbox: WorkerInbox<FromWorker>[],
     /** Editors connected and synced, and why the others are not. */
     readonly connected: number,
     readonly connectFailures: Record<string, number>,
@@ -40,7 +41,7 @@ export class LoadGenerator {
   static async connect(options: LoadOptions): Promise<LoadGenerator> {
     const plans = planWorkers(options);
     const workers = plans.map(startWorker);
-    const inbox = workers.map((worker) => new WorkerInbox(worker));
+    const inbox = workers.map((worker) => new WorkerInbox<FromWorker>(worker, "load worker"));
     try {
       const ready = await Promise.all(inbox.map((box) => box.next("ready")));
       const failures: Record<string, number> = {};
@@ -357,61 +358,6 @@ function sum<T>(items: (T | undefined)[], value: (item: T) => number): number {
 
 const WORKER_URL = new URL("./load-worker.ts", import.meta.url);
 
-/**
- * Node 20 does not apply `--import tsx` from a Worker's execArgv to the
- * worker's own entry (it fails with ERR_UNKNOWN_FILE_EXTENSION ".ts"), so
- * the worker registers tsx's loader itself, then imports the entry.
- */
 function startWorker(plan: WorkerPlan): Worker {
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: plan, name: `load-worker-${plan.worker}` });
-}
-
-type MessageOf<T extends FromWorker["type"]> = Extract<FromWorker, { type: T }>;
-
-/** One worker's messages, awaited by type; an error or an early exit rejects what is awaited. */
-class WorkerInbox {
-  private readonly waiting = new Map<FromWorker["type"], { resolve(message: FromWorker): void; reject(error: Error): void }>();
-  private readonly arrived = new Map<FromWorker["type"], FromWorker>();
-  private readonly progressListeners = new Set<(message: MessageOf<"progress">) => void>();
-  private failure: Error | undefined;
-
-  constructor(worker: Worker) {
-    worker.on("message", (message: FromWorker) => {
-      if (message.type === "progress") {
-        for (const listener of this.progressListeners) listener(message);
-        return;
-      }
-      const waiter = this.waiting.get(message.type);
-      if (waiter) {
-        this.waiting.delete(message.type);
-        waiter.resolve(message);
-      } else {
-        this.arrived.set(message.type, message);
-      }
-    });
-    const fail = (error: Error) => {
-      this.failure = error;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    };
-    worker.on("error", (error) => fail(new Error(`load worker failed: ${error.message}`, { cause: error })));
-    worker.on("exit", (code) => fail(new Error(`load worker exited with code ${code}`)));
-  }
-
-  next<T extends Exclude<FromWorker["type"], "progress">>(type: T): Promise<MessageOf<T>> {
-    const arrived = this.arrived.get(type);
-    if (arrived) {
-      this.arrived.delete(type);
-      return Promise.resolve(arrived as MessageOf<T>);
-    }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.set(type, { resolve: resolve as (message: FromWorker) => void, reject }));
-  }
-
-  onProgress(listener: (message: MessageOf<"progress">) => void): () => void {
-    this.progressListeners.add(listener);
-    return () => this.progressListeners.delete(listener);
-  }
+  return startTsWorker(WORKER_URL, plan, `load-worker-${plan.worker}`);
 }

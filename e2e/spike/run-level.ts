@@ -110,7 +110,8 @@ export async function runLevel(
   const replicas: ReplicaRef[] = targets.map(({ replica, url }) => ({ replica, url }));
   const shape = spikeShape(settings.scenario, { peakRate: settings.peakRate, baseRate: settings.baseRate, durationS: settings.durationS, warmupS: settings.warmupS });
 
-  const batchesBefore = await deployment.mergedBatches();
+  // A deployment whose database the harness reads (its own) counts batches there; a target, from its /metrics.
+  const batchesBefore = deployment.kind === "target" ? await deployment.mergedBatches() : undefined;
   let events: MidSpikeEvents | undefined;
   let browsers: BrowserEditors | undefined;
   let sampler: UsageSampler | undefined;

@@ -45,9 +45,6 @@ export interface CrowdWorkerResult {
   received: { messages: number; bytes: number; updateMessages: number; awarenessMessages: number };
   clients: number;
   probes: number;
-  connected: number;
-  failures: Record<string, number>;
-  closes: Record<string, number>;
   cpuSeconds: number;
   eventLoopUtilization: number;
 }

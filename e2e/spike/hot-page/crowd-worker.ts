@@ -317,9 +317,6 @@ async function stop(): Promise<void> {
     received,
     clients: clients.length,
     probes: workerPlan.clients.filter((client) => client.probe).length,
-    connected: clients.filter((client) => client.socket.readyState === WebSocket.OPEN).length,
-    failures: {},
-    closes,
     cpuSeconds,
     eventLoopUtilization: elu,
   };

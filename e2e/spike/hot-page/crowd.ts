@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startTsWorker, WorkerInbox } from "../../load/worker-thread";
 import type { EdgeTarget } from "../../load/load-plan";
 import { percentiles, type Percentiles } from "../../load/stats";
 import type { CrowdClientPlan, CrowdWorkerPlan, CrowdWorkerResult, FromCrowdWorker, ToCrowdWorker } from "./crowd-plan";
@@ -48,11 +49,8 @@ export interface CrowdResult {
 
 const WORKER_URL = new URL("./crowd-worker.ts", import.meta.url);
 
-/** Node 20 does not apply `--import tsx` to a Worker's entry: the worker registers tsx itself (as load-generator.ts does). */
 function startWorker(plan: CrowdWorkerPlan): Worker {
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: plan, name: `crowd-worker-${plan.worker}` });
+  return startTsWorker(WORKER_URL, plan, `crowd-worker-${plan.worker}`);
 }
 
 function plan(options: CrowdOptions): CrowdWorkerPlan[] {
@@ -88,7 +86,7 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
 export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   const plans = plan(options);
   const workers = plans.map(startWorker);
-  const inbox = workers.map((worker) => new Inbox(worker));
+  const inbox = workers.map((worker) => new WorkerInbox<FromCrowdWorker>(worker, "crowd worker"));
   try {
     const ready = await Promise.all(inbox.map((box) => box.next("ready")));
     const connected = ready.reduce((sum, message) => sum + message.connected, 0);
@@ -179,7 +177,7 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
   }
 }
 
-function progressOf(inbox: Inbox[], measureFrom: number, onProgress: CrowdOptions["onProgress"]): () => void {
+function progressOf(inbox: WorkerInbox<FromCrowdWorker>[], measureFrom: number, onProgress: CrowdOptions["onProgress"]): () => void {
   if (!onProgress) return () => {};
   let totals = { sent: 0, acked: 0, delivered: 0, p99: 0, reports: 0 };
   const stops = inbox.map((box) =>
@@ -194,47 +192,4 @@ function progressOf(inbox: Inbox[], measureFrom: number, onProgress: CrowdOption
     }),
   );
   return () => stops.forEach((stop) => stop());
-}
-
-type MessageOf<T extends FromCrowdWorker["type"]> = Extract<FromCrowdWorker, { type: T }>;
-
-/** One worker's messages, awaited by type; an error or an early exit rejects what is awaited. */
-class Inbox {
-  private readonly waiting = new Map<string, { resolve(message: FromCrowdWorker): void; reject(error: Error): void }>();
-  private readonly arrived = new Map<string, FromCrowdWorker>();
-  private readonly listeners = new Set<(message: MessageOf<"progress">) => void>();
-  private failure: Error | undefined;
-
-  constructor(worker: Worker) {
-    worker.on("message", (message: FromCrowdWorker) => {
-      if (message.type === "progress") return this.listeners.forEach((listener) => listener(message));
-      const waiter = this.waiting.get(message.type);
-      if (waiter) {
-        this.waiting.delete(message.type);
-        waiter.resolve(message);
-      } else this.arrived.set(message.type, message);
-    });
-    const fail = (error: Error) => {
-      this.failure = error;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    };
-    worker.on("error", (error) => fail(new Error(`crowd worker failed: ${error.message}`, { cause: error })));
-    worker.on("exit", (code) => fail(new Error(`crowd worker exited with code ${code}`)));
-  }
-
-  next<T extends Exclude<FromCrowdWorker["type"], "progress">>(type: T): Promise<MessageOf<T>> {
-    const arrived = this.arrived.get(type);
-    if (arrived) {
-      this.arrived.delete(type);
-      return Promise.resolve(arrived as MessageOf<T>);
-    }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.set(type, { resolve: resolve as (message: FromCrowdWorker) => void, reject }));
-  }
-
-  onProgress(listener: (message: MessageOf<"progress">) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 }
