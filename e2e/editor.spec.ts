@@ -65,7 +65,13 @@ test("two editors on two PoPs see each other's text and named cursors", async ({
       return { ...person, context, page, account };
     }),
   );
-  await Promise.all(sessions.map((session) => editor.type(session.page, `${session.line}\n`)));
+  // One after the other, each once the other page has the first line: two
+  // people typing at the same end of the page at once may interleave their
+  // characters (a CRDT keeps every keystroke, not each line whole), which
+  // made this test flaky, not the edge.
+  await editor.type(sessions[0]!.page, `${sessions[0]!.line}\n`);
+  await expect.poll(() => editor.text(sessions[1]!.page), { timeout: 25_000 }).toContain(sessions[0]!.line);
+  await editor.type(sessions[1]!.page, `${sessions[1]!.line}\n`);
 
   for (const [me, other] of [sessions, [...sessions].reverse()] as const) {
     await expect.poll(() => editor.text(me!.page)).toContain(other!.line);
