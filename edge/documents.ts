@@ -9,7 +9,8 @@ export class PageLimitError extends Error {
 /**
  * The pages a replica holds. A page is loaded once however many clients ask
  * for it at the same moment (Hocuspocus's loadingDocuments), and evicted only
- * when nobody is on it, it was idle for a while, and the origin has it.
+ * when nobody is on it, it was idle for a while, the origin has it, and no
+ * update waits to be applied to it.
  */
 export class PageRegistry {
   private readonly pages = new Map<Slug, Page>();
@@ -17,7 +18,7 @@ export class PageRegistry {
 
   constructor(
     private readonly load: (slug: Slug) => Promise<Page>,
-    private readonly hooks: { loaded(page: Page): void; evicted(page: Page): void },
+    private readonly hooks: { loaded(page: Page): void; evicted(page: Page): void; pinned?(page: Page): boolean },
     private readonly maxPages: number,
   ) {}
 
@@ -71,7 +72,7 @@ export class PageRegistry {
   evictIdle(idleMs: number, now = Date.now()): Page[] {
     const evicted: Page[] = [];
     for (const page of this.pages.values()) {
-      if (page.clients.size > 0 || page.dirty || now - page.lastActive < idleMs) continue;
+      if (page.clients.size > 0 || page.dirty || now - page.lastActive < idleMs || this.hooks.pinned?.(page)) continue;
       this.pages.delete(page.slug);
       this.hooks.evicted(page);
       page.destroy();

@@ -26,7 +26,7 @@ export function inPopLog(log: DurableLog, pop: string, replica: string): MakeDur
     // page.logSequence is advanced by the log follower, in log order, not
     // here: a purge below our own sequence could drop an earlier entry of
     // another replica that this one has not applied yet.
-    await log.append(subjects.logPage(pop, page.slug), encodeEnvelope({ type: "update", replica, slug: page.slug, update, edits: 1, author }));
+    await log.append(subjects.logPage(pop, page.slug), encodeEnvelope({ type: "update", replica, slug: page.slug, update, edits: 1, authors: [author] }));
     return "pop";
   };
 }

@@ -45,7 +45,7 @@ afterEach(() => {
 
 /** Wires a page's doc and awareness to a fan-out, as the replica does. */
 function wire(page: Page, fanout: Fanout): void {
-  page.doc.on("update", (update: Uint8Array, origin: unknown) => fanout.update(page, update, origin as number | undefined));
+  page.doc.on("update", (update: Uint8Array, origin: unknown) => fanout.update(page, update, typeof origin === "number" ? [origin] : undefined));
   page.awareness.on("update", ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) =>
     fanout.awareness(page, [...added, ...updated, ...removed], true),
   );

@@ -47,12 +47,14 @@ export class Fanout {
 
   constructor(private readonly options: FanoutOptions) {}
 
-  update(page: Page, update: Uint8Array, sender: number | undefined): void {
+  /** `senders`: the connections whose updates these are (none for a peer's, the origin's, ...). */
+  update(page: Page, update: Uint8Array, senders: Iterable<number> | undefined): void {
     if (this.stopped) return;
     const outbox = this.outbox(page);
     outbox.updates.push(update);
     outbox.bytes += update.byteLength;
-    outbox.senders.add(sender);
+    if (senders === undefined) outbox.senders.add(undefined);
+    else for (const sender of senders) outbox.senders.add(sender);
     if (outbox.bytes >= this.options.maxBytes) this.flush(page);
     else this.schedule(page, outbox);
   }

@@ -10,10 +10,11 @@ import type { FramedWindow } from "./frames";
  * counted as unflushed.
  */
 export type UpdateOrigin =
-  | { kind: "client"; connectionId: number; author: string }
-  | { kind: "peer"; replica: string; author: string; edits: number }
+  /** Client updates applied in one transaction (tick-batch.ts): from which connections, by whom, how many. */
+  | { kind: "client"; connections: Set<number>; authors: Set<string>; edits: number }
+  | { kind: "peer"; authors: Set<string>; edits: number }
   | { kind: "origin" }
-  | { kind: "relay"; pop: string }
+  | { kind: "relay" }
   | { kind: "log"; sequence: bigint }
   | { kind: "load" };
 
@@ -110,12 +111,12 @@ export class Page {
   }
 
   /** Records a change the origin does not have yet. */
-  markDirty(bytes: number, edits: number, author: string | undefined): void {
+  markDirty(bytes: number, edits: number, authors: Iterable<string> = []): void {
     if (!this.dirty) this.dirtySince = Date.now();
     this.dirtyGeneration += 1;
     this.unflushedBytes += bytes;
     this.unflushedEdits += edits;
-    if (author) this.unflushedAuthors.add(author);
+    for (const author of authors) if (author) this.unflushedAuthors.add(author);
   }
 
   /** The origin has everything up to `generation`. */

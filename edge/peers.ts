@@ -7,7 +7,7 @@ import { subjects } from "./protocol/subjects";
 
 export interface PeerHandlers {
   /** A peer's update or sync reply for a page this replica holds. */
-  onUpdate(page: Page, update: Uint8Array, from: { replica: string; author: string; edits: number }): void;
+  onUpdate(page: Page, update: Uint8Array, from: { replica: string; authors: readonly string[]; edits: number }): void;
   onAwareness(page: Page, update: Uint8Array, replica: string): void;
   /** A client's update relayed live from a replica of another PoP. */
   onRelay(page: Page, update: Uint8Array, from: { replica: string; pop: string }): void;
@@ -47,7 +47,7 @@ export class Peers {
       }
       if (envelope?.type !== "sync-reply") return;
       const page = this.pages(envelope.slug);
-      if (page) this.handlers.onUpdate(page, envelope.update, { replica: envelope.replica, author: "", edits: 0 });
+      if (page) this.handlers.onUpdate(page, envelope.update, { replica: envelope.replica, authors: [], edits: 0 });
     });
   }
 
@@ -109,8 +109,8 @@ export class Peers {
     this.pageSubscriptions.delete(slug);
   }
 
-  publishUpdate(slug: string, update: Uint8Array, author: string, edits: number): void {
-    this.broker.publish(subjects.pageUpdates(this.pop, slug), encodeEnvelope({ type: "update", replica: this.replica, slug, update, edits, author }));
+  publishUpdate(slug: string, update: Uint8Array, authors: string[], edits: number): void {
+    this.broker.publish(subjects.pageUpdates(this.pop, slug), encodeEnvelope({ type: "update", replica: this.replica, slug, update, edits, authors }));
   }
 
   publishRelay(slug: string, update: Uint8Array): void {

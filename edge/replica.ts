@@ -10,6 +10,7 @@ import type { ClientConnection, ConnectionHost } from "./connection";
 import { PageRegistry } from "./documents";
 import { inMemory, inPopLog, type MakeDurable, writeThrough } from "./durability";
 import { Fanout } from "./fanout";
+import { TickBatcher } from "./tick-batch";
 import { Flusher } from "./flusher";
 import { hottestPages } from "./hot-pages";
 import { Membership } from "./membership";
@@ -59,6 +60,7 @@ export class Replica implements ConnectionHost {
   private readonly rateLimiter = createEditRateLimiter();
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
+  private readonly batch: TickBatcher;
   private makeDurable: MakeDurable = inMemory();
   private popLog: PopLog | undefined;
   private durableLog: DurableLog | undefined;
@@ -79,6 +81,7 @@ export class Replica implements ConnectionHost {
     this.metrics.info.set({ durability: config.durability }, 1);
     // Labelled series exist from the start, at 0, for rate() in Prometheus.
     for (const result of ["accepted", "refused"] as const) this.metrics.edits.inc({ result }, 0);
+    this.batch = new TickBatcher(config.fanoutMaxBytes, (page, error) => this.log.warn({ err: error, slug: page.slug }, "an update could not be applied; anti-entropy repairs a peer's"));
     this.fanout = new Fanout({
       windowMs: config.fanoutWindowMs,
       maxBytes: config.fanoutMaxBytes,
@@ -113,6 +116,7 @@ export class Replica implements ConnectionHost {
       (slug) => this.loadPage(slug),
       {
         loaded: () => this.metrics.pagesHeld.set(this.pages.size),
+        pinned: (page) => this.batch.holds(page),
         evicted: (page) => {
           this.fanout.flush(page);
           this.peers.detach(page.slug);
@@ -122,9 +126,9 @@ export class Replica implements ConnectionHost {
       config.maxPages,
     );
     this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
-      onUpdate: (page, update, from) => this.apply(page, update, { kind: "peer", replica: from.replica, author: from.author, edits: from.edits }),
+      onUpdate: (page, update, from) => this.batch.peer(page, update, from.authors, from.edits),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
-      onRelay: (page, update, from) => this.apply(page, update, { kind: "relay", pop: from.pop }),
+      onRelay: (page, update) => this.batch.relay(page, update),
       onFlushed: (page, stateVector, revision) => this.peerFlushed(page, stateVector, revision),
       onHold: (slug) => {
         if (!this.draining && this.membership.owns(slug)) {
@@ -228,9 +232,10 @@ export class Replica implements ConnectionHost {
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.batch.flush();
     await this.membership.leave("draining");
     for (const page of this.pages.all()) {
-      this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), "", 0);
+      this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), [], 0);
     }
     // What this replica owes the origin is what it held when it stopped
     // taking edits. Its peers' edits that keep arriving are theirs to flush
@@ -255,6 +260,7 @@ export class Replica implements ConnectionHost {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
+    this.batch.flush();
     this.fanout.stop();
     this.slowClients.stop();
     this.flusher.stop();
@@ -306,8 +312,12 @@ export class Replica implements ConnectionHost {
   }
 
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel> {
-    this.apply(page, update, { kind: "client", connectionId: client.id, author: client.user });
-    return this.makeDurable(page, update, client.user);
+    const applied = this.batch.client(page, update, client.id, client.user);
+    // Made durable (the PoP log, the origin) while it waits for its tick;
+    // acknowledged once both are done.
+    const durable = this.makeDurable(page, update, client.user);
+    durable.catch(() => {});
+    return applied.then(() => durable);
   }
 
   applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void {
@@ -379,23 +389,23 @@ export class Replica implements ConnectionHost {
   private wire(page: Page): void {
     page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
       page.lastActive = Date.now();
-      this.fanout.update(page, update, origin.kind === "client" ? origin.connectionId : undefined);
+      this.fanout.update(page, update, origin.kind === "client" ? origin.connections : undefined);
       switch (origin.kind) {
         case "client":
           // At `origin` durability the write-through commit carries the edit count.
-          page.markDirty(update.byteLength, this.durability === "origin" ? 0 : 1, origin.author);
+          page.markDirty(update.byteLength, this.durability === "origin" ? 0 : origin.edits, origin.authors);
           // At `pop` the PoP's log carries the update to the peers, in order.
-          if (this.durability !== "pop") this.peers.publishUpdate(page.slug, update, origin.author, 1);
+          if (this.durability !== "pop") this.peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits);
           if (this.deps.config.crossPopRelay) this.peers.publishRelay(page.slug, update);
           break;
         case "peer":
-          page.markDirty(update.byteLength, origin.edits, origin.author || undefined);
+          page.markDirty(update.byteLength, origin.edits, origin.authors);
           break;
         case "log":
-          page.markDirty(update.byteLength, 1, undefined);
+          page.markDirty(update.byteLength, 1);
           break;
         case "origin":
-          this.peers.publishUpdate(page.slug, update, "", 0);
+          this.peers.publishUpdate(page.slug, update, [], 0);
           break;
         case "relay":
           // Shown to this replica's clients only: the PoP that accepted it

@@ -19,12 +19,15 @@ export const EnvelopeType = {
   relay: 8,
 } as const satisfies Record<Envelope["type"], number>;
 
+/** Authors one update envelope may name: a tick's worth of a hot page's editors, with room. */
+const MAX_AUTHORS = 100_000;
+
 export type ReplicaState = "up" | "draining" | "gone";
 const REPLICA_STATES: ReplicaState[] = ["up", "draining", "gone"];
 
 export type Envelope =
-  /** A Yjs update a replica applied; `edits`/`author` feed the revision's counts. */
-  | { type: "update"; replica: string; slug: string; update: Uint8Array; edits: number; author: string }
+  /** Yjs updates a replica applied (one tick's, merged); `edits`/`authors` feed the revision's counts. */
+  | { type: "update"; replica: string; slug: string; update: Uint8Array; edits: number; authors: string[] }
   /** "Send me what I lack": answered with a sync-reply by replicas holding the page. */
   | { type: "sync-request"; replica: string; slug: string; stateVector: Uint8Array }
   | {
@@ -68,7 +71,14 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarString(encoder, envelope.slug);
       encoding.writeVarUint8Array(encoder, envelope.update);
       encoding.writeVarUint(encoder, envelope.edits);
-      encoding.writeVarString(encoder, envelope.author);
+      // The first author where a one-author envelope always had it, then
+      // any others: entries in a PoP log written before merged envelopes
+      // still decode.
+      encoding.writeVarString(encoder, envelope.authors[0] ?? "");
+      if (envelope.authors.length > 1) {
+        encoding.writeVarUint(encoder, envelope.authors.length - 1);
+        for (const author of envelope.authors.slice(1)) encoding.writeVarString(encoder, author);
+      }
       break;
     case "sync-request":
       encoding.writeVarString(encoder, envelope.slug);
@@ -136,15 +146,19 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
   const type = decoding.readVarUint(decoder);
   const replica = decoding.readVarString(decoder);
   switch (type) {
-    case EnvelopeType.update:
-      return {
-        type: "update",
-        replica,
-        slug: decoding.readVarString(decoder),
-        update: decoding.readVarUint8Array(decoder),
-        edits: decoding.readVarUint(decoder),
-        author: decoding.readVarString(decoder),
-      };
+    case EnvelopeType.update: {
+      const slug = decoding.readVarString(decoder);
+      const update = decoding.readVarUint8Array(decoder);
+      const edits = decoding.readVarUint(decoder);
+      const first = decoding.readVarString(decoder);
+      const authors = first ? [first] : [];
+      if (decoding.hasContent(decoder)) {
+        const more = decoding.readVarUint(decoder);
+        if (more > MAX_AUTHORS) throw new ProtocolError(`an update envelope names ${more + 1} authors (at most ${MAX_AUTHORS + 1})`);
+        for (let i = 0; i < more; i++) authors.push(decoding.readVarString(decoder));
+      }
+      return { type: "update", replica, slug, update, edits, authors };
+    }
     case EnvelopeType["sync-request"]:
       return { type: "sync-request", replica, slug: decoding.readVarString(decoder), stateVector: decoding.readVarUint8Array(decoder) };
     case EnvelopeType["sync-reply"]:
