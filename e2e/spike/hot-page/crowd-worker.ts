@@ -11,9 +11,9 @@ import * as encoding from "lib0/encoding";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import { decodeMessage, encodeMessage, type Message } from "../../../edge/protocol/messages";
-import { positionBetweenMarkers } from "../../load/markers";
 import { threadCpuSeconds } from "../../load/thread-cpu";
 import { seededRandom } from "../../load/zipf";
+import { seatEnd } from "./seats";
 import { type CrowdClientPlan, type CrowdWorkerPlan, type CrowdWorkerResult, type FromCrowdWorker, HOT_MARKER, hotMarker, type ToCrowdWorker } from "./crowd-plan";
 
 const workerPlan = workerData as CrowdWorkerPlan;
@@ -71,6 +71,8 @@ class CrowdClient {
   // Editors only: their own document (they do not apply the others' edits: see ProtocolEditor's `follow`).
   private readonly doc: Y.Doc | undefined;
   private clock = 0;
+  /** Editors only: where the next keystroke goes, the end of its own line (seats.ts). */
+  private typingAt = -1;
   private sentMessages = 0;
   private readonly pending = new Map<number, number>();
   private awarenessClock = 0;
@@ -125,7 +127,7 @@ class CrowdClient {
   }
 
   private edit(): void {
-    if (!this.doc || this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.doc || this.typingAt < 0 || this.socket.readyState !== WebSocket.OPEN) return;
     const text = this.doc.getText("body");
     const sentAt = now();
     const marker = hotMarker(workerPlan.tag, this.plan.index, ++this.n, sentAt);
@@ -138,7 +140,8 @@ class CrowdClient {
     this.coverage.add(this.doc.clientID, this.clock, this.clock + marker.length);
     this.clock += marker.length;
     this.pending.set(this.sentMessages + 1, index);
-    text.insert(positionBetweenMarkers(text.toString(), random), marker);
+    text.insert(this.typingAt, marker);
+    this.typingAt += marker.length;
     progress.sent += 1;
   }
 
@@ -186,8 +189,16 @@ class CrowdClient {
         return;
       case "sync-step-2":
         this.cover(message.update, at, false);
-        // An editor starts from the page as it is, so that its inserts sit between real markers.
-        if (this.doc) Y.applyUpdate(this.doc, message.update, REMOTE);
+        // An editor starts from the page as it is, and types at the end of its own line.
+        if (this.doc) {
+          Y.applyUpdate(this.doc, message.update, REMOTE);
+          try {
+            this.typingAt = seatEnd(this.doc.getText("body").toString(), this.plan.index);
+          } catch (error) {
+            this.failSync(error as Error);
+            return;
+          }
+        }
         this.markSynced();
         return;
       case "update":

@@ -2,10 +2,11 @@ import type { Worker } from "node:worker_threads";
 import { startTsWorker, WorkerInbox } from "../../load/worker-thread";
 import type { EdgeTarget } from "../../load/load-plan";
 import { percentiles, type Percentiles } from "../../load/stats";
+import { writeSeats } from "./seats";
 import type { CrowdClientPlan, CrowdWorkerPlan, CrowdWorkerResult, FromCrowdWorker, ToCrowdWorker } from "./crowd-plan";
 
 export interface CrowdOptions {
-  edges: readonly EdgeTarget[];
+  edges: readonly (EdgeTarget & { replica: string })[];
   slug: string;
   /** Tokens handed out round-robin (editors and followers alike). */
   tokens: readonly string[];
@@ -84,6 +85,7 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
 
 /** One point of the hot-page curve: connects the crowd to one page, runs it, checks delivery, closes. */
 export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
+  if (options.editors > 0) await writeSeats(options.edges, options.slug, options.tokens[0]!, options.editors);
   const plans = plan(options);
   const workers = plans.map(startWorker);
   const inbox = workers.map((worker) => new WorkerInbox<FromCrowdWorker>(worker, "crowd worker"));
