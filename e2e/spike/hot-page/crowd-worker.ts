@@ -4,6 +4,7 @@
 // receives and keeps which Yjs clock ranges reached it, so that at the end
 // it can say which acknowledged edits never arrived; probes also decode
 // every message to time delivery from the marker's send time.
+import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import * as decoding from "lib0/decoding";
@@ -31,6 +32,68 @@ const received = { messages: 0, bytes: 0, updateMessages: 0, awarenessMessages: 
 const closes: Record<string, number> = {};
 const edits = { client: [] as number[], clock: [] as number[], sentAt: [] as number[], ackedAt: [] as number[] };
 let progress = { sent: 0, acked: 0, delivered: 0, latencies: [] as number[] };
+
+/**
+ * What a message says, worked out once per distinct message. An edge frames
+ * each fan-out window once and writes the same bytes to all its clients
+ * (edge/frames.ts), so this worker's hundreds of receivers on one edge get
+ * identical messages: parsing each copy made the generator, not the edges,
+ * the bottleneck of the crowd. Keyed by a SHA-1 of the payload (native, a
+ * fraction of a parse); the newest few thousand are kept.
+ */
+class Memo<T> {
+  private readonly entries = new Map<string, T>();
+
+  constructor(private readonly limit: number) {}
+
+  of(key: string, compute: () => T): T {
+    let value = this.entries.get(key);
+    if (value === undefined) {
+      value = compute();
+      this.entries.set(key, value);
+      if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return value;
+  }
+}
+
+const digest = (bytes: Uint8Array) => createHash("sha1").update(bytes).digest("base64");
+
+/** Per author (Yjs client): the clock range [from, to) an update carries. */
+type ClockRanges = [client: number, from: number, to: number][];
+/** A marker's author (crowd index) and send time. */
+type Sent = [author: number, sentAt: number][];
+
+const rangesMemo = new Memo<ClockRanges>(4096);
+const markersMemo = new Memo<Sent>(4096);
+const presenceMemo = new Memo<{ name: string | undefined; t: number }[]>(4096);
+
+function clockRanges(update: Uint8Array): ClockRanges {
+  const meta = Y.parseUpdateMeta(update);
+  return [...meta.to].map(([client, to]) => [client, meta.from.get(client) ?? 0, to]);
+}
+
+function markersIn(update: Uint8Array): Sent {
+  const sent: Sent = [];
+  for (const struct of Y.decodeUpdate(update).structs) {
+    if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
+    for (const match of struct.content.str.matchAll(HOT_MARKER)) if (match[1] === workerPlan.tag) sent.push([Number(match[2]), Number(match[4])]);
+  }
+  return sent;
+}
+
+function presenceStates(update: Uint8Array): { name: string | undefined; t: number }[] {
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  const states: { name: string | undefined; t: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    decoding.readVarUint(decoder); // client id
+    decoding.readVarUint(decoder); // clock
+    const state = JSON.parse(decoding.readVarString(decoder)) as { t?: number; user?: { name?: string } } | null;
+    if (state?.t) states.push({ name: state.user?.name, t: state.t });
+  }
+  return states;
+}
 
 /** Clock ranges [from, to) per Yjs client that reached one receiver. */
 class Coverage {
@@ -223,30 +286,21 @@ class CrowdClient {
   }
 
   private cover(update: Uint8Array, at: number, time: boolean): void {
-    const meta = Y.parseUpdateMeta(update);
-    for (const [client, to] of meta.to) this.coverage.add(client, meta.from.get(client) ?? 0, to);
+    const key = digest(update);
+    for (const [client, from, to] of rangesMemo.of(key, () => clockRanges(update))) this.coverage.add(client, from, to);
     if (!time || !this.plan.probe) return;
-    for (const struct of Y.decodeUpdate(update).structs) {
-      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
-      for (const match of struct.content.str.matchAll(HOT_MARKER)) {
-        if (match[1] !== workerPlan.tag || Number(match[2]) === this.plan.index) continue;
-        const sentAt = Number(match[4]);
-        if (!inWindow(sentAt)) continue;
-        delivery.push(at - sentAt);
-        progress.delivered += 1;
-        progress.latencies.push(at - sentAt);
-      }
+    for (const [author, sentAt] of markersMemo.of(key, () => markersIn(update))) {
+      if (author === this.plan.index || !inWindow(sentAt)) continue;
+      delivery.push(at - sentAt);
+      progress.delivered += 1;
+      progress.latencies.push(at - sentAt);
     }
   }
 
   private timeAwareness(update: Uint8Array, at: number): void {
-    const decoder = decoding.createDecoder(update);
-    const count = decoding.readVarUint(decoder);
-    for (let i = 0; i < count; i++) {
-      decoding.readVarUint(decoder); // client id
-      decoding.readVarUint(decoder); // clock
-      const state = JSON.parse(decoding.readVarString(decoder)) as { t?: number; user?: { name?: string } } | null;
-      if (!state?.t || state.user?.name === `Crowd ${this.plan.index}` || !inWindow(state.t)) continue;
+    const own = `Crowd ${this.plan.index}`;
+    for (const state of presenceMemo.of(digest(update), () => presenceStates(update))) {
+      if (state.name === own || !inWindow(state.t)) continue;
       awarenessLatency.push(at - state.t);
     }
   }

@@ -2,6 +2,7 @@ import type { Worker } from "node:worker_threads";
 import { startTsWorker, WorkerInbox } from "../../load/worker-thread";
 import type { EdgeTarget } from "../../load/load-plan";
 import { percentiles, type Percentiles } from "../../load/stats";
+import { seededRandom } from "../../load/zipf";
 import { writeSeats } from "./seats";
 import type { CrowdClientPlan, CrowdWorkerPlan, CrowdWorkerResult, FromCrowdWorker, ToCrowdWorker } from "./crowd-plan";
 
@@ -66,8 +67,7 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
     connectTimeoutMs: 60_000,
     seed: 11 + worker,
   }));
-  // Probes every `stride` clients: spread over editors and followers, and so over every replica.
-  const stride = Math.max(1, Math.floor(total / Math.max(1, options.probes)));
+  const probes = probeIndexes(total, options.probes);
   for (let index = 0; index < total; index++) {
     const edge = options.edges[index % options.edges.length]!;
     const client: CrowdClientPlan = {
@@ -76,11 +76,27 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
       url: edge.url,
       pop: edge.pop,
       token: options.tokens[index % options.tokens.length]!,
-      probe: index % stride === 0,
+      probe: probes.has(index),
     };
     plans[index % plans.length]!.clients.push(client);
   }
   return plans;
+}
+
+/**
+ * Which clients are probes: a seeded random sample. Every `total / count`-th
+ * client would put them all on a few replicas and one worker whenever that
+ * stride shares a factor with the number of edges or workers.
+ */
+function probeIndexes(total: number, count: number): Set<number> {
+  const indexes = Array.from({ length: total }, (_, i) => i);
+  const random = seededRandom(7);
+  const wanted = Math.min(total, count);
+  for (let i = 0; i < wanted; i++) {
+    const j = i + Math.floor(random() * (total - i));
+    [indexes[i], indexes[j]] = [indexes[j]!, indexes[i]!];
+  }
+  return new Set(indexes.slice(0, wanted));
 }
 
 /** One point of the hot-page curve: connects the crowd to one page, runs it, checks delivery, closes. */
