@@ -16,6 +16,7 @@ describe("configuration", () => {
     [{}, /EDGE_POP .*, got nothing/],
     [{ EDGE_POP: "us-east", EDGE_DURABILITY: "disk" }, /EDGE_DURABILITY .*, got "disk"/],
     [{ EDGE_POP: "us-east", ORIGIN_URL: "ftp://origin" }, /ORIGIN_URL must be an http:\/\/ or https:\/\/ URL/],
+    [{ EDGE_POP: "us-east", EDGE_FANOUT_WINDOW_MS: "30", EDGE_FANOUT_WINDOW_MAX_MS: "20" }, /EDGE_FANOUT_WINDOW_MAX_MS \(20\) must be at least EDGE_FANOUT_WINDOW_MS \(30\)/],
   ])("a bad edge environment stops start-up naming the variable (%j)", (env, message) => {
     expect(() => edgeConfigFromEnv(env)).toThrow(ConfigError);
     expect(() => edgeConfigFromEnv(env)).toThrow(message);

@@ -28,6 +28,8 @@ export const edgeEnvSchema = z.object({
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
   EDGE_CROSS_POP_RELAY: z.enum(["on", "off"]).default("on"),
   EDGE_FANOUT_WINDOW_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(5),
+  EDGE_FANOUT_WINDOW_MAX_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(25),
+  EDGE_FANOUT_SENDS_PER_SEC: count(20_000),
   EDGE_FANOUT_MAX_BYTES: count(64 * 1024),
   EDGE_CLIENT_PAUSE_BYTES: count(256 * 1024),
   EDGE_CLIENT_CLOSE_BYTES: count(16 * 1024 * 1024),
@@ -70,6 +72,9 @@ export interface EdgeConfig {
   /** Relay clients' updates live to the other PoPs holding the page (subjects.pageRelay). */
   crossPopRelay: boolean;
   fanoutMaxBytes: number;
+  /** A page's window grows with its clients up to this, so that it costs about `fanoutSendsPerSecond` socket writes (fanout.ts). */
+  fanoutWindowMaxMs: number;
+  fanoutSendsPerSecond: number;
   /** A client whose socket holds more than this stops getting fan-out until it drains (slow-clients.ts). */
   clientPauseBytes: number;
   /** A client whose socket holds more than this is closed (4408), whatever else. */
@@ -101,6 +106,11 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
       `config (edge): EDGE_CLIENT_PAUSE_BYTES (${parsed.EDGE_CLIENT_PAUSE_BYTES}) must be below EDGE_CLIENT_CLOSE_BYTES (${parsed.EDGE_CLIENT_CLOSE_BYTES})`,
     );
   }
+  if (parsed.EDGE_FANOUT_WINDOW_MAX_MS < parsed.EDGE_FANOUT_WINDOW_MS) {
+    throw new ConfigError(
+      `config (edge): EDGE_FANOUT_WINDOW_MAX_MS (${parsed.EDGE_FANOUT_WINDOW_MAX_MS}) must be at least EDGE_FANOUT_WINDOW_MS (${parsed.EDGE_FANOUT_WINDOW_MS})`,
+    );
+  }
   return {
     pop: parsed.EDGE_POP,
     replica: parsed.EDGE_REPLICA ?? `${parsed.EDGE_POP}-${randomBytes(3).toString("hex")}`,
@@ -121,6 +131,8 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
     fanoutWindowMs: parsed.EDGE_FANOUT_WINDOW_MS,
+    fanoutWindowMaxMs: parsed.EDGE_FANOUT_WINDOW_MAX_MS,
+    fanoutSendsPerSecond: parsed.EDGE_FANOUT_SENDS_PER_SEC,
     crossPopRelay: parsed.EDGE_CROSS_POP_RELAY === "on",
     fanoutMaxBytes: parsed.EDGE_FANOUT_MAX_BYTES,
     clientPauseBytes: parsed.EDGE_CLIENT_PAUSE_BYTES,

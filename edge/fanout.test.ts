@@ -154,6 +154,16 @@ describe("coalesced fan-out", () => {
     expect(client.getText("body").toString()).toBe(page.doc.getText("body").toString());
     expect(Y.encodeStateAsUpdate(page.doc, behind.skippedFrom).byteLength).toBeLessThan(Y.encodeStateAsUpdate(page.doc).byteLength);
   });
+
+  it("a crowded page's window grows with its clients to keep its writes per second near the budget, within bounds", () => {
+    const fanout = new Fanout({ windowMs: 5, maxWindowMs: 25, sendsPerSecond: 20_000, maxBytes: 1 << 20, publishAwareness: () => {} });
+    const crowd = (clients: number) => pageWith(Array.from({ length: clients }, (_, i) => new Receiver(i)));
+    expect(fanout.windowOf(crowd(3))).toBe(5);
+    expect(fanout.windowOf(crowd(250))).toBe(13);
+    expect(fanout.windowOf(crowd(5000))).toBe(25);
+    // Without a budget the window stays fixed.
+    expect(new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishAwareness: () => {} }).windowOf(crowd(5000))).toBe(5);
+  });
 });
 
 describe("stateVectorWithout", () => {

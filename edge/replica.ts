@@ -84,6 +84,8 @@ export class Replica implements ConnectionHost {
     this.batch = new TickBatcher(config.fanoutMaxBytes, (page, error) => this.log.warn({ err: error, slug: page.slug }, "an update could not be applied; anti-entropy repairs a peer's"));
     this.fanout = new Fanout({
       windowMs: config.fanoutWindowMs,
+      maxWindowMs: config.fanoutWindowMaxMs,
+      sendsPerSecond: config.fanoutSendsPerSecond,
       maxBytes: config.fanoutMaxBytes,
       publishAwareness: (page, update) => {
         try {
