@@ -251,6 +251,12 @@ export class ClientConnection implements PageClient, WatchedClient {
       this.host.recordEdit("refused");
       throw new ProtocolError(`update is not a valid Yjs update (${(error as Error).message})`, { cause: error });
     }
+    if (!typed && refusal === undefined && !wouldChange(page.doc, update)) {
+      // The sync step 2 every client sends on connect, with nothing the page
+      // lacks: acknowledged, not applied, and not counted as an edit.
+      this.acknowledge(seq, Promise.resolve(this.host.durability));
+      return;
+    }
     if (refusal) {
       // y-protocols' "permission denied": the update is not applied and the
       // connection stays open, so a reader keeps following the page.

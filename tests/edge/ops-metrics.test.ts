@@ -56,6 +56,20 @@ describe.each(testDatabases.slice(0, 1))("the edge's figures for the ops view on
     await Promise.all(editors.map((editor) => editor.close()));
   });
 
+  it("an editor that connects and types nothing adds no accepted edit; its first keystroke adds one", async () => {
+    const edge = cluster.edgesOf(cluster.pops[1]!)[0]!;
+    const slug = slugOf("Quiet");
+    const token = await cluster.token("Podrick");
+    const accepted = async () => total(await scrape(edge), "weirwood_edge_edits_total", { result: "accepted" }) ?? 0;
+    const before = await accepted();
+    const editors = [0, 1, 2].map(() => cluster.editor(edge, slug, token));
+    await Promise.all(editors.map((editor) => editor.synced));
+    // Each sent its (empty) sync step 2 on connect and had it acknowledged.
+    await editors[0]!.insert(0, "Ser Pod. ");
+    expect(await eventually(accepted, (n) => n >= before + 1)).toBe(before + 1);
+    await Promise.all(editors.map((editor) => editor.close()));
+  });
+
   it("the hottest pages count editors (an accepted edit) apart from followers", async () => {
     const edge = cluster.edgesOf(cluster.pops[1]!)[0]!;
     const slug = slugOf("Hot");
