@@ -14,6 +14,7 @@ import * as Y from "yjs";
 import { decodeMessage, encodeMessage, type Message } from "../../../edge/protocol/messages";
 import { threadCpuSeconds } from "../../load/thread-cpu";
 import { seededRandom } from "../../load/zipf";
+import { Coverage } from "./coverage";
 import { seatEnd } from "./seats";
 import { type CrowdClientPlan, type CrowdWorkerPlan, type CrowdWorkerResult, type FromCrowdWorker, HOT_MARKER, hotMarker, type ToCrowdWorker } from "./crowd-plan";
 
@@ -93,36 +94,6 @@ function presenceStates(update: Uint8Array): { name: string | undefined; t: numb
     if (state?.t) states.push({ name: state.user?.name, t: state.t });
   }
   return states;
-}
-
-/** Clock ranges [from, to) per Yjs client that reached one receiver. */
-class Coverage {
-  private readonly ranges = new Map<number, [number, number][]>();
-
-  add(client: number, from: number, to: number): void {
-    if (to <= from) return;
-    const list = this.ranges.get(client);
-    if (!list) return void this.ranges.set(client, [[from, to]]);
-    const last = list[list.length - 1]!;
-    // The common case: the next piece of the same author, contiguous.
-    if (from >= last[0] && from <= last[1]) return void (last[1] = Math.max(last[1], to));
-    list.push([from, to]);
-    list.sort((a, b) => a[0] - b[0]);
-    const merged: [number, number][] = [];
-    for (const range of list) {
-      const top = merged[merged.length - 1];
-      if (top && range[0] <= top[1]) top[1] = Math.max(top[1], range[1]);
-      else merged.push([range[0], range[1]]);
-    }
-    this.ranges.set(client, merged);
-  }
-
-  has(client: number, clock: number): boolean {
-    const list = this.ranges.get(client);
-    if (!list) return false;
-    for (const [from, to] of list) if (clock >= from && clock < to) return true;
-    return false;
-  }
 }
 
 class CrowdClient {

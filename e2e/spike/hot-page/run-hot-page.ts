@@ -53,6 +53,8 @@ export interface HotPagePoint {
   edges: { replica: string; cpuPercent: number; rssMiB: number }[];
   generator: CrowdResult["generator"];
   machineBusyPercent: number;
+  /** Every sampled process over the measured window (edges, generator, origin, NATS, Postgres): where the machine's CPU went. */
+  processes: { name: string; cpuPercent: number; rssMiB: number }[];
 }
 
 export interface HotPageReport {
@@ -93,6 +95,9 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
       const sampler = new UsageSampler([
         ...targets.filter((edge) => edge.pid !== undefined).map((edge) => ({ name: edge.replica, pid: edge.pid })),
         { name: "crowd generator (this process)", pid: process.pid },
+        ...(deployment.kind === "managed" ? [{ name: "origin (Next.js + API)", pid: (deployment as ManagedDeployment).originPid() }] : []),
+        { name: "nats-server (shared)", comm: "nats-server" },
+        { name: "postgres (all, shared)", comm: "postgres" },
       ]);
       const measuredFrom = Date.now() + 200 + settings.warmupS * 1000;
       let result: CrowdResult;
@@ -143,6 +148,7 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
         edges,
         generator: result.generator,
         machineBusyPercent: usage.machineBusyPercent,
+        processes: usage.processes.map((p) => ({ name: p.name, cpuPercent: p.cpuPercent, rssMiB: p.rssMiB })),
       };
       points.push(measured);
       const ms = (p: Percentiles) => `p50 ${Math.round(p.p50)} / p99 ${Math.round(p.p99)} / max ${Math.round(p.max)} ms`;
@@ -150,7 +156,8 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
         `  delivery ${ms(result.deliveryMs)} (${result.deliveryMs.count} timed); awareness ${ms(result.awarenessMs)}; ` +
           `undelivered ${result.undelivered} (${result.receiversMissing} of ${result.receiversChecked} receivers lack something); ` +
           `${result.messagesPerClientPerSec} msgs / ${Math.round(result.bytesPerClientPerSec)} bytes per client per s; edges ${measured.edgeCpuPct}% CPU, ${measured.edgeRssMb} MiB; ` +
-          `generator ${result.generator.map((g) => `${g.cpuPercent}%`).join(" + ")}`,
+          `generator ${result.generator.map((g) => `${g.cpuPercent}%`).join(" + ")}; ` +
+          `others ${measured.processes.filter((p) => !edges.some((edge) => edge.replica === p.name) && !p.name.startsWith("crowd")).map((p) => `${p.name.split(" ")[0]} ${p.cpuPercent}%`).join(", ")}; machine ${usage.machineBusyPercent}% busy`,
       );
       for (const example of result.undeliveredExamples.slice(0, 3)) log(`    ${example}`);
     }
