@@ -9,6 +9,11 @@ describe("configuration", () => {
     expect(config).toMatchObject({ pop: "us-east", replica: "us-east-a", durability: "edge", flushMs: 2000, originUrl: "http://127.0.0.1:3000" });
   });
 
+  it("a longer fan-out window alone raises the crowd's maximum with it; both set must agree", () => {
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east" })).toMatchObject({ fanoutWindowMs: 5, fanoutWindowMaxMs: 25 });
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_FANOUT_WINDOW_MS: "40" })).toMatchObject({ fanoutWindowMs: 40, fanoutWindowMaxMs: 40 });
+  });
+
   it.each([
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "abc" }, /EDGE_FLUSH_MS .*, got "abc"/],
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "-5" }, /EDGE_FLUSH_MS must be a positive integer/],

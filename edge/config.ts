@@ -28,7 +28,8 @@ export const edgeEnvSchema = z.object({
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
   EDGE_CROSS_POP_RELAY: z.enum(["on", "off"]).default("on"),
   EDGE_FANOUT_WINDOW_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(5),
-  EDGE_FANOUT_WINDOW_MAX_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(25),
+  // Unset: 25 ms, or EDGE_FANOUT_WINDOW_MS when that is longer.
+  EDGE_FANOUT_WINDOW_MAX_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").optional(),
   EDGE_FANOUT_SENDS_PER_SEC: count(20_000),
   EDGE_FANOUT_MAX_BYTES: count(64 * 1024),
   EDGE_CLIENT_PAUSE_BYTES: count(256 * 1024),
@@ -106,7 +107,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
       `config (edge): EDGE_CLIENT_PAUSE_BYTES (${parsed.EDGE_CLIENT_PAUSE_BYTES}) must be below EDGE_CLIENT_CLOSE_BYTES (${parsed.EDGE_CLIENT_CLOSE_BYTES})`,
     );
   }
-  if (parsed.EDGE_FANOUT_WINDOW_MAX_MS < parsed.EDGE_FANOUT_WINDOW_MS) {
+  if (parsed.EDGE_FANOUT_WINDOW_MAX_MS !== undefined && parsed.EDGE_FANOUT_WINDOW_MAX_MS < parsed.EDGE_FANOUT_WINDOW_MS) {
     throw new ConfigError(
       `config (edge): EDGE_FANOUT_WINDOW_MAX_MS (${parsed.EDGE_FANOUT_WINDOW_MAX_MS}) must be at least EDGE_FANOUT_WINDOW_MS (${parsed.EDGE_FANOUT_WINDOW_MS})`,
     );
@@ -131,7 +132,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
     fanoutWindowMs: parsed.EDGE_FANOUT_WINDOW_MS,
-    fanoutWindowMaxMs: parsed.EDGE_FANOUT_WINDOW_MAX_MS,
+    fanoutWindowMaxMs: parsed.EDGE_FANOUT_WINDOW_MAX_MS ?? Math.max(25, parsed.EDGE_FANOUT_WINDOW_MS),
     fanoutSendsPerSecond: parsed.EDGE_FANOUT_SENDS_PER_SEC,
     crossPopRelay: parsed.EDGE_CROSS_POP_RELAY === "on",
     fanoutMaxBytes: parsed.EDGE_FANOUT_MAX_BYTES,
