@@ -15,7 +15,8 @@ export type UpdateOrigin =
   | { kind: "peer"; authors: Set<string>; edits: number }
   | { kind: "origin" }
   | { kind: "relay" }
-  | { kind: "log"; sequence: bigint }
+  /** Entries of the PoP's log, replayed or followed: how many. */
+  | { kind: "log"; edits: number }
   | { kind: "load" };
 
 export type Protection = "none" | "admin";

@@ -11,6 +11,8 @@ export interface PopLogHost {
   heldPage(slug: string): Page | undefined;
   loadingPage(slug: string): Promise<Page> | undefined;
   apply(page: Page, update: Uint8Array, origin: UpdateOrigin): void;
+  /** Applies a followed entry with the others of its tick, then advances the page's log sequence. */
+  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void;
 }
 
 /**
@@ -87,7 +89,7 @@ export class PopLog {
       // appended: apply it once the page is there, or the commit of a later
       // sequence would purge an entry the page never saw.
       void this.host.loadingPage(decoded.slug)?.then(
-        (loaded) => this.applyEntry(loaded, entry.sequence, decoded.update),
+        (loaded) => this.host.applyLogEntry(loaded, decoded.update, entry.sequence),
         () => {},
       );
       return;
@@ -97,11 +99,12 @@ export class PopLog {
       if (entry.sequence > page.logSequence) page.logSequence = entry.sequence;
       return;
     }
-    this.applyEntry(page, entry.sequence, decoded.update);
+    this.host.applyLogEntry(page, decoded.update, entry.sequence);
   }
 
+  /** Replayed entries are applied at once: a page loaded or recovered holds them before it serves. */
   private applyEntry(page: Page, sequence: bigint, update: Uint8Array): void {
-    this.host.apply(page, update, { kind: "log", sequence });
+    this.host.apply(page, update, { kind: "log", edits: 1 });
     if (sequence > page.logSequence) page.logSequence = sequence;
   }
 

@@ -345,6 +345,10 @@ export class Replica implements ConnectionHost {
     Y.applyUpdate(page.doc, update, origin);
   }
 
+  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void {
+    this.batch.log(page, update, sequence);
+  }
+
   private async loadPage(slug: Slug): Promise<Page> {
     const { config, origin } = this.deps;
     const fromPeers = await this.peers.bootstrap(slug, config.bootstrapTimeoutMs);
@@ -404,7 +408,7 @@ export class Replica implements ConnectionHost {
           page.markDirty(update.byteLength, origin.edits, origin.authors);
           break;
         case "log":
-          page.markDirty(update.byteLength, 1);
+          page.markDirty(update.byteLength, origin.edits);
           break;
         case "origin":
           this.peers.publishUpdate(page.slug, update, [], 0);

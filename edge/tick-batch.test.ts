@@ -83,6 +83,20 @@ describe("applying a tick's updates in one transaction per kind", () => {
     expect(page.doc.getText("body").toString()).toMatch(/\[good\]|\[also\]/);
   });
 
+  it("applies followed PoP-log entries together, and advances the page's log sequence only over those applied", async () => {
+    const page = newPage();
+    const events = record(page);
+    const batch = new TickBatcher(1 << 20, () => {});
+    batch.log(page, insertFrom("[log 7]"), 7n);
+    batch.log(page, insertFrom("[log 8]"), 8n);
+    batch.log(page, new Uint8Array([0xff, 0xff, 0xff, 0x01]), 9n);
+    expect(page.logSequence).toBe(0n);
+    await nextTick();
+    expect(page.logSequence).toBe(8n);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.origin).toEqual({ kind: "log", edits: 2 });
+  });
+
   it("applies a page's batch at once when its bytes reach the bound, so one fan-out update stays near it", () => {
     const page = newPage();
     const events = record(page);

@@ -20,6 +20,8 @@ interface Waiting {
   clients: ClientEntry[];
   peers: RemoteEntry[];
   relays: Uint8Array[];
+  /** Entries of the PoP's log (at `pop`), in log order. */
+  logs: { update: Uint8Array; sequence: bigint }[];
   bytes: number;
 }
 
@@ -35,8 +37,8 @@ interface Waiting {
  * loop, the longer its turns and the more each transaction carries.
  *
  * Grouping by kind keeps the accounting the update handler does per origin
- * (client edits are dirty here and published; peers' are dirty but not
- * published again; relayed ones are shown only). A client's update resolves
+ * (client edits are dirty here and published; peers' and the PoP log's are
+ * dirty but not published again; relayed ones are shown only). A client's update resolves
  * its promise once applied, so its acknowledgement never precedes it.
  */
 export class TickBatcher {
@@ -70,6 +72,12 @@ export class TickBatcher {
     this.added(page, update);
   }
 
+  /** A followed entry of the PoP's log: once applied, the page's log sequence reaches it. */
+  log(page: Page, update: Uint8Array, sequence: bigint): void {
+    this.pageWaiting(page).logs.push({ update, sequence });
+    this.added(page, update);
+  }
+
   /** Whether a page has updates not applied yet (such a page must not be evicted). */
   holds(page: Page): boolean {
     return this.waiting.has(page);
@@ -95,14 +103,14 @@ export class TickBatcher {
   private pageWaiting(page: Page): Waiting {
     let waiting = this.waiting.get(page);
     if (!waiting) {
-      waiting = { clients: [], peers: [], relays: [], bytes: 0 };
+      waiting = { clients: [], peers: [], relays: [], logs: [], bytes: 0 };
       this.waiting.set(page, waiting);
     }
     this.scheduled ??= setImmediate(() => this.flush());
     return waiting;
   }
 
-  private applyPage(page: Page, { clients, peers, relays }: Waiting): void {
+  private applyPage(page: Page, { clients, peers, relays, logs }: Waiting): void {
     if (this.waiting.size === 0 && this.scheduled) {
       clearImmediate(this.scheduled);
       this.scheduled = undefined;
@@ -130,6 +138,14 @@ export class TickBatcher {
       });
     }
     if (relays.length > 0) this.transact(page, { kind: "relay" }, relays, () => {});
+    if (logs.length > 0) {
+      const origin: UpdateOrigin = { kind: "log", edits: 0 };
+      const outcomes = this.transact(page, origin, logs.map((entry) => entry.update), () => (origin.edits += 1));
+      // The flusher reports this sequence to the origin, and the log is purged up to it once committed: only what was applied counts.
+      logs.forEach((entry, i) => {
+        if (!outcomes[i] && entry.sequence > page.logSequence) page.logSequence = entry.sequence;
+      });
+    }
   }
 
   /**
