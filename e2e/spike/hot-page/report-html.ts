@@ -43,8 +43,11 @@ function curve(title, points, x, xLabel) {
     { label: "awareness p50", values: sorted.map((p) => p.awarenessMs.p50), color: "#16a34a" },
     { label: "awareness p99", values: sorted.map((p) => p.awarenessMs.p99), color: "#16a34a", dash: [6, 3] },
   ], { unit: "ms", log: true, xLabel });
+  // The generator shares the machine: its CPU beside the edges' says how much of the latency is the readers' own queueing.
   chart(title + ": what the crowd cost", xs, [
     { label: "edge CPU (% of one core, all replicas)", values: sorted.map((p) => p.edgeCpuPct), color: "#dc2626" },
+    { label: "crowd generator CPU (same machine)", values: sorted.map((p) => (p.processes ?? []).find((q) => q.name.startsWith("crowd"))?.cpuPercent ?? null), color: "#6b7280", dash: [6, 3] },
+    { label: "machine busy %", values: sorted.map((p) => p.machineBusyPercent), color: "#111827", dash: [1, 3] },
     { label: "messages per client per s", values: sorted.map((p) => p.messagesPerClientPerSec), color: "#9333ea" },
     { label: "KB per client per s", values: sorted.map((p) => p.bytesPerClientPerSec / 1000), color: "#ea580c" },
   ], { unit: "", xLabel });
