@@ -1,11 +1,15 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../common/logger";
+import { answerKeyRequests, keysFromPeers } from "./auth/key-sharing";
 import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";
 import type { Broker } from "./broker/broker";
 import type { EdgeConfig } from "./config";
 import { createOriginClient, type OriginClient } from "./origin-client";
 import { Replica } from "./replica";
 import { listen, serveReplica } from "./server";
+
+/** How long a replica that cannot reach the origin waits for a peer's copy of the signing keys. */
+const PEER_KEYS_TIMEOUT_MS = 1_000;
 
 export interface RunningEdge {
   readonly replica: Replica;
@@ -35,7 +39,9 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const url = config.publicUrl ?? `ws://${config.host}:${port}`;
   const httpUrl = `http://${config.host}:${port}`;
   const origin = createOriginClient({ originUrl: config.originUrl, serviceSecret });
-  const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: `${config.originUrl}/.well-known/jwks.json` });
+  const verifier =
+    deps.verifier ??
+    createTokenVerifier({ jwksUrl: `${config.originUrl}/.well-known/jwks.json`, peerKeys: () => keysFromPeers(deps.broker, PEER_KEYS_TIMEOUT_MS) });
   const replica = new Replica({
     config,
     broker: deps.broker,
@@ -49,10 +55,13 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     drain: { secret: serviceSecret, run: () => drain() },
     maxConnections: config.maxConnections,
     maxMessageBytes: config.maxMessageBytes,
+    // Ready = can take edits: the broker answers and tokens can be verified
+    // (keys from the origin or, while it is down, from a peer). An origin
+    // that is down does not make edges unready: taking edits then is their job.
     ready: async () => {
       await deps.broker.ping();
-      const response = await fetch(`${config.originUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(2000) });
-      return response.ok && !replica.isDraining;
+      if (verifier.heldKeySet() === undefined) await verifier.loadKeys();
+      return !replica.isDraining;
     },
   });
   try {
@@ -61,10 +70,12 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     await listener.close();
     throw error;
   }
+  const stopAnsweringKeys = answerKeyRequests(deps.broker, verifier, replica.log);
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    stopAnsweringKeys();
     await listener.close();
     await replica.stop();
   };

@@ -466,6 +466,40 @@ describe("when the origin is down", () => {
     expect(server.requests).toBe(2);
   });
 
+  it("a replica started while the origin is down verifies with a peer's keys, and takes the origin's once it answers", async () => {
+    const server = await startJwksServer(origin.jwks.keys);
+    server.failure = { status: 503, body: "{}" };
+    let peerAsked = 0;
+    const { verifier, clock } = verifierFor(server.url, {
+      peerKeys: async () => {
+        peerAsked += 1;
+        return origin.jwks;
+      },
+    });
+    await expect(verifier.verify(await sign(origin))).resolves.toMatchObject({ userId: "user-arya" });
+    expect(peerAsked).toBe(1);
+    expect(verifier.heldKeySet()).toEqual(origin.jwks);
+    // A forged token is still refused with a peer's keys.
+    await expectRefused(verifier, await sign({ privateKey: stranger.privateKey, kid: origin.jwks.keys[0]!.kid! }), "forged");
+
+    // The origin is back and has rotated: after the cooldown it is asked again in the background.
+    server.failure = undefined;
+    server.jwks = rotated.jwks;
+    clock.now += COOLDOWN_MS;
+    await verifier.verify(await sign(origin)).catch(() => undefined);
+    await vi.waitFor(() => expect(verifier.heldKeySet()).toEqual(rotated.jwks));
+    await expect(verifier.verify(await issueToken(rotated, arya, EDGE_AUDIENCE, 900))).resolves.toEqual(arya);
+  });
+
+  it("with the origin down and no peer holding keys, the error is the origin's", async () => {
+    const server = await startJwksServer(origin.jwks.keys);
+    await server.stop();
+    const { verifier } = verifierFor(server.url, { peerKeys: async () => undefined });
+    await expect(verifier.verify(await sign(origin))).rejects.toThrow(/cannot fetch the origin's signing keys .*ECONNREFUSED/);
+    const junk = verifierFor(server.url, { peerKeys: async () => ({ keys: "none" }) }).verifier;
+    await expect(junk.verify(await sign(origin))).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+  });
+
   it("an origin answering something that is not a key set is reported as such", async () => {
     const server = await startJwksServer(origin.jwks.keys);
     const { verifier } = verifierFor(server.url);

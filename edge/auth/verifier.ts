@@ -76,6 +76,14 @@ export interface TokenVerifierOptions {
   timeoutMs?: number;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
+  /**
+   * Where else the keys may come from when the origin cannot be reached: the
+   * JWK Set another replica holds (key-sharing.ts). A replica started while
+   * the origin is down (added to a PoP mid-spike, say) can then verify
+   * tokens; it keeps asking the origin in the background, within the
+   * cooldown, and takes the origin's keys once it answers.
+   */
+  peerKeys?: () => Promise<unknown>;
 }
 
 export interface TokenVerifier {
@@ -90,6 +98,8 @@ export interface TokenVerifier {
    * not wait and a wrong URL shows at once. Rejects with `SigningKeysUnavailableError`.
    */
   loadKeys(): Promise<void>;
+  /** The JWK Set in use, as fetched (for peers that cannot reach the origin); undefined before any. */
+  heldKeySet(): unknown;
 }
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
@@ -128,6 +138,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const coldRetryMs = Math.min(cooldownMs, COLD_RETRY_MS);
 
   let keys: KeySet | undefined;
+  let held: unknown;
   let fetchedAt = -Infinity;
   let attemptedAt = -Infinity;
   let lastFailure: SigningKeysUnavailableError | undefined;
@@ -142,7 +153,22 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     );
   }
 
-  async function fetchKeys(): Promise<KeySet> {
+  /** From the origin, or else from a peer (then marked stale, so the origin is asked again after the cooldown). */
+  async function fetchKeys(): Promise<{ set: KeySet; body: unknown; fromPeer: boolean }> {
+    try {
+      return { ...(await fetchFromOrigin()), fromPeer: false };
+    } catch (error) {
+      const body = options.peerKeys ? await options.peerKeys().catch(() => undefined) : undefined;
+      if (body === undefined) throw error;
+      try {
+        return { set: createLocalJWKSet(body as Parameters<typeof createLocalJWKSet>[0]), body, fromPeer: true };
+      } catch {
+        throw error;
+      }
+    }
+  }
+
+  async function fetchFromOrigin(): Promise<{ set: KeySet; body: unknown }> {
     attemptedAt = now();
     let response: Response;
     try {
@@ -164,7 +190,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw unavailable("the answer is not JSON", error);
     }
     try {
-      return createLocalJWKSet(body as Parameters<typeof createLocalJWKSet>[0]);
+      return { set: createLocalJWKSet(body as Parameters<typeof createLocalJWKSet>[0]), body };
     } catch (error) {
       throw unavailable("the answer is not a JSON Web Key Set", error);
     }
@@ -175,10 +201,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     pending ??= fetchKeys()
       .then(
         (fresh) => {
-          keys = fresh;
-          fetchedAt = now();
+          keys = fresh.set;
+          held = fresh.body;
+          fetchedAt = fresh.fromPeer ? -Infinity : now();
           lastFailure = undefined;
-          return fresh;
+          return fresh.set;
         },
         (error: SigningKeysUnavailableError) => {
           lastFailure = error;
@@ -247,6 +274,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async loadKeys() {
       await refresh();
     },
+    heldKeySet: () => held,
   };
 }
 

@@ -41,4 +41,6 @@ export const subjects = {
   /** JetStream stream names allow base64url's alphabet. */
   logStream: (pop: string) => `WEIRWOOD_LOG_${subjectToken(pop)}`,
   pageChanged: () => `${ROOT}.origin.changed`,
+  /** Asking any replica, in any PoP, for the origin's signing keys it holds (edge/auth/key-sharing.ts). */
+  signingKeys: () => `${ROOT}.keys`,
 } as const;
