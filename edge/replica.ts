@@ -16,12 +16,12 @@ import { hottestPages } from "./hot-pages";
 import { Membership } from "./membership";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
 import type { OriginClient } from "./origin-client";
+import { OriginFollowing } from "./origin-following";
 import { Page, type UpdateOrigin } from "./page";
 import { Peers } from "./peers";
 import { PopLog } from "./pop-log";
 import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./presence";
 import { awarenessClientIds } from "./protocol/awareness";
-import { decodeEnvelope } from "./protocol/envelope";
 import { fromBase64 } from "./protocol/flush";
 import type { DurabilityLevel } from "./protocol/messages";
 import { subjects } from "./protocol/subjects";
@@ -57,6 +57,7 @@ export class Replica implements ConnectionHost {
   readonly membership: Membership;
   readonly flusher: Flusher;
   private readonly peers: Peers;
+  private readonly following: OriginFollowing;
   private readonly rateLimiter = createEditRateLimiter();
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
@@ -131,7 +132,7 @@ export class Replica implements ConnectionHost {
       onUpdate: (page, update, from) => this.batch.peer(page, update, from.authors, from.edits),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
       onRelay: (page, update) => this.batch.relay(page, update),
-      onFlushed: (page, stateVector, revision) => this.peerFlushed(page, stateVector, revision),
+      onFlushed: (page, stateVector, revision) => this.following.peerFlushed(page, stateVector, revision),
       onHold: (slug) => {
         if (!this.draining && this.membership.owns(slug)) {
           void this.pages.open(slug as Slug).catch((error: unknown) => this.log.warn({ err: error, slug }, "could not hold a page for a peer"));
@@ -159,6 +160,17 @@ export class Replica implements ConnectionHost {
       metrics: this.metrics,
       log: this.log,
     });
+    this.following = new OriginFollowing({
+      pop: config.pop,
+      replica: config.replica,
+      origin: deps.origin,
+      membership: this.membership,
+      peers: this.peers,
+      heldPage: (slug) => this.pages.get(slug),
+      apply: (page, update, origin) => this.apply(page, update, origin),
+      flushMs: config.flushMs,
+      log: this.log,
+    });
   }
 
   async start(): Promise<void> {
@@ -167,12 +179,14 @@ export class Replica implements ConnectionHost {
     this.membership.start();
     this.unsubscribers.push(
       this.membership.onChange(() => this.metrics.members.set(this.membership.list().length)),
-      this.membership.onChange(() => this.askFlushersToHold()),
+      this.membership.onChange(() => {
+        for (const page of this.pages.all()) this.following.askFlusherToHold(page);
+      }),
       broker.onReconnect(() => {
         this.log.info("broker reconnected: running anti-entropy for every page held");
         for (const page of this.pages.all()) this.peers.pull(page);
       }),
-      broker.subscribe(subjects.pageChanged(), (message) => this.originChanged(message.data)),
+      broker.subscribe(subjects.pageChanged(), (message) => this.following.pageChanged(message.data)),
     );
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
@@ -260,7 +274,7 @@ export class Replica implements ConnectionHost {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.following.stop();
     for (const timer of this.timers) clearInterval(timer);
     this.batch.flush();
     this.fanout.stop();
@@ -366,32 +380,13 @@ export class Replica implements ConnectionHost {
     this.wire(page);
     this.peers.attach(page);
     // The page's flusher in this PoP must hear its updates: ask it to hold it.
-    this.askFlusherToHold(page);
+    this.following.askFlusherToHold(page);
     if (fromPeers) this.peers.pull(page);
     await this.popLog?.replayPage(page);
     return page;
   }
 
   /** Routes every change of a page's document and awareness by where it came from. */
-  /**
-   * The replica that flushes a page must hold it: it is also the one that
-   * takes the other PoPs' commits of it (originChanged). When membership
-   * moves a page to a replica that does not hold it (one that just joined,
-   * say), nobody in the PoP would take those commits, and the PoP would
-   * keep the page without them until its next edit there (seen in the
-   * spike: a replica added mid-spike came to own a page it never held).
-   */
-  private askFlushersToHold(): void {
-    for (const page of this.pages.all()) this.askFlusherToHold(page);
-  }
-
-  private askFlusherToHold(page: Page): void {
-    const owner = this.membership.ownerOf(page.slug);
-    if (owner === this.replica || owner === page.flusherAsked) return;
-    page.flusherAsked = owner;
-    this.peers.askToHold(owner, page.slug);
-  }
-
   private wire(page: Page): void {
     page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
       page.lastActive = Date.now();
@@ -432,64 +427,6 @@ export class Replica implements ConnectionHost {
     });
   }
 
-  private peerFlushed(page: Page, stateVector: Uint8Array, revision: number): void {
-    page.originVector = stateVector;
-    page.revision = revision;
-    if (!page.dirty) return;
-    // Nothing here beyond what the origin acknowledged: this replica's
-    // edits reached the flusher. Deletions do not show in a state vector;
-    // anti-entropy carries any the flusher missed.
-    const local = Y.decodeStateVector(Y.encodeStateVector(page.doc));
-    const committed = Y.decodeStateVector(stateVector);
-    for (const [client, clock] of local) if ((committed.get(client) ?? 0) < clock) return;
-    page.markFlushed(page.dirtyGeneration);
-    page.unflushedEdits = 0;
-    page.unflushedBytes = 0;
-    page.unflushedAuthors.clear();
-  }
-
-  private originChanged(data: Uint8Array): void {
-    let envelope;
-    try {
-      envelope = decodeEnvelope(data);
-    } catch {
-      return;
-    }
-    if (envelope.type !== "page-changed" || envelope.pop === this.pop) return;
-    for (const slug of envelope.slugs) {
-      const page = this.pages.get(slug);
-      if (page) void this.pullFromOrigin(page, this.membership.owns(slug));
-    }
-  }
-
-  /**
-   * Another PoP committed this page (or an admin changed its protection):
-   * the flusher takes the new state now rather than at its next flush, and
-   * every holder takes the protection.
-   */
-  private async pullFromOrigin(page: Page, takeState: boolean, attempt = 1): Promise<void> {
-    try {
-      const state = await this.deps.origin.pageState(page.slug);
-      page.protection = state.protection;
-      if (!takeState) return;
-      this.apply(page, fromBase64(state.state), { kind: "origin" });
-      page.originVector = fromBase64(state.stateVector);
-    } catch (error) {
-      // Retried: if the origin went away right after announcing, this PoP
-      // would otherwise keep the old page until its own next flush of it,
-      // which never comes when its editors moved on (seen in the spike with
-      // the origin stopped for 10 s).
-      if (attempt >= PULL_ATTEMPTS || this.pages.get(page.slug) !== page || this.stopped) {
-        this.log.warn({ err: error, slug: page.slug, attempt }, "pull after an origin change failed; the next flush of the page will bring it");
-        return;
-      }
-      const retry = setTimeout(() => void this.pullFromOrigin(page, takeState, attempt + 1), this.deps.config.flushMs * attempt);
-      retry.unref();
-    }
-  }
-
-  private stopped = false;
-
   private updateGauges(): void {
     let dirty = 0;
     let bytes = 0;
@@ -524,9 +461,6 @@ export class Replica implements ConnectionHost {
     this.timers.push(timer);
   }
 }
-
-/** Pulls after a page-changed, before giving up on one (about 15 flush intervals in all). */
-const PULL_ATTEMPTS = 5;
 
 /** Pages per replica in weirwood_edge_hot_page_clients: enough for a "hottest pages" list, bounded for Prometheus. */
 const HOT_PAGES = 5;
