@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../common/logger";
+import { advertisedUrls } from "./advertised-urls";
 import { answerKeyRequests, keysFromPeers } from "./auth/key-sharing";
 import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";
 import type { Broker } from "./broker/broker";
@@ -36,8 +37,7 @@ export interface EdgeDeps {
 export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<RunningEdge> {
   const serviceSecret = deps.serviceSecret ?? (await readServiceSecret(config));
   const { server, port } = await listen(config.host, config.port);
-  const url = config.publicUrl ?? `ws://${config.host}:${port}`;
-  const httpUrl = `http://${config.host}:${port}`;
+  const { ws: url, http: httpUrl } = advertisedUrls(config.host, port, config.publicUrl);
   const origin = createOriginClient({ originUrl: config.originUrl, serviceSecret });
   const verifier =
     deps.verifier ??
