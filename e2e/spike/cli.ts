@@ -29,7 +29,8 @@ import { buildReport, printSummary, type SpikeReport } from "./report";
 import { renderHtml } from "./report-html";
 import { renderHotPageHtml } from "./hot-page/report-html";
 import { type HotPageReport, type HotPageSettings, runHotPage } from "./hot-page/run-hot-page";
-import { type LevelReport, runLevel, type SpikeSettings } from "./run-level";
+import type { LevelReport, SpikeSettings } from "./level-report";
+import { runLevel } from "./run-level";
 import { type Scenario, SCENARIOS } from "./scenarios";
 
 const { values: args } = parseArgs({

@@ -3,7 +3,7 @@ import { type RunningPops, scrapeMetrics } from "../load/bench-system";
 import type { EdgeProcess } from "../../tests/support/edge-process";
 import { type ReplicaRef, replicaText } from "./convergence";
 import type { ManagedDeployment } from "./deployment";
-import type { LevelReport, SpikeSettings } from "./run-level";
+import type { LevelReport, SpikeSettings } from "./level-report";
 import type { SpikeShape } from "./scenarios";
 
 /**

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import type { LevelReport, SpikeSettings } from "./run-level";
+import type { LevelReport, SpikeSettings } from "./level-report";
 
 /** DESIGN.md, "Targets". */
 export const TARGETS = {

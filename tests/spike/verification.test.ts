@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitConvergence } from "../../e2e/spike/convergence";
 import { failuresOf } from "../../e2e/spike/report";
-import type { LevelReport } from "../../e2e/spike/run-level";
+import type { LevelReport } from "../../e2e/spike/level-report";
 import { spikeShape } from "../../e2e/spike/scenarios";
 import { type Cluster, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
