@@ -1,17 +1,16 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { renderMarkdown } from "@/common/markdown";
-import { slugToTitle } from "@/common/slug";
 import { linkedSlugs } from "@/common/wikilinks";
 import { formatTime } from "@/components/format";
 import { FollowLive } from "@/components/page/FollowLive";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
 import { existingSlugs } from "@/origin/links";
-import { writePermission } from "@/origin/protection";
 import { getOrigin } from "@/origin/runtime";
 import { currentViewer } from "../../viewer";
 import { findPage, pageSlug } from "../page-slug";
+import { existingPageFrame } from "../frame-props";
 
 export const dynamic = "force-dynamic";
 
@@ -28,17 +27,10 @@ export default async function WikiPage({ params }: Props) {
   const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
   if (!page) notFound();
   const existing = await existingSlugs(origin.db.prisma, { slugs: linkedSlugs(page.text) });
-  const permission = writePermission(viewer, page.protection);
   return (
     <PageFrame
-      slug={slug}
-      title={page.title || slugToTitle(slug)}
+      {...existingPageFrame(slug, page, viewer)}
       tab="read"
-      exists
-      protection={page.protection}
-      cannotEditBecause={permission.canWrite ? null : permission.reason}
-      loggedIn={viewer !== null}
-      isAdmin={viewer?.role === "admin"}
     >
       <FollowLive slug={slug} existingPages={[...existing]}>
         <PageBody sanitizedHtml={renderMarkdown(page.text, { existingPages: existing })} />

@@ -5,11 +5,11 @@ import { pageHref } from "@/common/markdown";
 import { formatTime } from "@/components/format";
 import { RevisionDiffView } from "@/components/history/RevisionDiffView";
 import { PageFrame } from "@/components/page/PageFrame";
-import { writePermission } from "@/origin/protection";
 import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
 import { currentViewer } from "../../../viewer";
 import { findPage, orNotFound, pageSlug } from "../../page-slug";
+import { existingPageFrame } from "../../frame-props";
 
 export const dynamic = "force-dynamic";
 
@@ -35,18 +35,11 @@ export default async function DiffPage({ params, searchParams }: Props) {
   const [older, newer] = await Promise.all(
     [Math.min(from, to), Math.max(from, to)].map((number) => orNotFound(getRevision(origin.db.prisma, { slug, number }))),
   );
-  const permission = writePermission(viewer, page.protection);
   const revisionLink = (number: number) => `${pageHref(slug)}/revisions/${number}`;
   return (
     <PageFrame
-      slug={slug}
-      title={page.title}
+      {...existingPageFrame(slug, page, viewer)}
       tab="history"
-      exists
-      protection={page.protection}
-      cannotEditBecause={permission.canWrite ? null : permission.reason}
-      loggedIn={viewer !== null}
-      isAdmin={viewer?.role === "admin"}
     >
       <div className="diff-header">
         {[older!, newer!].map((revision, index) => (

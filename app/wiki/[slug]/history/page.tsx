@@ -4,11 +4,11 @@ import { notFound } from "next/navigation";
 import { pageHref } from "@/common/markdown";
 import { RevisionTable } from "@/components/history/RevisionTable";
 import { PageFrame } from "@/components/page/PageFrame";
-import { writePermission } from "@/origin/protection";
 import { HISTORY_DEFAULT_LIMIT, listRevisions } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
 import { currentViewer } from "../../../viewer";
 import { findPage, pageSlug } from "../../page-slug";
+import { existingPageFrame } from "../../frame-props";
 
 export const dynamic = "force-dynamic";
 
@@ -27,18 +27,11 @@ export default async function HistoryPage({ params, searchParams }: Props) {
   const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
   if (!page) notFound();
   const revisions = await listRevisions(origin.db.prisma, { slug, before: beforeNumber, limit: HISTORY_DEFAULT_LIMIT });
-  const permission = writePermission(viewer, page.protection);
   const oldest = revisions.at(-1)?.number;
   return (
     <PageFrame
-      slug={slug}
-      title={page.title}
+      {...existingPageFrame(slug, page, viewer)}
       tab="history"
-      exists
-      protection={page.protection}
-      cannotEditBecause={permission.canWrite ? null : permission.reason}
-      loggedIn={viewer !== null}
-      isAdmin={viewer?.role === "admin"}
       subtitle={`${page.revision} revisions; each merges the edits one PoP flushed at once`}
     >
       <RevisionTable slug={slug} revisions={revisions} />

@@ -12,6 +12,7 @@ import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
 import { currentViewer } from "../../../../viewer";
 import { findPage, orNotFound, pageSlug } from "../../../page-slug";
+import { existingPageFrame } from "../../../frame-props";
 
 export const dynamic = "force-dynamic";
 
@@ -35,14 +36,8 @@ export default async function RevisionPage({ params }: Props) {
   const current = revision.number === page.revision;
   return (
     <PageFrame
-      slug={slug}
-      title={page.title}
+      {...existingPageFrame(slug, page, viewer)}
       tab="history"
-      exists
-      protection={page.protection}
-      cannotEditBecause={permission.canWrite ? null : permission.reason}
-      loggedIn={viewer !== null}
-      isAdmin={viewer?.role === "admin"}
     >
       <div className="notice info" data-testid="revision-banner">
         <p>
