@@ -9,9 +9,11 @@ describe("configuration", () => {
     expect(config).toMatchObject({ pop: "us-east", replica: "us-east-a", durability: "edge", flushMs: 2000, originUrl: "http://127.0.0.1:3000" });
   });
 
-  it("a longer fan-out window alone raises the crowd's maximum with it; both set must agree", () => {
+  it("the fan-out window grows with the crowd by default; a window set alone stays fixed; both set must agree", () => {
     expect(edgeConfigFromEnv({ EDGE_POP: "us-east" })).toMatchObject({ fanoutWindowMs: 5, fanoutWindowMaxMs: 25 });
     expect(edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_FANOUT_WINDOW_MS: "40" })).toMatchObject({ fanoutWindowMs: 40, fanoutWindowMaxMs: 40 });
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_FANOUT_WINDOW_MS: "0" })).toMatchObject({ fanoutWindowMs: 0, fanoutWindowMaxMs: 0 });
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_FANOUT_WINDOW_MS: "2", EDGE_FANOUT_WINDOW_MAX_MS: "30" })).toMatchObject({ fanoutWindowMaxMs: 30 });
   });
 
   it.each([

@@ -28,7 +28,7 @@ export const edgeEnvSchema = z.object({
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
   EDGE_CROSS_POP_RELAY: z.enum(["on", "off"]).default("on"),
   EDGE_FANOUT_WINDOW_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").default(5),
-  // Unset: 25 ms, or EDGE_FANOUT_WINDOW_MS when that is longer.
+  // Unset: 25 ms when EDGE_FANOUT_WINDOW_MS is unset too, else that window (fixed).
   EDGE_FANOUT_WINDOW_MAX_MS: z.coerce.number().int().min(0).max(1000, "must be at most 1000 (milliseconds)").optional(),
   EDGE_FANOUT_SENDS_PER_SEC: count(20_000),
   EDGE_FANOUT_MAX_BYTES: count(64 * 1024),
@@ -132,7 +132,8 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,
     fanoutWindowMs: parsed.EDGE_FANOUT_WINDOW_MS,
-    fanoutWindowMaxMs: parsed.EDGE_FANOUT_WINDOW_MAX_MS ?? Math.max(25, parsed.EDGE_FANOUT_WINDOW_MS),
+    // Whoever sets the window alone asked for that window: it stays fixed.
+    fanoutWindowMaxMs: parsed.EDGE_FANOUT_WINDOW_MAX_MS ?? (!env.EDGE_FANOUT_WINDOW_MS?.trim() ? 25 : parsed.EDGE_FANOUT_WINDOW_MS),
     fanoutSendsPerSecond: parsed.EDGE_FANOUT_SENDS_PER_SEC,
     crossPopRelay: parsed.EDGE_CROSS_POP_RELAY === "on",
     fanoutMaxBytes: parsed.EDGE_FANOUT_MAX_BYTES,

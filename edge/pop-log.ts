@@ -13,6 +13,8 @@ export interface PopLogHost {
   apply(page: Page, update: Uint8Array, origin: UpdateOrigin): void;
   /** Applies a followed entry with the others of its tick, then advances the page's log sequence. */
   applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void;
+  /** Whether the page has updates waiting for their tick's transaction. */
+  applyPending(page: Page): boolean;
 }
 
 /**
@@ -94,8 +96,11 @@ export class PopLog {
       );
       return;
     }
-    if (decoded.replica === this.host.replica) {
-      // Our own entry: already applied when the client sent it.
+    if (decoded.replica === this.host.replica && !this.host.applyPending(page)) {
+      // Our own entry: already applied when the client sent it. Not while
+      // the page still has entries waiting for their tick: the sequence
+      // must not pass them (the flusher reports it, and the log is purged
+      // up to it), so then it queues behind them, a harmless re-apply.
       if (entry.sequence > page.logSequence) page.logSequence = entry.sequence;
       return;
     }

@@ -363,6 +363,10 @@ export class Replica implements ConnectionHost {
     this.batch.log(page, update, sequence);
   }
 
+  applyPending(page: Page): boolean {
+    return this.batch.holds(page);
+  }
+
   private async loadPage(slug: Slug): Promise<Page> {
     const { config, origin } = this.deps;
     const fromPeers = await this.peers.bootstrap(slug, config.bootstrapTimeoutMs);
@@ -396,8 +400,8 @@ export class Replica implements ConnectionHost {
           // At `origin` durability the write-through commit carries the edit count.
           page.markDirty(update.byteLength, this.durability === "origin" ? 0 : origin.edits, origin.authors);
           // At `pop` the PoP's log carries the update to the peers, in order.
-          if (this.durability !== "pop") this.peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits);
-          if (this.deps.config.crossPopRelay) this.peers.publishRelay(page.slug, update);
+          if (this.durability !== "pop") this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits));
+          if (this.deps.config.crossPopRelay) this.toPeers(page, () => this.peers.publishRelay(page.slug, update));
           break;
         case "peer":
           page.markDirty(update.byteLength, origin.edits, origin.authors);
@@ -406,7 +410,7 @@ export class Replica implements ConnectionHost {
           page.markDirty(update.byteLength, origin.edits);
           break;
         case "origin":
-          this.peers.publishUpdate(page.slug, update, [], 0);
+          this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [], 0));
           break;
         case "relay":
           // Shown to this replica's clients only: the PoP that accepted it
@@ -425,6 +429,19 @@ export class Replica implements ConnectionHost {
       if (removed.length > 0) page.noteDepartures(removed);
       this.fanout.awareness(page, [...added, ...updated, ...removed], here);
     });
+  }
+
+  /**
+   * A publish the broker refuses (closed, or a merged update over its
+   * payload limit) must not stop the rest: the update is applied and
+   * acknowledged here, and anti-entropy brings it to the peers.
+   */
+  private toPeers(page: Page, publish: () => void): void {
+    try {
+      publish();
+    } catch (error) {
+      this.log.warn({ err: error, slug: page.slug }, "could not publish an update to the peers; anti-entropy will carry it");
+    }
   }
 
   private updateGauges(): void {

@@ -83,6 +83,23 @@ describe("applying a tick's updates in one transaction per kind", () => {
     expect(page.doc.getText("body").toString()).toMatch(/\[good\]|\[also\]/);
   });
 
+  it("an update handler that throws costs neither the acks nor the other pages of the tick", async () => {
+    const failing = newPage();
+    failing.doc.on("update", () => {
+      throw new Error("the broker refused the publish");
+    });
+    const other = newPage();
+    const errors: Error[] = [];
+    const batch = new TickBatcher(1 << 20, (_page, error) => errors.push(error));
+    const first = batch.client(failing, insertFrom("[one]"), 1, "Varys");
+    const second = batch.client(other, insertFrom("[two]"), 2, "Varys");
+    await expect(first).resolves.toBeUndefined();
+    await expect(second).resolves.toBeUndefined();
+    expect(failing.doc.getText("body").toString()).toBe("[one]");
+    expect(other.doc.getText("body").toString()).toBe("[two]");
+    expect(errors.map((error) => error.message)).toEqual(["the broker refused the publish"]);
+  });
+
   it("applies followed PoP-log entries together, and advances the page's log sequence only over those applied", async () => {
     const page = newPage();
     const events = record(page);

@@ -92,6 +92,23 @@ export class TickBatcher {
     for (const [page, waiting] of batches) this.applyPage(page, waiting);
   }
 
+  /** One page's batch; whatever happens, every client entry is settled, and the other pages still get theirs. */
+  private applyPage(page: Page, waiting: Waiting): void {
+    if (this.waiting.size === 0 && this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    const settled = new Set<ClientEntry>();
+    try {
+      this.applyGroups(page, waiting, settled);
+    } catch (error) {
+      // Thrown by the doc's update handler (after the updates were applied) or by Yjs itself.
+      this.onError(page, error as Error);
+    } finally {
+      for (const entry of waiting.clients) if (!settled.has(entry)) entry.failed(new Error(`page ${page.slug}: the update's transaction failed`));
+    }
+  }
+
   private added(page: Page, update: Uint8Array): void {
     const waiting = this.waiting.get(page)!;
     waiting.bytes += update.byteLength;
@@ -110,11 +127,7 @@ export class TickBatcher {
     return waiting;
   }
 
-  private applyPage(page: Page, { clients, peers, relays, logs }: Waiting): void {
-    if (this.waiting.size === 0 && this.scheduled) {
-      clearImmediate(this.scheduled);
-      this.scheduled = undefined;
-    }
+  private applyGroups(page: Page, { clients, peers, relays, logs }: Waiting, settled: Set<ClientEntry>): void {
     if (clients.length > 0) {
       const origin: UpdateOrigin = { kind: "client", connections: new Set(), authors: new Set(), edits: 0 };
       const outcomes = this.transact(page, origin, clients.map((entry) => entry.update), (i) => {
@@ -128,6 +141,7 @@ export class TickBatcher {
         const error = outcomes[i];
         if (error) entry.failed(error);
         else entry.applied();
+        settled.add(entry);
       });
     }
     if (peers.length > 0) {
@@ -141,7 +155,9 @@ export class TickBatcher {
     if (logs.length > 0) {
       const origin: UpdateOrigin = { kind: "log", edits: 0 };
       const outcomes = this.transact(page, origin, logs.map((entry) => entry.update), () => (origin.edits += 1));
-      // The flusher reports this sequence to the origin, and the log is purged up to it once committed: only what was applied counts.
+      // The flusher reports this sequence to the origin, and the log is
+      // purged up to it once committed: it moves over what was applied (an
+      // entry that can never apply, being corrupt, does not hold it back).
       logs.forEach((entry, i) => {
         if (!outcomes[i] && entry.sequence > page.logSequence) page.logSequence = entry.sequence;
       });
@@ -157,18 +173,26 @@ export class TickBatcher {
   private transact(page: Page, origin: UpdateOrigin, updates: Uint8Array[], applied: (i: number) => void): (Error | undefined)[] {
     if (page.doc.isDestroyed) return updates.map(() => new Error(`page ${page.slug} was closed before the update was applied`));
     const outcomes: (Error | undefined)[] = [];
-    page.doc.transact(() => {
-      updates.forEach((update, i) => {
-        try {
-          Y.applyUpdate(page.doc, update, origin);
-          applied(i);
-          outcomes.push(undefined);
-        } catch (error) {
-          outcomes.push(error as Error);
-          this.onError(page, error as Error);
-        }
-      });
-    }, origin);
+    try {
+      page.doc.transact(() => {
+        updates.forEach((update, i) => {
+          try {
+            Y.applyUpdate(page.doc, update, origin);
+            applied(i);
+            outcomes.push(undefined);
+          } catch (error) {
+            outcomes.push(error as Error);
+            this.onError(page, error as Error);
+          }
+        });
+      }, origin);
+    } catch (error) {
+      // Each apply has its own catch, so this came from the transaction's
+      // cleanup: the doc's update handler (a publish the broker refused,
+      // say). The updates are in the doc; what failed was only sending them
+      // on, which anti-entropy repairs.
+      this.onError(page, error as Error);
+    }
     return outcomes;
   }
 }

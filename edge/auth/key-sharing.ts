@@ -9,10 +9,14 @@ import type { TokenVerifier } from "./verifier";
  * down, and that is when replicas are added; without the keys a new
  * replica could verify no token and would refuse every client until the
  * origin answered. Any replica holding the keys answers; the asker takes
- * the first answer. The broker is trusted as the replicas' own channel
- * already (they apply each other's updates and flush them to the origin);
- * these are public keys, and the origin's remain the ones in force as soon
- * as it answers.
+ * the first answer, and only a replica holding no keys at all asks.
+ *
+ * Trust: the broker is the replicas' own channel. Whoever can publish on it
+ * can already write any page (replicas apply and flush each other's
+ * updates); with this they could also hand a replica that holds no keys a
+ * key set of their own, and so forge tokens there. Keep the broker closed
+ * (NATS credentials and TLS, docs/self-hosting.md). The origin's keys take
+ * over as soon as it answers.
  */
 export function answerKeyRequests(broker: Broker, verifier: TokenVerifier, log: Logger): Unsubscribe {
   return broker.subscribe(subjects.signingKeys(), (message) => {

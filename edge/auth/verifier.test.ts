@@ -481,6 +481,10 @@ describe("when the origin is down", () => {
     expect(verifier.heldKeySet()).toEqual(origin.jwks);
     // A forged token is still refused with a peer's keys.
     await expectRefused(verifier, await sign({ privateKey: stranger.privateKey, kid: origin.jwks.keys[0]!.kid! }), "forged");
+    // Holding keys, it asks the peers no more: their copy could be older than its own.
+    clock.now += COOLDOWN_MS;
+    await verifier.verify(await sign(rotated)).catch(() => undefined);
+    expect(peerAsked).toBe(1);
 
     // The origin is back and has rotated: after the cooldown it is asked again in the background.
     server.failure = undefined;

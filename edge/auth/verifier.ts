@@ -153,12 +153,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     );
   }
 
-  /** From the origin, or else from a peer (then marked stale, so the origin is asked again after the cooldown). */
+  /**
+   * From the origin or, when this replica holds no keys at all, from a peer
+   * (then marked stale, so that the origin is asked again after the
+   * cooldown). Only then: a replica that holds keys keeps its own, which may
+   * be newer than a peer's (a rotation it already fetched).
+   */
   async function fetchKeys(): Promise<{ set: KeySet; body: unknown; fromPeer: boolean }> {
     try {
       return { ...(await fetchFromOrigin()), fromPeer: false };
     } catch (error) {
-      const body = options.peerKeys ? await options.peerKeys().catch(() => undefined) : undefined;
+      const body = options.peerKeys && keys === undefined ? await options.peerKeys().catch(() => undefined) : undefined;
       if (body === undefined) throw error;
       try {
         return { set: createLocalJWKSet(body as Parameters<typeof createLocalJWKSet>[0]), body, fromPeer: true };
