@@ -36,13 +36,20 @@ export function zipfCounts(count: number, pages: number, exponent = 1): number[]
  */
 export function zipfAssignment(count: number, pages: number, options: { exponent?: number; seed?: number } = {}): number[] {
   const counts = zipfCounts(count, pages, options.exponent ?? 1);
-  const assignment = counts.flatMap((n, page) => Array.from({ length: n }, () => page));
-  const random = seededRandom(options.seed ?? 1);
-  for (let i = assignment.length - 1; i > 0; i--) {
+  return seededShuffle(
+    counts.flatMap((n, page) => Array.from({ length: n }, () => page)),
+    options.seed ?? 1,
+  );
+}
+
+/** Fisher-Yates with a seeded generator: the same order for the same seed. Shuffles `items` in place. */
+export function seededShuffle<T>(items: T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [assignment[i], assignment[j]] = [assignment[j]!, assignment[i]!];
+    [items[i], items[j]] = [items[j]!, items[i]!];
   }
-  return assignment;
+  return items;
 }
 
 /** mulberry32: a small, fast, seedable PRNG; good enough for shuffling load. */

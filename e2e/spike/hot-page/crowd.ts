@@ -2,7 +2,7 @@ import type { Worker } from "node:worker_threads";
 import { startTsWorker, WorkerInbox } from "../../load/worker-thread";
 import type { EdgeTarget } from "../../load/load-plan";
 import { percentiles, type Percentiles } from "../../load/stats";
-import { seededRandom } from "../../load/zipf";
+import { seededShuffle } from "../../load/zipf";
 import { writeSeats } from "./seats";
 import type { CrowdClientPlan, CrowdWorkerPlan, CrowdWorkerResult, FromCrowdWorker, ToCrowdWorker } from "./crowd-plan";
 
@@ -89,14 +89,7 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
  * stride shares a factor with the number of edges or workers.
  */
 function probeIndexes(total: number, count: number): Set<number> {
-  const indexes = Array.from({ length: total }, (_, i) => i);
-  const random = seededRandom(7);
-  const wanted = Math.min(total, count);
-  for (let i = 0; i < wanted; i++) {
-    const j = i + Math.floor(random() * (total - i));
-    [indexes[i], indexes[j]] = [indexes[j]!, indexes[i]!];
-  }
-  return new Set(indexes.slice(0, wanted));
+  return new Set(seededShuffle(Array.from({ length: total }, (_, i) => i), 7).slice(0, count));
 }
 
 /** One point of the hot-page curve: connects the crowd to one page, runs it, checks delivery, closes. */
