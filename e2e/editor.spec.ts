@@ -112,7 +112,7 @@ test("when its replica dies the editor keeps the edits, says so, and resyncs the
 
 test("restoring a revision goes through the editor and the edge as one edit", async ({ page, request }) => {
   const seeded = await seedPage(request, uniqueSlug("Restore"), "The original text.\n");
-  await seeded.replace("Vandalised.\n");
+  await seeded.replace("Vandalised.\n", { authors: ["Vandal"] });
   const east = await replica("us-east", "us-east-a");
   await useEdges(page.context(), () => [east.endpoint]);
   await registerEditor(page.request);
@@ -130,8 +130,11 @@ test("restoring a revision goes through the editor and the edge as one edit", as
   await east.hub.flushTo(originUrl(), serviceSecret());
   await page.goto(`/wiki/${seeded.slug}`);
   await expect(page.locator(".page-body")).toHaveText("The original text.");
-  await page.goto(`/wiki/${seeded.slug}/history`);
-  await expect(page.getByTestId("revision-row")).toHaveCount(3);
+  // History follows the flush within a second or so (the origin's text refresh).
+  await expect(async () => {
+    await page.goto(`/wiki/${seeded.slug}/history`);
+    await expect(page.getByTestId("revision-row")).toHaveCount(3, { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
 });
 
 test("an edge that denies writes makes the editor read-only and shows its reason", async ({ page }) => {

@@ -72,7 +72,7 @@ test.describe("through real edges", () => {
 
   test("restoring a revision through the edge brings the old text back", async ({ page, request }) => {
     const seeded = await seedPage(request, uniqueSlug("Restore"), "The original text.\n");
-    await seeded.replace("Vandalised.\n");
+    await seeded.replace("Vandalised.\n", { authors: ["Vandal"] });
     await registerEditor(page.request);
     await page.goto(`/wiki/${seeded.slug}/history`);
     await expect(page.getByTestId("revision-row")).toHaveCount(2);
@@ -82,8 +82,11 @@ test.describe("through real edges", () => {
     await savedToWiki(page);
     await page.goto(`/wiki/${seeded.slug}`);
     await expect(page.locator(".page-body")).toHaveText("The original text.");
-    await page.goto(`/wiki/${seeded.slug}/history`);
-    await expect(page.getByTestId("revision-row")).toHaveCount(3);
+    // History follows the flush within a second or so (the origin's text refresh).
+    await expect(async () => {
+      await page.goto(`/wiki/${seeded.slug}/history`);
+      await expect(page.getByTestId("revision-row")).toHaveCount(3, { timeout: 1_000 });
+    }).toPass({ timeout: 15_000 });
   });
 
   test("the editor survives its replica being stopped: it moves to another replica and loses nothing typed", async ({ page }) => {
@@ -109,7 +112,10 @@ test.describe("through real edges", () => {
     await editor.open(page, slug);
     await editor.type(page, `Jaime is the ${word}.`);
     await savedToWiki(page);
-    await page.goto(`/search?q=${word}`);
-    await expect(page.getByTestId("search-result").filter({ hasText: slug.replaceAll("_", " ") }).locator("mark")).toHaveText([word]);
+    // Search follows the flush within a second or so (the origin's text refresh).
+    await expect(async () => {
+      await page.goto(`/search?q=${word}`);
+      await expect(page.getByTestId("search-result").filter({ hasText: slug.replaceAll("_", " ") }).locator("mark")).toHaveText([word], { timeout: 1_000 });
+    }).toPass({ timeout: 15_000 });
   });
 });

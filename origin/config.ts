@@ -18,6 +18,18 @@ export const originEnvSchema = z.object({
   EDGE_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   EDGE_SERVICE_SECRET_FILE: z.string().min(1).optional(),
   ORIGIN_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  ORIGIN_TEXT_REFRESH_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe("a hot page's text, search vector, links and history lag its newest flush by at most about this much"),
+  ORIGIN_TEXT_QUIET_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(1_000)
+    .describe("a page not flushed for this long has its text refreshed at once"),
   ORIGIN_TOKEN_TTL_S: z.coerce.number().int().positive().default(15 * 60),
   ORIGIN_SESSION_TTL_S: z.coerce.number().int().positive().default(14 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -32,6 +44,7 @@ export interface OriginConfig {
   serviceSecret: string | undefined;
   serviceSecretFile: string | undefined;
   maxBatchBytes: number;
+  textRefresh: { refreshMs: number; quietMs: number };
   tokenTtlSeconds: number;
   sessionTtlSeconds: number;
   logLevel: OriginEnv["LOG_LEVEL"];
@@ -46,6 +59,7 @@ export function originConfigFromEnv(env: Environment = process.env): OriginConfi
     serviceSecret: parsed.EDGE_SERVICE_SECRET,
     serviceSecretFile: parsed.EDGE_SERVICE_SECRET_FILE,
     maxBatchBytes: parsed.ORIGIN_MAX_BATCH_BYTES,
+    textRefresh: { refreshMs: parsed.ORIGIN_TEXT_REFRESH_MS, quietMs: parsed.ORIGIN_TEXT_QUIET_MS },
     tokenTtlSeconds: parsed.ORIGIN_TOKEN_TTL_S,
     sessionTtlSeconds: parsed.ORIGIN_SESSION_TTL_S,
     logLevel: parsed.LOG_LEVEL,

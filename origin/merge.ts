@@ -1,12 +1,10 @@
 import { randomUUID } from "node:crypto";
 import * as Y from "yjs";
 import { parseSlug, type Slug, SlugError, slugToTitle } from "../common/slug";
-import { linkedSlugs } from "../common/wikilinks";
 import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
 import { BadRequestError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
-
-type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+import { headSeq, lockPages, pageDoc, readStoredPages, type StoredPage, type Transaction } from "./page-log";
 
 /** A page of a batch once its bytes are decoded and checked. */
 interface DecodedPage {
@@ -20,7 +18,7 @@ interface DecodedPage {
 
 export interface MergeResult {
   answer: FlushAnswer;
-  /** Pages that got a new revision: the other PoPs should pull them. */
+  /** Pages the batch changed, with their new version: the other PoPs should pull them. */
   changed: { slug: Slug; revision: number }[];
 }
 
@@ -28,11 +26,23 @@ export interface MergeResult {
 // seconds, and Prisma's default interactive timeout is 5 s.
 const TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** What merging one page decided, before anything is written. */
+interface PageOutcome {
+  page: DecodedPage;
+  stored: StoredPage | undefined;
+  /** What the batch added to the origin's document (undefined: nothing). */
+  added: Uint8Array | undefined;
+  answer: FlushAnswerPage;
+}
+
 /**
  * Merges one flush batch from an edge, in one transaction, idempotently: a
  * batch id already applied writes nothing and answers from the current state.
- * Per page it merges the Yjs update into the stored state, keeps the Markdown
- * text, a revision and the page's links, and answers what the sender lacks.
+ * Per page it appends what the update adds to the origin's document as one
+ * PageUpdate row (in proportion to the diff, whatever the page's size) and
+ * answers what the sender lacks. The page's text, search vector, links and
+ * revisions are refreshed off this path (origin/text-refresh.ts), and the
+ * rows are compacted into the page's base there too.
  */
 export async function mergeBatch(prisma: PrismaClient, batch: FlushBatch): Promise<MergeResult> {
   const pages = decodePages(batch);
@@ -46,16 +56,12 @@ export async function mergeBatch(prisma: PrismaClient, batch: FlushBatch): Promi
         skipDuplicates: true,
       });
       const duplicate = count === 0;
-      const answers: FlushAnswerPage[] = [];
-      const changed: MergeResult["changed"] = [];
-      // Pages are locked in slug order so that two batches touching the same
-      // pages cannot deadlock.
-      for (const page of [...pages].sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0))) {
-        const outcome = duplicate ? await answerOnly(tx, page) : await mergePage(tx, batch, page);
-        answers.push(outcome.answer);
-        if (outcome.newRevision) changed.push({ slug: page.slug, revision: outcome.answer.revision });
-      }
-      return { answer: { batchId: batch.batchId, duplicate, pages: answers }, changed };
+      const slugs = pages.map((page) => page.slug);
+      if (!duplicate) await lockPages(tx, slugs);
+      const stored = await readStoredPages(tx, slugs);
+      const outcomes = pages.map((page) => (duplicate ? answerOnly(page, stored.get(page.slug)) : mergePage(page, stored.get(page.slug))));
+      const changed = duplicate ? [] : await writeOutcomes(tx, batch, outcomes);
+      return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed };
     },
     { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
   );
@@ -101,114 +107,90 @@ function decodePages(batch: FlushBatch): DecodedPage[] {
   });
 }
 
-interface LockedPage {
-  id: string;
-  state: Uint8Array;
-  stateVector: Uint8Array;
-  text: string;
-  revisionCount: number;
-}
-
-async function lockPage(tx: Transaction, slug: Slug): Promise<LockedPage> {
-  const empty = Y.encodeStateAsUpdate(new Y.Doc());
-  const emptyVector = Y.encodeStateVector(new Y.Doc());
-  await tx.$executeRaw`
-    INSERT INTO "Page" (id, slug, title, state, "stateVector")
-    VALUES (${randomUUID()}::uuid, ${slug}, ${slugToTitle(slug)}, ${empty}, ${emptyVector})
-    ON CONFLICT (slug) DO NOTHING`;
-  // Two origin processes merging the same page serialize here; without the
-  // row lock the second would overwrite the first's merged state.
-  const rows = await tx.$queryRaw<LockedPage[]>`
-    SELECT id, state, "stateVector", text, "revisionCount" FROM "Page" WHERE slug = ${slug} FOR UPDATE`;
-  const row = rows[0];
-  if (!row) throw new Error(`page ${slug} vanished between insert and lock`);
-  return row;
-}
-
-async function mergePage(
-  tx: Transaction,
-  batch: FlushBatch,
-  page: DecodedPage,
-): Promise<{ answer: FlushAnswerPage; newRevision: boolean }> {
-  const stored = await lockPage(tx, page.slug);
-  const doc = new Y.Doc();
+function mergePage(page: DecodedPage, stored: StoredPage | undefined): PageOutcome {
+  const doc = pageDoc(stored);
   try {
-    Y.applyUpdate(doc, stored.state);
+    // Yjs reports what a transaction really added (new structs, new
+    // deletions) as its "update" event: exactly what the origin lacked,
+    // however much of the edge's diff it already had (a retried flush, the
+    // whole delete set every diff carries).
+    let added: Uint8Array | undefined;
+    doc.on("update", (update: Uint8Array) => (added = update));
     try {
       Y.applyUpdate(doc, page.update);
     } catch (error) {
-      throw new BadRequestError(`page ${page.slug}: the update does not apply (${(error as Error).message})`, {
-        cause: error,
-      });
+      throw new BadRequestError(`page ${page.slug}: the update does not apply (${(error as Error).message})`, { cause: error });
     }
-    const text = doc.getText("body").toString();
-    const stateVector = Y.encodeStateVector(doc);
-    const state = Y.encodeStateAsUpdate(doc);
-    const newRevision = text !== stored.text || !sameBytes(stateVector, stored.stateVector);
-    let revision = stored.revisionCount;
-    if (newRevision) {
-      revision += 1;
-      await tx.revision.create({
-        data: {
-          pageId: stored.id,
-          number: revision,
-          text,
-          diff: forPrisma(page.update),
-          editCount: page.editCount,
-          authors: page.authors,
-          pop: batch.pop,
-          batchId: batch.batchId,
-        },
-        // Prisma returns the whole row by default: 5 KB of text and the diff back over the wire for nothing.
-        select: { id: true },
-      });
-      const targets = linkedSlugs(text);
-      // Most edits do not touch links: rewrite them only when they changed.
-      if (!sameSet(targets, linkedSlugs(stored.text))) {
-        await tx.link.deleteMany({ where: { fromId: stored.id } });
-        if (targets.length > 0) {
-          await tx.link.createMany({ data: targets.map((toSlug) => ({ fromId: stored.id, toSlug })) });
-        }
-      }
+    if (doc.store.pendingStructs || doc.store.pendingDs) {
+      // Structs whose predecessors the origin lacks wait inside the document
+      // and emit nothing; keep the edge's whole update so they are not lost,
+      // and they apply once what they wait for arrives.
+      added = page.update;
     }
-    if (!newRevision && stored.revisionCount === 0) {
-      // lockPage inserted the row for a page this batch turned out not to
-      // change: a page exists from its first revision on, not before.
-      await tx.page.delete({ where: { id: stored.id } });
-      return { answer: answerFor(page, doc, 0), newRevision };
-    }
-    if (newRevision || !sameBytes(state, stored.state)) {
-      await tx.page.update({
-        where: { id: stored.id },
-        data: { state: forPrisma(state), stateVector: forPrisma(stateVector), text, revisionCount: revision, updatedAt: new Date() },
-        select: { id: true },
-      });
-    }
-    if (page.logSequence !== undefined) await recordCheckpoint(tx, batch.pop, stored.id, page.logSequence);
-    return { answer: answerFor(page, doc, revision), newRevision };
+    const version = stored ? headSeq(stored) : 0n;
+    return { page, stored, added, answer: answerFor(page, doc, added ? version + 1n : version) };
   } finally {
     doc.destroy();
   }
 }
 
-async function answerOnly(tx: Transaction, page: DecodedPage): Promise<{ answer: FlushAnswerPage; newRevision: false }> {
-  const stored = await tx.page.findUnique({ where: { slug: page.slug }, select: { state: true, revisionCount: true } });
-  const doc = new Y.Doc();
+function answerOnly(page: DecodedPage, stored: StoredPage | undefined): PageOutcome {
+  const doc = pageDoc(stored);
   try {
-    if (stored) Y.applyUpdate(doc, stored.state);
-    return { answer: answerFor(page, doc, stored?.revisionCount ?? 0), newRevision: false };
+    return { page, stored, added: undefined, answer: answerFor(page, doc, stored ? headSeq(stored) : 0n) };
   } finally {
     doc.destroy();
   }
 }
 
-function answerFor(page: DecodedPage, doc: Y.Doc, revision: number): FlushAnswerPage {
+function answerFor(page: DecodedPage, doc: Y.Doc, version: bigint): FlushAnswerPage {
   return {
     slug: page.slug,
     stateVector: toBase64(Y.encodeStateVector(doc)),
     missing: toBase64(Y.encodeStateAsUpdate(doc, page.stateVector)),
-    revision,
+    revision: Number(version),
   };
+}
+
+/** Creates the pages the batch brought into being, appends one row per changed page, moves the PoP's checkpoints. */
+async function writeOutcomes(tx: Transaction, batch: FlushBatch, outcomes: PageOutcome[]): Promise<MergeResult["changed"]> {
+  const empty = new Y.Doc();
+  const created = outcomes
+    .filter((outcome) => outcome.added && !outcome.stored)
+    .map((outcome) => ({
+      id: randomUUID(),
+      slug: outcome.page.slug,
+      title: slugToTitle(outcome.page.slug),
+      state: forPrisma(Y.encodeStateAsUpdate(empty)),
+      stateVector: forPrisma(Y.encodeStateVector(empty)),
+    }));
+  empty.destroy();
+  // A page exists from its first flush that changed it on, not before.
+  if (created.length > 0) await tx.page.createMany({ data: created });
+  const pageIds = new Map<string, string>([
+    ...created.map((page) => [page.slug, page.id] as const),
+    ...outcomes.flatMap((outcome) => (outcome.stored ? [[outcome.page.slug, outcome.stored.id] as const] : [])),
+  ]);
+
+  const appended = outcomes.filter((outcome) => outcome.added);
+  if (appended.length > 0) {
+    await tx.pageUpdate.createMany({
+      data: appended.map((outcome) => ({
+        pageId: pageIds.get(outcome.page.slug)!,
+        seq: BigInt(outcome.answer.revision),
+        update: forPrisma(outcome.added!),
+        editCount: outcome.page.editCount,
+        authors: outcome.page.authors,
+        pop: batch.pop,
+        batchId: batch.batchId,
+      })),
+    });
+  }
+  for (const outcome of outcomes) {
+    const pageId = pageIds.get(outcome.page.slug);
+    if (outcome.page.logSequence !== undefined && pageId) await recordCheckpoint(tx, batch.pop, pageId, outcome.page.logSequence);
+  }
+  return appended.map((outcome) => ({ slug: outcome.page.slug, revision: outcome.answer.revision }));
 }
 
 async function recordCheckpoint(tx: Transaction, pop: string, pageId: string, sequence: bigint): Promise<void> {
@@ -225,12 +207,4 @@ async function recordCheckpoint(tx: Transaction, pop: string, pageId: string, se
 // just insists on saying so.
 function forPrisma(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes as Uint8Array<ArrayBuffer>;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((item) => b.includes(item));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }

@@ -2,18 +2,20 @@ import * as Y from "yjs";
 import type { Slug } from "../common/slug";
 import { type PageState, toBase64 } from "../edge/protocol/flush";
 import type { PrismaClient } from "./generated/prisma/client";
+import { headSeq, pageUpdate, readStoredPage } from "./page-log";
 
 /**
- * A page as a Yjs update, for an edge that bootstraps it and no peer has it.
+ * A page as a Yjs update, for an edge that bootstraps it and no peer has it:
+ * the base and the flushes after it, merged without building a document.
  * A page that does not exist yet is an empty document: the first flush
  * creates it.
  */
 export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<PageState> {
-  const page = await prisma.page.findUnique({
-    where: { slug },
-    select: { state: true, stateVector: true, protection: true, revisionCount: true },
-  });
-  if (!page) {
+  const [stored, page] = await Promise.all([
+    readStoredPage(prisma, slug),
+    prisma.page.findUnique({ where: { slug }, select: { protection: true } }),
+  ]);
+  if (!stored || !page) {
     const empty = new Y.Doc();
     return {
       slug,
@@ -24,12 +26,13 @@ export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<P
       revision: 0,
     };
   }
+  const state = pageUpdate(stored);
   return {
     slug,
     exists: true,
     protection: page.protection,
-    state: toBase64(page.state),
-    stateVector: toBase64(page.stateVector),
-    revision: page.revisionCount,
+    state: toBase64(state),
+    stateVector: toBase64(Y.encodeStateVectorFromUpdate(state)),
+    revision: Number(headSeq(stored)),
   };
 }

@@ -8,30 +8,31 @@ export interface RecentChange {
   slug: string;
   title: string;
   revision: number;
-  createdAt: string;
+  /** Its newest flush: a revision grouping a crowd's minute moves up as it grows. */
+  updatedAt: string;
   authors: string[];
   editCount: number;
-  pop: string;
+  pops: string[];
 }
 
-/** Revisions across the wiki, newest first; `since` keeps those made at or after it. */
+/** Revisions across the wiki, newest first; `since` keeps those changed at or after it. */
 export async function recentChanges(
   prisma: PrismaClient,
   options: { limit?: number; since?: Date } = {},
 ): Promise<RecentChange[]> {
   const limit = Math.min(options.limit ?? RECENT_CHANGES_DEFAULT_LIMIT, RECENT_CHANGES_MAX_LIMIT);
   const revisions = await prisma.revision.findMany({
-    where: options.since ? { createdAt: { gte: options.since } } : {},
+    where: options.since ? { updatedAt: { gte: options.since } } : {},
     // Timestamps are milliseconds and two revisions can share one: the id
     // keeps ties in the same order from one request to the next.
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
     take: limit,
     select: {
       number: true,
-      createdAt: true,
+      updatedAt: true,
       authors: true,
       editCount: true,
-      pop: true,
+      pops: true,
       page: { select: { slug: true, title: true } },
     },
   });
@@ -39,9 +40,9 @@ export async function recentChanges(
     slug: revision.page.slug,
     title: revision.page.title,
     revision: revision.number,
-    createdAt: revision.createdAt.toISOString(),
+    updatedAt: revision.updatedAt.toISOString(),
     authors: revision.authors,
     editCount: revision.editCount,
-    pop: revision.pop,
+    pops: revision.pops,
   }));
 }

@@ -6,6 +6,7 @@ import { type Database, databaseTarget, openDatabase } from "./db";
 import type { EdgeDirectory } from "./edge-directory";
 import { createOriginMetrics, type OriginMetrics } from "./metrics";
 import type { OpsCollector } from "./ops/collector";
+import { TextRefresher } from "./text-refresh";
 
 /** Everything an origin request handler needs, passed in rather than imported. */
 export interface Origin {
@@ -25,6 +26,8 @@ export interface Origin {
   readonly metrics: OriginMetrics;
   /** The ops view's collector, created when someone first opens /ops (origin/ops/watch.ts). */
   ops: OpsCollector | undefined;
+  /** Keeps pages' text, search, links and history up with their flushes (origin/text-refresh.ts). */
+  readonly textRefresher: TextRefresher;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
     });
     log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
     const metrics = createOriginMetrics({ processMetrics: options.processMetrics ?? true });
+    const textRefresher = new TextRefresher(db.prisma, log, { ...config.textRefresh, tickMs: Math.min(250, config.textRefresh.quietMs || 250) });
+    textRefresher.start();
     const origin: Origin = {
       config,
       db,
@@ -57,8 +62,10 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       edges: undefined,
       metrics,
       ops: undefined,
+      textRefresher,
       async close() {
         origin.ops?.stop();
+        await textRefresher.stop();
         await db.close();
       },
     };

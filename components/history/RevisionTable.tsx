@@ -1,21 +1,13 @@
 import Link from "next/link";
 import { pageHref } from "../../common/markdown";
+import type { RevisionSummary } from "../../origin/revisions";
 import { formatBytes, formatTime } from "../format";
-
-export interface RevisionRow {
-  number: number;
-  createdAt: string;
-  authors: string[];
-  editCount: number;
-  pop: string;
-  bytes: number;
-}
 
 /**
  * A page's revisions, newest first, with two radio columns to pick the pair
  * to compare. A plain GET form: it works before (and without) JavaScript.
  */
-export function RevisionTable({ slug, revisions }: { slug: string; revisions: RevisionRow[] }) {
+export function RevisionTable({ slug, revisions }: { slug: string; revisions: RevisionSummary[] }) {
   const newest = revisions[0]?.number;
   const previous = revisions[1]?.number ?? newest;
   return (
@@ -59,11 +51,11 @@ export function RevisionTable({ slug, revisions }: { slug: string; revisions: Re
                   ) : null}
                 </td>
                 <td>
-                  <time dateTime={revision.createdAt}>{formatTime(revision.createdAt)}</time>
+                  <time dateTime={revision.updatedAt}>{formatTime(revision.updatedAt)}</time>
                 </td>
                 <td>{revision.authors.join(", ") || "—"}</td>
                 <td className="number">{revision.editCount.toLocaleString("en")}</td>
-                <td>{revision.pop}</td>
+                <td>{revision.pops.join(", ")}</td>
                 <td className="number">{formatBytes(revision.bytes)}</td>
               </tr>
             ))}

@@ -1,24 +1,15 @@
 import Link from "next/link";
 import { pageHref } from "../../common/markdown";
+import type { RecentChange } from "../../origin/recent-changes";
 import { formatTime, plural } from "../format";
 
-export interface ChangeRow {
-  slug: string;
-  title: string;
-  revision: number;
-  createdAt: string;
-  authors: string[];
-  editCount: number;
-  pop: string;
-}
-
-export function RecentChangesList({ changes }: { changes: ChangeRow[] }) {
+export function RecentChangesList({ changes }: { changes: RecentChange[] }) {
   if (changes.length === 0) return <p className="muted">Nothing has changed yet.</p>;
   return (
     <ul className="change-list">
       {changes.map((change) => (
         <li key={`${change.slug}-${change.revision}`}>
-          <time dateTime={change.createdAt}>{formatTime(change.createdAt)}</time>{" "}
+          <time dateTime={change.updatedAt}>{formatTime(change.updatedAt)}</time>{" "}
           <Link href={pageHref(change.slug)} className="title">
             {change.title}
           </Link>{" "}
@@ -30,7 +21,7 @@ export function RecentChangesList({ changes }: { changes: ChangeRow[] }) {
               "new"
             )}{" "}
             · <Link href={pageHref(change.slug, "history")}>history</Link>) · revision {change.revision} ·{" "}
-            {plural(change.editCount, "edit")} by {change.authors.join(", ") || "—"} · via {change.pop}
+            {plural(change.editCount, "edit")} by {change.authors.join(", ") || "—"} · via {change.pops.join(", ")}
           </span>
         </li>
       ))}

@@ -15,6 +15,7 @@ import { originConfigFromEnv } from "../../origin/config";
 import { type Origin, startOrigin } from "../../origin/runtime";
 import { type EdgeProcess, spawnEdge } from "../../tests/support/edge-process";
 import type { EdgeTarget } from "./load-plan";
+import { currentTexts } from "../../origin/pages";
 
 /**
  * A whole self-hosted Weirwood on 127.0.0.1 for the benchmarks: an origin
@@ -101,12 +102,7 @@ export async function startBenchSystem(options: { pgUrl: string; natsUrl: string
       },
       startPops: (popOptions) =>
         startPops(popOptions, { originUrl: served.url, serviceSecret: origin.serviceSecret, natsUrl: options.natsUrl }),
-      async originTexts(slugs) {
-        const pages = await prisma.page.findMany({ where: { slug: { in: [...slugs] } }, select: { slug: true, text: true } });
-        const texts = new Map(slugs.map((slug) => [slug, ""]));
-        for (const page of pages) texts.set(page.slug, page.text);
-        return texts;
-      },
+      originTexts: (slugs) => currentTexts(prisma, slugs),
       batches: (pops) =>
         prisma.batch.findMany({ where: { pop: { in: [...pops] } }, select: { edge: true, receivedAt: true, editCount: true }, orderBy: { receivedAt: "asc" } }),
       close: cleanup,

@@ -7,7 +7,10 @@ import { serviceSecret } from "./env";
 /**
  * Pages written the way an edge writes them: a Yjs document per page,
  * flushed to the origin (POST /api/internal/flush, edge/protocol/flush.ts).
- * Each flush is one revision.
+ * Each flush waits until the page's history holds it: the origin refreshes
+ * text, links, search and history off the flush path, within a second or
+ * so of a page going quiet. Consecutive flushes by the same authors are
+ * grouped into one revision, as a person's burst of typing is.
  */
 export class SeededPage {
   readonly doc = new Y.Doc();
@@ -48,6 +51,16 @@ export class SeededPage {
     });
     expect(response.status(), await response.text()).toBe(200);
     this.acknowledged = Y.encodeStateVector(this.doc);
+    await expect.poll(() => this.newestRevisionText(), { timeout: 15_000, message: `the history of ${this.slug} never showed the flush` }).toBe(this.text);
+  }
+
+  private async newestRevisionText(): Promise<string | undefined> {
+    const history = await this.request.get(`/api/pages/${this.slug}/history?limit=1`);
+    if (!history.ok()) return undefined;
+    const newest = ((await history.json()) as { revisions: { number: number }[] }).revisions[0];
+    if (!newest) return undefined;
+    const revision = await this.request.get(`/api/pages/${this.slug}/revisions/${newest.number}`);
+    return revision.ok() ? ((await revision.json()) as { text: string }).text : undefined;
   }
 
   /** Replaces the whole text (one revision). */

@@ -1,10 +1,16 @@
-// Origin merge throughput: how many pages and batches per second the origin
-// merges, for batches of 1, 50 and 500 pages of ~5 KB, on a real Postgres
-// (a scratch database, dropped afterwards) or, with --pglite, on PGlite.
+// Origin merge cost: pages merged per second and, per page flush, the bytes
+// of WAL and the tuples Postgres wrote, for batches of 1, 50 and 500 pages of
+// ~5 KB and of 1 and 50 pages of ~200 KB carrying the same small diff, so
+// that whether a flush costs in proportion to its diff or to its page shows.
+// The text refresh (text, search vector, links, revisions, compaction) runs
+// off the flush path: the bench runs it after every REFRESH_EVERY rounds, as
+// a hot page flushed every 2 s and refreshed every 10 s gets it, and reports
+// its WAL apart and amortized over the flushes.
 //
-//   npm run bench:origin                  # Postgres at WEIRWOOD_TEST_PG_URL or 127.0.0.1:5432
-//   npm run bench:origin -- --pglite      # the embedded database
-//   npm run bench:origin -- --seconds 20  # longer runs per size
+//   npm run bench:origin                    # a private Postgres cluster (its WAL is ours alone)
+//   npm run bench:origin -- --url postgres://postgres@127.0.0.1:5432/postgres   # a shared server: WAL counts everyone
+//   npm run bench:origin -- --pglite        # the embedded database (no WAL figures)
+//   npm run bench:origin -- --seconds 20    # longer runs per point
 //
 // Writes reports/bench-origin.json and prints a table. Not a test: these
 // machines are shared and noisy, so the figures go to docs/benchmarks.md
@@ -12,38 +18,47 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import * as Y from "yjs";
+import { startPrivatePostgres } from "../../e2e/support/private-postgres";
 import { type FlushBatch, toBase64 } from "../../edge/protocol/flush";
-import { type Database, openDatabase } from "../db";
 import { createScratchDatabase } from "../../prisma/scratch-database";
+import { type Database, openDatabase } from "../db";
 import { mergeBatch } from "../merge";
+import { refreshAllPages } from "../text-refresh";
 
 const { values: args } = parseArgs({
   options: {
     pglite: { type: "boolean", default: false },
+    url: { type: "string" },
     seconds: { type: "string", default: "8" },
-    sizes: { type: "string", default: "1,50,500" },
+    points: { type: "string", default: "5:1,5:50,5:500,200:1,200:50" },
     out: { type: "string", default: "reports/bench-origin.json" },
   },
 });
-const secondsPerSize = Number(args.seconds);
-const sizes = args.sizes.split(",").map(Number);
-const baseUrl = process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const secondsPerPoint = Number(args.seconds);
+/** `KB:pages` pairs: page size in KB, pages per batch. */
+const points = args.points.split(",").map((pair) => {
+  const [kb, pages] = pair.split(":").map(Number);
+  return { pageKb: kb!, pagesPerBatch: pages! };
+});
 
-const PAGE_BYTES = 5 * 1024;
+/** Each page gets this many one-character inserts and as many deletes per flush. */
 const EDITS_PER_FLUSH = 20;
+/** ORIGIN_TEXT_REFRESH_MS (10 s) over EDGE_FLUSH_MS (2 s): a hot page's flushes per refresh. */
+const REFRESH_EVERY = 5;
 
-/** A page as an edge holds it: ~5 KB of text typed in small edits. */
+/** A page as an edge holds it: text typed in small edits. */
 interface EdgePage {
   slug: string;
   doc: Y.Doc;
   acknowledged: Uint8Array;
 }
 
-function buildPage(index: number): EdgePage {
+function buildPage(index: number, bytes: number): EdgePage {
   const doc = new Y.Doc();
   const text = doc.getText("body");
-  while (text.length < PAGE_BYTES) text.insert(text.length, `Edit ${text.length} of page ${index}. `);
+  while (text.length < bytes) text.insert(text.length, `Edit ${text.length} of page ${index}.\n`);
   return { slug: `Bench_page_${index}`, doc, acknowledged: new Uint8Array([0]) };
 }
 
@@ -76,97 +91,208 @@ function batchFor(pages: EdgePage[]): { batch: FlushBatch; bytes: number } {
   return { batch, bytes };
 }
 
-async function openBenchDatabase(): Promise<{ db: Database; label: string; drop(): Promise<void> }> {
+interface BenchDatabase {
+  db: Database;
+  label: string;
+  /** A connection of its own for WAL and statistics; undefined on PGlite. */
+  stats: pg.Client | undefined;
+  databaseName: string;
+  close(): Promise<void>;
+}
+
+async function openBenchDatabase(): Promise<BenchDatabase> {
   if (args.pglite) {
     const db = await openDatabase({ kind: "pglite", dataDir: undefined });
     await db.migrate();
-    return { db, label: "PGlite (in memory)", drop: async () => {} };
+    return { db, label: "PGlite (in memory)", stats: undefined, databaseName: "", close: () => db.close() };
   }
-  const scratch = await createScratchDatabase(baseUrl, "weirwood_bench");
+  const server = args.url ? undefined : await startPrivatePostgres();
+  const serverUrl = args.url ?? server!.url;
+  const scratch = await createScratchDatabase(serverUrl, "weirwood_bench");
   const db = await openDatabase({ kind: "postgres", url: scratch.url });
   await db.migrate();
-  return { db, label: `Postgres ${new URL(scratch.url).host}`, drop: scratch.drop };
+  const stats = new pg.Client({ connectionString: scratch.url });
+  await stats.connect();
+  const host = new URL(scratch.url).host;
+  return {
+    db,
+    label: server ? `a private Postgres cluster (${host})` : `Postgres ${host} (shared: its WAL counts every writer)`,
+    stats,
+    databaseName: scratch.name,
+    async close() {
+      await stats.end();
+      await db.close();
+      await scratch.drop();
+      await server?.stop();
+    },
+  };
 }
 
-interface SizeResult {
+interface Counters {
+  walLsn: string;
+  tuples: number;
+  transactions: number;
+}
+
+async function readCounters(bench: BenchDatabase): Promise<Counters | undefined> {
+  if (!bench.stats) return undefined;
+  // Backends report their statistics at most once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const { rows } = await bench.stats.query<{ lsn: string; tuples: string; xact: string }>(
+    `SELECT pg_current_wal_lsn()::text AS lsn,
+            (tup_inserted + tup_updated + tup_deleted)::text AS tuples,
+            xact_commit::text AS xact
+     FROM pg_stat_database WHERE datname = $1`,
+    [bench.databaseName],
+  );
+  const row = rows[0]!;
+  return { walLsn: row.lsn, tuples: Number(row.tuples), transactions: Number(row.xact) };
+}
+
+async function walLsn(bench: BenchDatabase): Promise<string | undefined> {
+  if (!bench.stats) return undefined;
+  const { rows } = await bench.stats.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+  return rows[0]!.lsn;
+}
+
+async function walBetween(bench: BenchDatabase, from: Pick<Counters, "walLsn">, to: Pick<Counters, "walLsn">): Promise<number> {
+  const { rows } = await bench.stats!.query<{ bytes: string }>("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes", [
+    to.walLsn,
+    from.walLsn,
+  ]);
+  return Number(rows[0]!.bytes);
+}
+
+interface PointResult {
+  pageKb: number;
   pagesPerBatch: number;
   batches: number;
-  pages: number;
+  pageFlushes: number;
   seconds: number;
-  batchesPerSec: number;
   pagesPerSec: number;
-  updateBytesPerSec: number;
   batchMs: { p50: number; p99: number; max: number };
+  /** Bytes of Yjs diff a page flush carried, on average. */
+  diffBytesPerPageFlush: number;
+  /** The flush transactions alone. */
+  walBytesPerPageFlush: number | undefined;
+  /** One refresh of one page (text, search vector, links, revision, compaction when due). */
+  walBytesPerPageRefresh: number | undefined;
+  /** Flushes and refreshes together, over the page flushes. */
+  walBytesPerPageFlushAllIn: number | undefined;
+  walBytesPerEdit: number | undefined;
+  refreshPagesPerSec: number;
+  tuplesPerPageFlush: number | undefined;
+  /** WAL per page flush against the target: 2 x diff + 16 KB. */
+  walTargetBytes: number;
 }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-async function runSize(db: Database, pagesPerBatch: number, offset: number): Promise<SizeResult> {
-  const pages = Array.from({ length: pagesPerBatch }, (_, i) => buildPage(offset + i));
-  // The first flush creates the pages with their whole 5 KB; measured flushes
-  // then carry what was typed since, as a running edge's flushes do.
-  const first = batchFor(pages);
-  const created = await mergeBatch(db.prisma, first.batch);
+async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerBatch: number }, offset: number): Promise<PointResult> {
+  const pages = Array.from({ length: point.pagesPerBatch }, (_, i) => buildPage(offset + i, point.pageKb * 1024));
+  // The first flush creates the pages with their whole text; measured
+  // flushes then carry what was typed since, as a running edge's do.
+  const created = await mergeBatch(bench.db.prisma, batchFor(pages).batch);
   created.answer.pages.forEach((answer, i) => (pages[i]!.acknowledged = Buffer.from(answer.stateVector, "base64")));
+  await refreshAllPages(bench.db.prisma);
+  let flushWal = 0;
+  let refreshWal = 0;
+  let refreshedPages = 0;
+  let refreshMs = 0;
 
+  const before = await readCounters(bench);
   const durations: number[] = [];
-  let bytes = 0;
+  let diffBytes = 0;
   const started = performance.now();
-  while (performance.now() - started < secondsPerSize * 1000 || durations.length < 3) {
+  while (performance.now() - started < secondsPerPoint * 1000 || durations.length < 3) {
     for (const page of pages) typeSome(page);
-    const { batch, bytes: batchBytes } = batchFor(pages);
+    const { batch, bytes } = batchFor(pages);
+    const lsn0 = await walLsn(bench);
     const t0 = performance.now();
-    const { answer } = await mergeBatch(db.prisma, batch);
+    const { answer } = await mergeBatch(bench.db.prisma, batch);
     durations.push(performance.now() - t0);
-    bytes += batchBytes;
+    const lsn1 = await walLsn(bench);
+    if (lsn0 && lsn1) flushWal += await walBetween(bench, { walLsn: lsn0 }, { walLsn: lsn1 });
+    diffBytes += bytes;
     answer.pages.forEach((page, i) => (pages[i]!.acknowledged = Buffer.from(page.stateVector, "base64")));
+    if (durations.length % REFRESH_EVERY === 0) {
+      const r0 = performance.now();
+      refreshedPages += (await refreshAllPages(bench.db.prisma)).length;
+      refreshMs += performance.now() - r0;
+      const lsn2 = await walLsn(bench);
+      if (lsn1 && lsn2) refreshWal += await walBetween(bench, { walLsn: lsn1 }, { walLsn: lsn2 });
+    }
   }
+  const after = await readCounters(bench);
+  const pageFlushes = durations.length * point.pagesPerBatch;
+  const wal = before && after ? await walBetween(bench, before, after) : undefined;
   const mergeSeconds = durations.reduce((a, b) => a + b, 0) / 1000;
   const sorted = [...durations].sort((a, b) => a - b);
+  const diffBytesPerPageFlush = Math.round(diffBytes / pageFlushes);
+  for (const page of pages) page.doc.destroy();
   return {
-    pagesPerBatch,
+    ...point,
     batches: durations.length,
-    pages: durations.length * pagesPerBatch,
+    pageFlushes,
     seconds: Number(mergeSeconds.toFixed(2)),
-    batchesPerSec: Number((durations.length / mergeSeconds).toFixed(1)),
-    pagesPerSec: Number(((durations.length * pagesPerBatch) / mergeSeconds).toFixed(0)),
-    updateBytesPerSec: Math.round(bytes / mergeSeconds),
+    pagesPerSec: Math.round(pageFlushes / mergeSeconds),
     batchMs: {
       p50: Number(percentile(sorted, 50).toFixed(1)),
       p99: Number(percentile(sorted, 99).toFixed(1)),
       max: Number((sorted.at(-1) ?? 0).toFixed(1)),
     },
+    diffBytesPerPageFlush,
+    walBytesPerPageFlush: bench.stats ? Math.round(flushWal / pageFlushes) : undefined,
+    walBytesPerPageRefresh: bench.stats && refreshedPages > 0 ? Math.round(refreshWal / refreshedPages) : undefined,
+    walBytesPerPageFlushAllIn: wal === undefined ? undefined : Math.round(wal / pageFlushes),
+    refreshPagesPerSec: refreshMs > 0 ? Math.round(refreshedPages / (refreshMs / 1000)) : 0,
+    walBytesPerEdit: wal === undefined ? undefined : Number((wal / pageFlushes / (EDITS_PER_FLUSH * 2)).toFixed(1)),
+    tuplesPerPageFlush: before && after ? Number(((after.tuples - before.tuples) / pageFlushes).toFixed(2)) : undefined,
+    walTargetBytes: 2 * diffBytesPerPageFlush + 16 * 1024,
   };
 }
 
-const { db, label, drop } = await openBenchDatabase();
+const bench = await openBenchDatabase();
 try {
-  const results: SizeResult[] = [];
+  const results: PointResult[] = [];
   let offset = 0;
-  for (const size of sizes) {
-    process.stdout.write(`merging batches of ${size} page(s) of ~5 KB for ${secondsPerSize} s on ${label}... `);
-    const result = await runSize(db, size, offset);
-    offset += size;
+  for (const point of points) {
+    process.stdout.write(`merging batches of ${point.pagesPerBatch} page(s) of ~${point.pageKb} KB for ${secondsPerPoint} s on ${bench.label}... `);
+    const result = await runPoint(bench, point, offset);
+    offset += point.pagesPerBatch;
     results.push(result);
-    console.log(`${result.batchesPerSec} batches/s, ${result.pagesPerSec} pages/s`);
+    console.log(`${result.pagesPerSec} pages/s`);
   }
-  console.log("\npages/batch  batches  batches/s  pages/s  batch p50 ms  p99 ms  max ms");
-  for (const r of results) {
-    console.log(
-      [r.pagesPerBatch, r.batches, r.batchesPerSec, r.pagesPerSec, r.batchMs.p50, r.batchMs.p99, r.batchMs.max]
-        .map((value, i) => String(value).padStart(i === 0 ? 11 : 9))
-        .join(""),
-    );
-  }
+  const kb = (bytes: number | undefined) => (bytes === undefined ? "-" : (bytes / 1024).toFixed(1));
+  const columns: [string, (r: PointResult) => string | number][] = [
+    ["page KB", (r) => r.pageKb],
+    ["pages/batch", (r) => r.pagesPerBatch],
+    ["batches", (r) => r.batches],
+    ["pages/s", (r) => r.pagesPerSec],
+    ["batch p50 ms", (r) => r.batchMs.p50],
+    ["p99 ms", (r) => r.batchMs.p99],
+    ["diff KB/flush", (r) => kb(r.diffBytesPerPageFlush)],
+    ["WAL KB/flush", (r) => kb(r.walBytesPerPageFlush)],
+    ["target KB", (r) => kb(r.walTargetBytes)],
+    ["WAL KB/refresh", (r) => kb(r.walBytesPerPageRefresh)],
+    ["all-in KB/flush", (r) => kb(r.walBytesPerPageFlushAllIn)],
+    ["tuples/flush", (r) => r.tuplesPerPageFlush ?? "-"],
+    ["refreshes/s", (r) => r.refreshPagesPerSec],
+  ];
+  console.log("\n" + columns.map(([name]) => name.padStart(Math.max(9, name.length + 2))).join(""));
+  for (const r of results) console.log(columns.map(([name, value]) => String(value(r)).padStart(Math.max(9, name.length + 2))).join(""));
   await mkdir("reports", { recursive: true });
   await writeFile(
     args.out,
-    JSON.stringify({ benchmark: "origin-merge", database: label, date: new Date().toISOString(), editsPerPagePerFlush: EDITS_PER_FLUSH * 2, results }, null, 2),
+    JSON.stringify(
+      { benchmark: "origin-merge", database: bench.label, date: new Date().toISOString(), editsPerPagePerFlush: EDITS_PER_FLUSH * 2, refreshEveryRounds: REFRESH_EVERY, results },
+      null,
+      2,
+    ),
   );
   console.log(`\nwrote ${args.out}`);
 } finally {
-  await db.close();
-  await drop();
+  await bench.close();
 }

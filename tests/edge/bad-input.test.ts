@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { originText } from "../support/origin-text";
 import net from "node:net";
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import * as encoding from "lib0/encoding";
@@ -298,7 +299,7 @@ describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name"
       const texts = async () => [
         pageText(edge, slug),
         pageText(peer, slug),
-        (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text,
+        (await originText(cluster.origin, slug)),
       ];
       const settled = await eventually(texts, (all) => all.every(exactly));
       expect(settled.map(exactly), `seed ${seed}: ${JSON.stringify(settled)}`).toEqual([true, true, true]);
@@ -398,7 +399,7 @@ describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name"
       expect(denied).toEqual(["readers cannot edit: ask an admin for editor rights"]);
       // A later accepted edit reaches the origin through the same edge: the reader's is not with it.
       await writer.insert(0, "[writer]");
-      const texts = async () => [pageText(edge, slug), pageText(peer, slug), (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text];
+      const texts = async () => [pageText(edge, slug), pageText(peer, slug), await originText(cluster.origin, slug)];
       const settled = await eventually(texts, (all) => all.every((text) => text === "[writer]"));
       expect(settled).toEqual(["[writer]", "[writer]", "[writer]"]);
       expect(reader.isOpen).toBe(true);
@@ -433,7 +434,7 @@ describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name"
       await seeder.insert(0, "[seed]");
       await seeder.close();
       await seedEdge.replica.flusher.flush("all");
-      expect((await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text).toBe("[seed]");
+      expect(await originText(cluster.origin, slug)).toBe("[seed]");
       await cluster.origin.db.prisma.page.update({ where: { slug }, data: { protection: "admin" } });
       expect(cluster.edgesOf(pop).map((replica) => replica.replica.pages.get(slug))).toEqual([undefined, undefined]);
       return slug;
@@ -448,7 +449,7 @@ describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name"
       const denied = await eventually(() => editor.denied, (reasons) => reasons.length > 0);
       expect(denied).toEqual(["this page is protected: only admins can edit it"]);
       await admin.insert(0, "[admin]");
-      const texts = async () => [pageText(edge, slug), pageText(peer, slug), (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text];
+      const texts = async () => [pageText(edge, slug), pageText(peer, slug), await originText(cluster.origin, slug)];
       const settled = await eventually(texts, (all) => all.every((text) => text === "[admin][seed]"));
       expect(settled).toEqual(["[admin][seed]", "[admin][seed]", "[admin][seed]"]);
       await Promise.all([editor.close(), admin.close()]);
@@ -462,7 +463,7 @@ describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name"
       const ack = await admin.insert(0, "[admin]");
       expect(ack.durability).toBe("edge");
       expect(admin.denied).toEqual([]);
-      const texts = async () => [follower.text.toString(), (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text];
+      const texts = async () => [follower.text.toString(), await originText(cluster.origin, slug)];
       const settled = await eventually(texts, (all) => all.every((text) => text === "[admin][seed]"));
       expect(settled).toEqual(["[admin][seed]", "[admin][seed]"]);
       await Promise.all([admin.close(), follower.close()]);

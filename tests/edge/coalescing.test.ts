@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { originText } from "../support/origin-text";
 import type { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { seededRandom } from "../../e2e/load/zipf";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
@@ -83,9 +84,8 @@ describe.each(seeds)("coalesced fan-out under random windows and byte bounds (se
     await Promise.all(acks);
 
     const texts = async () => {
-      const page = await cluster.origin.db.prisma.page.findUnique({ where: { slug } });
       return [
-        page?.text ?? "",
+        (await originText(cluster.origin, slug)) ?? "",
         ...cluster.edges.map((edge) => edge.replica.pages.get(slug)?.doc.getText("body").toString() ?? ""),
         ...[...editors, ...followers].map((client) => client.text.toString()),
       ];

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { currentTexts } from "../../origin/pages";
+import { originText } from "../support/origin-text";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
@@ -42,8 +44,8 @@ describe.each(testDatabases.slice(0, 1))("flushing to the origin on $name", (dat
 
     // The origin then holds all 2,000 edits: the PoPs converge through it.
     await Promise.all(cluster.edges.map((edge) => edge.replica.flusher.flush("owned")));
-    const pages = await cluster.origin.db.prisma.page.findMany({ where: { slug: { in: slugs } } });
-    expect(pages.reduce((sum, page) => sum + page.text.length, 0)).toBe(2000);
+    const texts = await currentTexts(cluster.origin.db.prisma, slugs);
+    expect([...texts.values()].reduce((sum, text) => sum + text.length, 0)).toBe(2000);
     await Promise.all(editors.map((editor) => editor.close()));
   });
 });
@@ -81,7 +83,7 @@ describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (d
     const restarted = await serveOrigin(cluster.origin, { port });
     try {
       const text = await eventually(
-        async () => (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text ?? "",
+        async () => (await originText(cluster.origin, slug)) ?? "",
         (value) => markers.every((marker) => value.includes(marker)),
       );
       for (const marker of [...markers, "[before]"]) expect(text.split(marker).length - 1).toBe(1);
@@ -126,7 +128,7 @@ describe.each(testDatabases.slice(0, 1))("memory while the origin is away on $na
     const restarted = await serveOrigin(cluster.origin, { port });
     try {
       const text = await eventually(
-        async () => (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text ?? "",
+        async () => (await originText(cluster.origin, slug)) ?? "",
         (value) => acknowledged.every((marker) => value.includes(marker)),
       );
       for (const marker of acknowledged) expect(text).toContain(marker);

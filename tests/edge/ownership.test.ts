@@ -33,7 +33,8 @@ describe("page ownership", () => {
       5000,
     );
     expect(page?.text).toBe("[maester]");
-    const batches = await cluster.origin.db.prisma.batch.findMany({ where: { revisions: { some: { page: { slug } } } } });
+    const flushes = await cluster.origin.db.prisma.pageUpdate.findMany({ where: { page: { slug } }, select: { batchId: true } });
+    const batches = await cluster.origin.db.prisma.batch.findMany({ where: { id: { in: flushes.map((flush) => flush.batchId) } } });
     expect(batches.map((batch) => batch.edge)).toEqual([second.replica.replica]);
     await editor.close();
   });

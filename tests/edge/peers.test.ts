@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { originText } from "../support/origin-text";
 import type { RunningEdge } from "../../edge/edge";
 import { subjects } from "../../edge/protocol/subjects";
 import type { ProtocolEditor } from "../../e2e/load/protocol-editor";
@@ -15,7 +16,6 @@ const MEMBER_EXPIRY_MS = 1000;
 const SLACK_MS = 1000;
 
 const pageText = (edge: RunningEdge, slug: string) => edge.replica.pages.get(slug)?.doc.getText("body").toString();
-const originText = async (cluster: Cluster, slug: string) => (await cluster.origin.db.prisma.page.findUnique({ where: { slug } }))?.text;
 const memberIds = (edge: RunningEdge) => edge.replica.membership.list().map((member) => member.replica);
 const idOf = (edge: RunningEdge) => edge.replica.replica;
 
@@ -61,7 +61,7 @@ describe.each(testDatabases.slice(0, 1))("the replicas of a PoP, origin on $name
         ([one, two]) => one === two && one?.length === 20 * "[e0i0]".length,
       );
       // The origin has none of it: a load from the origin could not serve the text.
-      expect(await originText(cluster, slug)).toBeUndefined();
+      expect(await originText(cluster.origin, slug)).toBeUndefined();
 
       const joined = await cluster.addReplica(pop);
       const reader = cluster.editor(joined, slug, token);
@@ -219,7 +219,7 @@ describe.each(testDatabases.slice(0, 1))("the replicas of a PoP, origin on $name
       await eventually(() => survivors.map((edge) => pageText(edge, slug)), (texts) => texts.every((text) => text === "[orphan]"));
       // While the victim is a member, no survivor flushes the page.
       await Promise.all(survivors.map((edge) => edge.replica.flusher.flush("owned")));
-      expect(await originText(cluster, slug)).toBeUndefined();
+      expect(await originText(cluster.origin, slug)).toBeUndefined();
 
       silence(victim);
       await eventually(() => survivors.every((edge) => !memberIds(edge).includes(idOf(victim))), Boolean, MEMBER_EXPIRY_MS + 2 * SLACK_MS);
@@ -227,7 +227,7 @@ describe.each(testDatabases.slice(0, 1))("the replicas of a PoP, origin on $name
       expect(new Set(owners).size).toBe(1);
       expect(survivors.map(idOf)).toContain(owners[0]);
       await Promise.all(survivors.map((edge) => edge.replica.flusher.flush("owned")));
-      expect(await originText(cluster, slug)).toBe("[orphan]");
+      expect(await originText(cluster.origin, slug)).toBe("[orphan]");
       await closeAll(editors);
     });
 
@@ -252,7 +252,7 @@ describe.each(testDatabases.slice(0, 1))("the replicas of a PoP, origin on $name
         // Before, the drain waited for the page to be clean, which the peer's typing never let it be: 10 s, the deadline.
         await edge.drain();
         expect(performance.now() - started).toBeLessThan(5000);
-        expect(await originText(cluster, slug)).toContain("[mine]");
+        expect(await originText(cluster.origin, slug)).toContain("[mine]");
       } finally {
         typing = false;
         await typist;
@@ -271,7 +271,7 @@ describe.each(testDatabases.slice(0, 1))("the replicas of a PoP, origin on $name
       // Typed after the cut: no peer has it, only this replica and the origin can keep it.
       expect((await editor.insert(0, "[cut-off]")).durability).toBe("edge");
       const drained = edge.drain().then(() => "drained");
-      const text = await eventually(() => originText(cluster, slug), (value) => value === "[cut-off]", 5000);
+      const text = await eventually(() => originText(cluster.origin, slug), (value) => value === "[cut-off]", 5000);
       expect(text).toBe("[cut-off]");
       expect(await Promise.race([drained, sleep(5000).then(() => "still draining 5 s later")])).toBe("drained");
     });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { originText as committedText } from "../support/origin-text";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,7 +46,7 @@ describe.runIf(hasNats)(`edge processes over NATS, origin on ${database.name}`, 
     return edge;
   }
 
-  const originText = async (slug: string) => (await origin.db.prisma.page.findUnique({ where: { slug } }))?.text ?? "";
+  const originText = async (slug: string) => (await committedText(origin, slug)) ?? "";
 
   beforeAll(async () => {
     origin = await startTestOrigin(database);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { originText } from "../support/origin-text";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
@@ -74,9 +75,8 @@ describe.each(setups.flatMap((setup) => (["edge", "pop", "origin"] as const).map
     expect(acknowledged.every((ack) => ack.durability === durability)).toBe(true);
 
     const texts = async () => {
-      const page = await cluster.origin.db.prisma.page.findUnique({ where: { slug } });
       return [
-        page?.text ?? "",
+        (await originText(cluster.origin, slug)) ?? "",
         ...cluster.edges.map((edge) => edge.replica.pages.get(slug)?.doc.getText("body").toString() ?? ""),
         ...editors.map((editor) => editor.text.toString()),
         stockDoc.getText("body").toString(),

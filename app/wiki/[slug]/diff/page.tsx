@@ -47,7 +47,7 @@ export default async function DiffPage({ params, searchParams }: Props) {
             <Link href={revisionLink(revision.number)}>Revision {revision.number}</Link>
             <span className="muted small">
               {" "}
-              · {formatTime(revision.createdAt)} · {revision.authors.join(", ") || "—"} · via {revision.pop}
+              · {formatTime(revision.updatedAt)} · {revision.authors.join(", ") || "—"} · via {revision.pops.join(", ")}
             </span>
           </div>
         ))}

@@ -32,7 +32,7 @@ export default async function HistoryPage({ params, searchParams }: Props) {
     <PageFrame
       {...existingPageFrame(slug, page, viewer)}
       tab="history"
-      subtitle={`${page.revision} revisions; each merges the edits one PoP flushed at once`}
+      subtitle={`${page.revision} revisions; each groups consecutive flushes: one person's burst of typing, or a minute of a crowd's`}
     >
       <RevisionTable slug={slug} revisions={revisions} />
       <p className="pager">

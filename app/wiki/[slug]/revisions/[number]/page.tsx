@@ -42,8 +42,8 @@ export default async function RevisionPage({ params }: Props) {
       <div className="notice info" data-testid="revision-banner">
         <p>
           {current ? "The current revision" : "An old revision"} ({revision.number} of {page.revision}), saved{" "}
-          <time dateTime={revision.createdAt}>{formatTime(revision.createdAt)}</time>: {plural(revision.editCount, "edit")} by{" "}
-          {revision.authors.join(", ") || "—"} via {revision.pop}.
+          <time dateTime={revision.updatedAt}>{formatTime(revision.updatedAt)}</time>: {plural(revision.editCount, "edit")} by{" "}
+          {revision.authors.join(", ") || "—"} via {revision.pops.join(", ")}.
         </p>
         <p className="actions">
           {revision.number > 1 ? (

@@ -1,0 +1,76 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+
+/**
+ * A Postgres cluster of the benchmark's own, on a free loopback port, from
+ * the machine's Postgres binaries (Debian's postgresql package). WAL is
+ * written per cluster, not per database: measured on the shared server on
+ * 5432, `pg_current_wal_lsn()` also counts every other test and service
+ * writing there at the same time. A private cluster's WAL is ours alone.
+ */
+export interface PrivatePostgres {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  stop(): Promise<void>;
+}
+
+function postgresBinDir(): string {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) throw new Error(`no Postgres binaries under ${root}: install Debian's postgresql package (apt-get install -y postgresql)`);
+  const versions = readdirSync(root).filter((name) => existsSync(path.join(root, name, "bin", "initdb")));
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`no initdb under ${root}/*/bin: install Debian's postgresql package`);
+  return path.join(root, newest, "bin");
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** initdb refuses to run as root: as root, run the cluster as the `postgres` user. */
+function asClusterUser(command: string, args: string[]): string[] {
+  return process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", command, ...args] : [command, ...args];
+}
+
+function run(command: string, args: string[]): void {
+  const [file, ...rest] = asClusterUser(command, args);
+  const result = spawnSync(file!, rest, { encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status}): ${result.stderr || result.stdout}`);
+  }
+}
+
+export async function startPrivatePostgres(options: { settings?: Record<string, string> } = {}): Promise<PrivatePostgres> {
+  const bin = postgresBinDir();
+  const dir = mkdtempSync(path.join(tmpdir(), "weirwood-pg-"));
+  if (process.getuid?.() === 0) execFileSync("chown", ["postgres", dir]);
+  const data = path.join(dir, "data");
+  run(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  const port = await freePort();
+  const settings = Object.entries({ listen_addresses: "127.0.0.1", unix_socket_directories: dir, ...options.settings })
+    .map(([key, value]) => `-c ${key}=${value}`)
+    .join(" ");
+  run(path.join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} ${settings}`, "-l", path.join(dir, "log"), "-w", "start"]);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.end();
+  return {
+    url,
+    async stop() {
+      run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

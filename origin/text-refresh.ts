@@ -1,0 +1,340 @@
+import * as Y from "yjs";
+import type { Logger } from "../common/logger";
+import { linkedSlugs } from "../common/wikilinks";
+import type { PrismaClient } from "./generated/prisma/client";
+import type { Slug } from "../common/slug";
+import { lockPages, pageDoc, type StoredPage, type Transaction, tryLockPage } from "./page-log";
+import { revisionText } from "./revisions";
+import { startsNewRevision } from "./revision-grouping";
+import { textDelta } from "./text-delta";
+
+/**
+ * The page's text, search vector, links and revisions, kept fresh off the
+ * flush path: a page whose newest flushes are not in its text yet is
+ * refreshed once it has been quiet for `quietMs`, or once its oldest
+ * unrefreshed flush is `refreshMs` old, whichever comes first, so a hot
+ * page's text is rewritten at most about every `refreshMs`, not at every
+ * flush. Page reads do not wait for it (origin/pages.ts merges the newer
+ * flushes itself); search, links, history and recent changes do.
+ */
+export interface TextRefreshOptions {
+  refreshMs: number;
+  quietMs: number;
+}
+
+export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 10_000, quietMs: 1_000 };
+
+/** Compaction folds a page's rows into its base past either bound. */
+const COMPACT_ROWS = 64;
+const COMPACT_MIN_BYTES = 16 * 1024;
+
+/** A revision's text is a delta, but a snapshot every so many revisions bounds what reading an old one costs. */
+const SNAPSHOT_EVERY = 16;
+
+export interface RefreshOutcome {
+  slug: string;
+  /** False when a flush held the page: it is tried again at the next tick. */
+  refreshed: boolean;
+  textChanged: boolean;
+  revisionsOpened: number;
+  compacted: boolean;
+}
+
+interface PageRow {
+  id: string;
+  slug: string;
+  state: Uint8Array;
+  baseSeq: bigint;
+  textSeq: bigint;
+  text: string;
+  revisionCount: number;
+}
+
+interface FlushRow {
+  seq: bigint;
+  update: Uint8Array;
+  editCount: number;
+  authors: string[];
+  pop: string;
+  createdAt: Date;
+}
+
+interface OpenRevision {
+  number: number;
+  isNew: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  authors: string[];
+  pops: string[];
+  editCount: number;
+  lastSeq: bigint;
+}
+
+interface LatestRevisionRow {
+  number: number;
+  createdAt: Date;
+  updatedAt: Date;
+  authors: string[];
+  pops: string[];
+  editCount: number;
+  lastSeq: bigint;
+  open: boolean;
+}
+
+/** Pages whose text is due for a refresh, oldest debt first. */
+export async function duePages(prisma: PrismaClient, options: TextRefreshOptions, limit = 200): Promise<string[]> {
+  const rows = await prisma.$queryRaw<{ slug: string }[]>`
+    SELECT p.slug
+    FROM "PageUpdate" u JOIN "Page" p ON p.id = u."pageId"
+    WHERE u.seq > p."textSeq"
+    GROUP BY p.id, p.slug
+    HAVING max(u."createdAt") <= now() - make_interval(secs => ${options.quietMs / 1000})
+        OR min(u."createdAt") <= now() - make_interval(secs => ${options.refreshMs / 1000})
+    ORDER BY min(u."createdAt")
+    LIMIT ${limit}`;
+  return rows.map((row) => row.slug);
+}
+
+/**
+ * Brings one page's text, links and revisions up to its newest flush, and
+ * compacts its rows into its base when they pass a bound, in one short
+ * transaction under the page's lock (so never at the same time as a flush
+ * of it or another origin's refresh of it).
+ */
+export async function refreshPage(prisma: PrismaClient, slug: string, options: { wait?: boolean } = {}): Promise<RefreshOutcome> {
+  return prisma.$transaction(async (tx) => {
+    const outcome: RefreshOutcome = { slug, refreshed: false, textChanged: false, revisionsOpened: 0, compacted: false };
+    if (options.wait) await lockPages(tx, [slug as Slug]);
+    else if (!(await tryLockPage(tx, slug))) return outcome;
+    const page = (
+      await tx.$queryRaw<PageRow[]>`
+        SELECT id, slug, state, "baseSeq", "textSeq", text, "revisionCount" FROM "Page" WHERE slug = ${slug}`
+    )[0];
+    if (!page) return { ...outcome, refreshed: true };
+    const rows = await tx.$queryRaw<FlushRow[]>`
+      SELECT seq, update, "editCount", authors, pop, "createdAt"
+      FROM "PageUpdate" WHERE "pageId" = ${page.id}::uuid AND seq > ${page.baseSeq} ORDER BY seq`;
+    const textSeq = BigInt(page.textSeq);
+    const stored: StoredPage = {
+      id: page.id,
+      slug: page.slug,
+      state: page.state,
+      baseSeq: BigInt(page.baseSeq),
+      updates: rows.filter((row) => BigInt(row.seq) <= textSeq).map((row) => ({ seq: BigInt(row.seq), update: row.update })),
+    };
+    const doc = pageDoc(stored);
+    try {
+      const fresh = rows.filter((row) => BigInt(row.seq) > textSeq);
+      const history = new HistoryWriter(tx, page);
+      await history.load();
+      let text = page.text;
+      for (const row of fresh) {
+        Y.applyUpdate(doc, row.update);
+        const next = doc.getText("body").toString();
+        await history.add(row, text, next);
+        text = next;
+      }
+      outcome.revisionsOpened = await history.save(text);
+      outcome.textChanged = text !== page.text;
+      const newestSeq = rows.length > 0 ? BigInt(rows.at(-1)!.seq) : textSeq;
+      const compact = rows.length >= COMPACT_ROWS || rowBytes(rows) >= Math.max(COMPACT_MIN_BYTES, page.state.byteLength / 2);
+      if (compact) {
+        outcome.compacted = true;
+        await tx.$executeRaw`
+          UPDATE "Page" SET state = ${Y.encodeStateAsUpdate(doc)}, "stateVector" = ${Y.encodeStateVector(doc)}, "baseSeq" = ${newestSeq}
+          WHERE id = ${page.id}::uuid`;
+        await tx.$executeRaw`DELETE FROM "PageUpdate" WHERE "pageId" = ${page.id}::uuid AND seq <= ${newestSeq}`;
+      }
+      if (outcome.textChanged) {
+        await tx.$executeRaw`
+          UPDATE "Page" SET text = ${text}, "textSeq" = ${newestSeq}, "revisionCount" = ${history.revisionCount}, "updatedAt" = ${history.updatedAt}
+          WHERE id = ${page.id}::uuid`;
+        await refreshLinks(tx, page.id, page.text, text);
+      } else if (newestSeq !== textSeq) {
+        await tx.$executeRaw`UPDATE "Page" SET "textSeq" = ${newestSeq}, "revisionCount" = ${history.revisionCount} WHERE id = ${page.id}::uuid`;
+      }
+      outcome.refreshed = true;
+      return outcome;
+    } finally {
+      doc.destroy();
+    }
+  });
+}
+
+function rowBytes(rows: FlushRow[]): number {
+  return rows.reduce((sum, row) => sum + row.update.byteLength, 0);
+}
+
+async function refreshLinks(tx: Transaction, pageId: string, before: string, after: string): Promise<void> {
+  const targets = linkedSlugs(after);
+  const previous = linkedSlugs(before);
+  // Most edits do not touch links: rewrite them only when they changed.
+  if (targets.length === previous.length && targets.every((slug) => previous.includes(slug))) return;
+  await tx.link.deleteMany({ where: { fromId: pageId } });
+  if (targets.length > 0) await tx.link.createMany({ data: targets.map((toSlug) => ({ fromId: pageId, toSlug })) });
+}
+
+/**
+ * Groups a page's new flushes into revisions (origin/revision-grouping.ts):
+ * extends the open revision (the newest, whose text is the page's), or
+ * closes it, storing its text as a delta against the one before it (or a
+ * snapshot), and opens the next.
+ */
+class HistoryWriter {
+  revisionCount: number;
+  updatedAt: Date = new Date();
+  private open: OpenRevision | undefined;
+  /** Texts of revisions closed in this refresh, by number, for the delta of the next. */
+  private readonly closedTexts = new Map<number, string>();
+  private readonly closed: { number: number; text: string }[] = [];
+  private opened = 0;
+
+  constructor(
+    private readonly tx: Transaction,
+    private readonly page: PageRow,
+  ) {
+    this.revisionCount = page.revisionCount;
+  }
+
+  async load(): Promise<void> {
+    const latest = (
+      await this.tx.$queryRaw<LatestRevisionRow[]>`
+        SELECT number, "createdAt", "updatedAt", authors, pops, "editCount", "lastSeq", (snapshot IS NULL AND delta IS NULL) AS open
+        FROM "Revision" WHERE "pageId" = ${this.page.id}::uuid ORDER BY number DESC LIMIT 1`
+    )[0];
+    if (latest?.open) this.open = { ...latest, lastSeq: BigInt(latest.lastSeq), isNew: false };
+    if (latest) this.updatedAt = latest.updatedAt;
+  }
+
+  /** One flush, which took the text from `before` to `after`. */
+  async add(row: FlushRow, before: string, after: string): Promise<void> {
+    // A flush that leaves the text as it was (formatting-free Yjs changes,
+    // a deletion already made) joins the open revision and never opens one.
+    if (after !== before && startsNewRevision(this.open, row)) {
+      // Without an open revision the newest is closed already (a migrated one, holding its snapshot).
+      if (this.open) this.closed.push({ number: this.open.number, text: before });
+      await this.writeOpen();
+      this.revisionCount += 1;
+      this.opened += 1;
+      this.open = {
+        number: this.revisionCount,
+        isNew: true,
+        createdAt: row.createdAt,
+        updatedAt: row.createdAt,
+        authors: [...row.authors],
+        pops: [row.pop],
+        editCount: row.editCount,
+        lastSeq: BigInt(row.seq),
+      };
+    } else if (this.open) {
+      this.open.updatedAt = row.createdAt;
+      this.open.editCount += row.editCount;
+      this.open.lastSeq = BigInt(row.seq);
+      for (const author of row.authors) if (!this.open.authors.includes(author)) this.open.authors.push(author);
+      if (!this.open.pops.includes(row.pop)) this.open.pops.push(row.pop);
+    }
+    if (this.open) this.updatedAt = this.open.updatedAt;
+  }
+
+  /** Writes what changed; `text` is the newest text (the open revision's). Returns how many revisions were opened. */
+  async save(text: string): Promise<number> {
+    await this.writeOpen(text);
+    for (const closed of this.closed) await this.close(closed.number, closed.text);
+    return this.opened;
+  }
+
+  private async writeOpen(text?: string): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    const bytes = text === undefined ? 0 : Buffer.byteLength(text, "utf8");
+    if (open.isNew) {
+      await this.tx.revision.create({
+        data: {
+          pageId: this.page.id,
+          number: open.number,
+          bytes,
+          editCount: open.editCount,
+          authors: open.authors,
+          pops: open.pops,
+          lastSeq: open.lastSeq,
+          createdAt: open.createdAt,
+          updatedAt: open.updatedAt,
+        },
+        select: { id: true },
+      });
+      open.isNew = false;
+    } else {
+      await this.tx.revision.update({
+        where: { pageId_number: { pageId: this.page.id, number: open.number } },
+        data: { bytes: text === undefined ? undefined : bytes, editCount: open.editCount, authors: open.authors, pops: open.pops, lastSeq: open.lastSeq, updatedAt: open.updatedAt },
+        select: { id: true },
+      });
+    }
+  }
+
+  /** Stores a closed revision's text: a snapshot every SNAPSHOT_EVERY, else a delta against its predecessor. */
+  private async close(number: number, text: string): Promise<void> {
+    this.closedTexts.set(number, text);
+    let content: { snapshot: string } | { delta: string } = { snapshot: text };
+    if (number % SNAPSHOT_EVERY !== 1 && number > 1) {
+      const previous = this.closedTexts.get(number - 1) ?? (await revisionText(this.tx, this.page.id, number - 1));
+      const delta = JSON.stringify(textDelta(previous, text));
+      if (delta.length < text.length / 2) content = { delta };
+    }
+    // Only a revision without content is closed: a migrated revision keeps its snapshot.
+    await this.tx.revision.updateMany({
+      where: { pageId: this.page.id, number, snapshot: null, delta: null },
+      data: { ...content, bytes: Buffer.byteLength(text, "utf8") },
+    });
+  }
+}
+
+/**
+ * Runs refreshes in the origin process: every `tickMs`, the due pages, one
+ * transaction each. Two origin processes may both run one: the page lock
+ * keeps them from refreshing one page at once.
+ */
+export class TextRefresher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly log: Logger,
+    private readonly options: TextRefreshOptions & { tickMs: number } = { ...DEFAULT_TEXT_REFRESH, tickMs: 250 },
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.tick().finally(() => (this.running = undefined));
+    }, this.options.tickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Refreshes every page due now; returns what it did. */
+  async tick(): Promise<RefreshOutcome[]> {
+    const outcomes: RefreshOutcome[] = [];
+    try {
+      for (const slug of await duePages(this.prisma, this.options)) outcomes.push(await refreshPage(this.prisma, slug));
+    } catch (error) {
+      // A database that is down now is tried again at the next tick; the
+      // flushes it holds are safe in PageUpdate meanwhile.
+      this.log.warn({ err: error }, "text refresh failed; retrying at the next tick");
+    }
+    return outcomes;
+  }
+}
+
+/** Refreshes every page with unrefreshed flushes now, whatever the bounds: tests and shutdown. */
+export async function refreshAllPages(prisma: PrismaClient): Promise<RefreshOutcome[]> {
+  const outcomes: RefreshOutcome[] = [];
+  for (const slug of await duePages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) outcomes.push(await refreshPage(prisma, slug, { wait: true }));
+  return outcomes;
+}
