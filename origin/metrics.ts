@@ -27,7 +27,22 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
       help: "Edits the merged batches carried (their edit counts): edits per batch is the batching factor",
       registers,
     }),
-    revisions: new Counter({ name: "weirwood_origin_revisions_total", help: "Revisions written by merged batches", registers }),
+    pageUpdates: new Counter({
+      name: "weirwood_origin_page_updates_total",
+      help: "Page updates appended by merged batches: one per page a batch changed",
+      registers,
+    }),
+    textRefreshes: new Counter({
+      name: "weirwood_origin_text_refreshes_total",
+      help: "Pages whose text, search, links and history the text refresh brought up to date",
+      registers,
+    }),
+    revisionsOpened: new Counter({ name: "weirwood_origin_revisions_opened_total", help: "Revisions the text refresh opened", registers }),
+    compactions: new Counter({
+      name: "weirwood_origin_compactions_total",
+      help: "Pages whose appended updates the text refresh folded into their base",
+      registers,
+    }),
     errors: new Counter({
       name: "weirwood_origin_batch_errors_total",
       help: "Flush batches that failed, by reason (refused: a bad batch, 4xx; failed: the origin's fault, 5xx)",

@@ -50,7 +50,16 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
     });
     log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
     const metrics = createOriginMetrics({ processMetrics: options.processMetrics ?? true });
-    const textRefresher = new TextRefresher(db.prisma, log, { ...config.textRefresh, tickMs: Math.min(250, config.textRefresh.quietMs || 250) });
+    const textRefresher = new TextRefresher(db.prisma, log, {
+      ...config.textRefresh,
+      tickMs: Math.min(250, config.textRefresh.quietMs || 250),
+      onRefreshed(outcome) {
+        if (!outcome.refreshed) return;
+        metrics.textRefreshes.inc();
+        metrics.revisionsOpened.inc(outcome.revisionsOpened);
+        if (outcome.compacted) metrics.compactions.inc();
+      },
+    });
     textRefresher.start();
     const origin: Origin = {
       config,

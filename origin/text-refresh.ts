@@ -301,7 +301,10 @@ export class TextRefresher {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
-    private readonly options: TextRefreshOptions & { tickMs: number } = { ...DEFAULT_TEXT_REFRESH, tickMs: 250 },
+    private readonly options: TextRefreshOptions & { tickMs: number; onRefreshed?: (outcome: RefreshOutcome) => void } = {
+      ...DEFAULT_TEXT_REFRESH,
+      tickMs: 250,
+    },
   ) {}
 
   start(): void {
@@ -322,7 +325,11 @@ export class TextRefresher {
   async tick(): Promise<RefreshOutcome[]> {
     const outcomes: RefreshOutcome[] = [];
     try {
-      for (const slug of await duePages(this.prisma, this.options)) outcomes.push(await refreshPage(this.prisma, slug));
+      for (const slug of await duePages(this.prisma, this.options)) {
+        const outcome = await refreshPage(this.prisma, slug);
+        outcomes.push(outcome);
+        this.options.onRefreshed?.(outcome);
+      }
     } catch (error) {
       // A database that is down now is tried again at the next tick; the
       // flushes it holds are safe in PageUpdate meanwhile.

@@ -43,7 +43,7 @@ async function countedMerge(origin: Origin, request: Request): Promise<{ batch: 
       metrics.batches.inc({ result: "merged" });
       metrics.pages.inc(batch.pages.length);
       metrics.edits.inc(batch.pages.reduce((sum, page) => sum + page.editCount, 0));
-      metrics.revisions.inc(result.changed.length);
+      metrics.pageUpdates.inc(result.changed.length);
     }
     return { batch, result };
   } catch (error) {
