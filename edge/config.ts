@@ -45,6 +45,7 @@ export const edgeEnvSchema = z.object({
   EDGE_MAX_MESSAGE_BYTES: count(1024 * 1024),
   EDGE_MAX_UNFLUSHED_BYTES: count(256 * 1024 * 1024),
   EDGE_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
+  EDGE_FLOOD_CLOSE_MS: ms(20_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -78,9 +79,9 @@ export interface EdgeConfig {
   fanoutSendsPerSecond: number;
   /** A client whose socket holds more than this stops getting fan-out until it drains (slow-clients.ts). */
   clientPauseBytes: number;
-  /** A client whose socket holds more than this is closed (4408), whatever else. */
+  /** A client whose socket holds more than this is closed (4508), whatever else. */
   clientCloseBytes: number;
-  /** A client paused longer than this is closed (4408). */
+  /** A client paused longer than this is closed (4508). */
   clientBehindMs: number;
   /** Over this many bytes buffered for all clients together, clients pause at a quarter of `clientPauseBytes`. */
   clientsBufferedBytes: number;
@@ -96,6 +97,8 @@ export interface EdgeConfig {
   maxMessageBytes: number;
   maxUnflushedBytes: number;
   rateLimit: boolean;
+  /** A connection held back by the edit rate without a break for longer than this is closed (4529); shorter bursts are only slowed. */
+  floodCloseMs: number;
   logLevel: string;
 }
 
@@ -150,6 +153,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     maxMessageBytes: parsed.EDGE_MAX_MESSAGE_BYTES,
     maxUnflushedBytes: parsed.EDGE_MAX_UNFLUSHED_BYTES,
     rateLimit: parsed.EDGE_RATE_LIMIT === "on",
+    floodCloseMs: parsed.EDGE_FLOOD_CLOSE_MS,
     logLevel: parsed.LOG_LEVEL,
   };
 }

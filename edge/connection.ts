@@ -19,8 +19,10 @@ export interface ConnectionHost {
   readonly maxMessageBytes: number;
   /** Why `identity` may not write `page`, or undefined when it may. */
   refusal(identity: Identity, page: Page): string | undefined;
-  /** Whether `identity` may make one more edit now. */
-  rateAllows(identity: Identity): boolean;
+  /** Spends one edit of `identity`'s rate: 0 when it may edit now, else the milliseconds until it may. */
+  editWaitMs(identity: Identity): number;
+  /** A connection held back by the edit rate without a break for longer than this is closed (CloseCode.rateLimited). */
+  readonly floodCloseMs: number;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
@@ -36,14 +38,24 @@ export interface ConnectionHost {
   readonly log: Logger;
 }
 
+/** A pause in holding back shorter than this does not end a flood (see `holdBack`). */
+const FLOOD_BREAK_MS = 1000;
+
 /**
  * One client's WebSocket on one page: the y-websocket protocol, write
  * checks, and Weirwood's opt-in acknowledgements. Messages that arrive while
- * the page is still loading wait, in order.
+ * the page is still loading, or while the user is over its edit rate, wait
+ * in order.
  */
 export class ClientConnection implements PageClient, WatchedClient {
   private page: Page | undefined;
+  /** Messages received and not handled yet, in order: the page is loading, or the first is held back by the edit rate. */
   private readonly waiting: Uint8Array[] = [];
+  /** Set while the edit rate holds this connection back: the socket is paused until it fires. */
+  private resumeTimer: NodeJS.Timeout | undefined;
+  /** When the current flood began (holds with less than FLOOD_BREAK_MS between them), and when the last hold ended. */
+  private floodSince: number | undefined;
+  private lastHoldEnd = Number.NEGATIVE_INFINITY;
   /** Update messages (sync step 2 and update) received, numbered from 1: the ack's `seq`. */
   private updateSeq = 0;
   /** Awareness client ids this connection has announced, removed when it closes. */
@@ -119,7 +131,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     if (states.length > 0) {
       this.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, states) }));
     }
-    for (const data of this.waiting.splice(0)) this.handle(data);
+    this.handleWaiting();
   }
 
   /** A message for this client alone (a handshake, a sync answer, an ack): sent unless the socket is hopelessly behind. */
@@ -162,6 +174,12 @@ export class ClientConnection implements PageClient, WatchedClient {
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
+    // Read again, or the client's answering close frame is never read and
+    // it hears of the close only at its own timeout (ws: 30 s); what it
+    // sent meanwhile is ignored (`receive`) and resent on reconnect.
+    if (this.socket.isPaused) this.socket.resume();
     // Close reasons are limited to 123 bytes by RFC 6455.
     this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
   }
@@ -178,33 +196,77 @@ export class ClientConnection implements PageClient, WatchedClient {
       return;
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (!this.page) {
+    // Order matters (an awareness update after an edit, a sync step after
+    // both): while anything waits, what comes next waits behind it.
+    if (!this.page || this.waiting.length > 0) {
       this.waiting.push(bytes);
       return;
     }
-    this.handle(bytes);
+    if (this.handle(bytes) === "held") this.waiting.push(bytes);
   }
 
-  private handle(bytes: Uint8Array): void {
+  /** Handles what waited, in order, until the edit rate holds one back again. */
+  private handleWaiting(): void {
+    while (this.waiting.length > 0 && this.page && !this.closing && !this.resumeTimer) {
+      if (this.handle(this.waiting[0]!) === "held") return;
+      this.waiting.shift();
+    }
+  }
+
+  /** "held" when the edit rate holds the message back: it must be handled again, unchanged, later. */
+  private handle(bytes: Uint8Array): "handled" | "held" {
     const page = this.page;
-    if (!page || this.closing) return;
+    if (!page || this.closing) return "handled";
     let message: Message;
     try {
       message = decodeMessage(bytes);
     } catch (error) {
       this.close(CloseCode.badMessage, (error as Error).message);
-      return;
+      return "handled";
     }
     page.lastActive = Date.now();
     try {
-      this.dispatch(page, message);
+      const waitMs = this.dispatch(page, message);
+      if (waitMs === undefined) return "handled";
+      this.holdBack(waitMs);
+      return "held";
     } catch (error) {
       if (!(error instanceof ProtocolError)) this.host.log.warn({ err: error, client: this.id }, "client message failed");
       this.close(CloseCode.badMessage, (error as Error).message);
+      return "handled";
     }
   }
 
-  private dispatch(page: Page, message: Message): void {
+  /**
+   * The user is over its edit rate: stop reading the socket (TCP
+   * back-pressure slows the sender down, and the edge holds no more than
+   * what it had already read) and try the held message again once the
+   * bucket has refilled. A burst is delayed, not dropped. Only a flood that
+   * goes on without a break for `floodCloseMs` is closed, with a code stock
+   * clients reconnect on; their reconnect sends everything held as one
+   * sync step 2, which the rate counts as one edit.
+   */
+  private holdBack(waitMs: number): void {
+    const now = Date.now();
+    if (this.floodSince === undefined || now - this.lastHoldEnd > FLOOD_BREAK_MS) this.floodSince = now;
+    if (now - this.floodSince > this.host.floodCloseMs) {
+      this.close(
+        CloseCode.rateLimited,
+        `over the edit rate for ${now - this.floodSince} ms without a break: reconnect; your unsent edits go as one`,
+      );
+      return;
+    }
+    this.socket.pause();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      this.lastHoldEnd = Date.now();
+      this.handleWaiting();
+      if (!this.resumeTimer && !this.closing) this.socket.resume();
+    }, waitMs);
+  }
+
+  /** Answers the milliseconds to wait when the edit rate holds the message back, else undefined. */
+  private dispatch(page: Page, message: Message): number | undefined {
     switch (message.type) {
       case "sync-step-1":
         this.send(encodeMessage({ type: "sync-step-2", update: Y.encodeStateAsUpdate(page.doc, message.stateVector) }));
@@ -213,8 +275,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       case "update":
         // A sync step 2 is what every client sends on connect (usually
         // empty); only an "update" is someone typing.
-        this.write(page, message.update, message.type === "update");
-        return;
+        return this.write(page, message.update, message.type === "update");
       case "awareness":
         this.offerAwareness(message.update);
         return;
@@ -232,8 +293,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
   }
 
-  private write(page: Page, update: Uint8Array, typed: boolean): void {
-    const seq = ++this.updateSeq;
+  private write(page: Page, update: Uint8Array, typed: boolean): number | undefined {
     const received = performance.now();
     const refusal = this.host.refusal(this.identity, page);
     try {
@@ -244,7 +304,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       if (refusal === undefined) {
         checkUpdate(update);
       } else if (!wouldChange(page.doc, update)) {
-        this.acknowledge(seq, Promise.resolve(this.host.durability));
+        this.acknowledge(++this.updateSeq, Promise.resolve(this.host.durability));
         return;
       }
     } catch (error) {
@@ -254,10 +314,11 @@ export class ClientConnection implements PageClient, WatchedClient {
     if (!typed && refusal === undefined && !wouldChange(page.doc, update)) {
       // The sync step 2 every client sends on connect, with nothing the page
       // lacks: acknowledged, not applied, and not counted as an edit.
-      this.acknowledge(seq, Promise.resolve(this.host.durability));
+      this.acknowledge(++this.updateSeq, Promise.resolve(this.host.durability));
       return;
     }
     if (refusal) {
+      ++this.updateSeq;
       // y-protocols' "permission denied": the update is not applied and the
       // connection stays open, so a reader keeps following the page.
       this.host.recordEdit("refused");
@@ -272,13 +333,11 @@ export class ClientConnection implements PageClient, WatchedClient {
       this.close(CloseCode.overloaded, full);
       return;
     }
-    if (!this.host.rateAllows(this.identity)) {
-      this.host.recordEdit("refused");
-      // The client keeps its edit and sends it again when it reconnects
-      // (sync step 2), so closing loses nothing and slows a flood down.
-      this.close(CloseCode.rateLimited, "too many edits too fast: slow down; your edits are kept and sent when you reconnect");
-      return;
-    }
+    // Held back, not refused: the same message comes here again when the
+    // bucket has refilled, so its sequence number is taken only once it passes.
+    const waitMs = this.host.editWaitMs(this.identity);
+    if (waitMs > 0) return waitMs;
+    const seq = ++this.updateSeq;
     const durable = this.host.applyClientUpdate(page, update, this);
     this.acknowledge(
       seq,
@@ -333,6 +392,8 @@ export class ClientConnection implements PageClient, WatchedClient {
 
   private onClose(): void {
     this.closing = true;
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
     this.presence.stop();
     this.page?.clients.delete(this);
     this.host.closed(this);

@@ -323,8 +323,14 @@ export class Replica implements ConnectionHost {
     return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; is the origin down?): retry later`;
   }
 
-  rateAllows(identity: Identity): boolean {
-    return !this.deps.config.rateLimit || this.rateLimiter.take(identity).allowed;
+  editWaitMs(identity: Identity): number {
+    if (!this.deps.config.rateLimit) return 0;
+    const decision = this.rateLimiter.take(identity);
+    return decision.allowed ? 0 : decision.retryAfterMs;
+  }
+
+  get floodCloseMs(): number {
+    return this.deps.config.floodCloseMs;
   }
 
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel> {

@@ -40,7 +40,7 @@ export interface SlowClientEvents {
  * every `checkMs`: once one's socket has drained below half the pause
  * threshold it gets one merged catch-up (the diff against that state
  * vector, plus the page's presence) and resumes; one still paused after
- * `behindMs` is closed (4408). So a paused client costs the edge a state
+ * `behindMs` is closed (4508). So a paused client costs the edge a state
  * vector, not a queue, and the bytes held for it never pass `pauseBytes`
  * plus one message (the acks of its own edits aside, bounded by
  * `closeBytes`).

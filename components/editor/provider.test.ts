@@ -125,7 +125,7 @@ describe("the browser's edge provider", () => {
     expect(to.text(SLUG)).toBe("Rains of Castamere");
   });
 
-  it("gets a new token when the edge refuses one with 4001", async () => {
+  it("gets a new token when the edge refuses one with 4401", async () => {
     const edge = await replica("us-east", "us-east-a");
     edge.refuseToken = (token) => token === "expired";
     let current = "expired";

@@ -1,6 +1,6 @@
 import { applyAwarenessUpdate, type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
-import { CloseCode, closeCodeName } from "../../edge/protocol/close-codes";
+import { CloseCode, closeCodeName, isPermanentClose } from "../../edge/protocol/close-codes";
 import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../edge/protocol/messages";
 import type { EdgeEndpoint } from "../edges";
 import type { TokenSource } from "./tokens";
@@ -77,8 +77,10 @@ interface SentMessage {
 // Messages awaiting a stronger acknowledgement; past this the oldest are forgotten.
 const MAX_TRACKED_MESSAGES = 10_000;
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 };
-// Close codes after which trying again sends the same thing again.
-const FATAL_CLOSE_CODES = new Set<number>([CloseCode.badPage, CloseCode.badMessage, CloseCode.messageTooLarge, CloseCode.presenceTooLarge]);
+// Close codes after which trying again sends the same thing again: the
+// 4400-4499 class (PROTOCOL.md), but for a refused token, which this
+// provider can trade for a new one.
+const isFatalClose = (code: number) => isPermanentClose(code) && code !== CloseCode.unauthorized;
 const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
   [CloseCode.unauthorized]: "the edge refused the token; getting a new one",
   [CloseCode.badPage]: "the edge does not accept this page name",
@@ -86,7 +88,7 @@ const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
   [CloseCode.messageTooLarge]: "an edit was larger than the edge accepts",
   [CloseCode.presenceTooLarge]: "this editor's presence (cursor, name) was larger than the edge accepts",
   [CloseCode.tooSlow]: "this connection fell behind; resyncing",
-  [CloseCode.rateLimited]: "too many edits too fast; waiting before reconnecting",
+  [CloseCode.rateLimited]: "too many edits too fast for too long; waiting before reconnecting",
   [CloseCode.overloaded]: "the replica is full; trying another",
   [CloseCode.draining]: "the replica is shutting down; moving to another",
 };
@@ -403,7 +405,7 @@ export class EdgeProvider {
       this.update({ phase: "failed", synced: false, problem: "the edge admits only logged-in users: log in first" });
       return;
     }
-    if (FATAL_CLOSE_CODES.has(code)) {
+    if (isFatalClose(code)) {
       this.update({ phase: "failed", synced: false, problem: detail });
       return;
     }

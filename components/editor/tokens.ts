@@ -8,7 +8,7 @@
 export interface TokenSource {
   /** A valid token, or null for a visitor without a session (anonymous, read-only). */
   get(): Promise<string | null>;
-  /** Forgets the current token: the edge refused it (close code 4001). */
+  /** Forgets the current token: the edge refused it (close code 4401). */
   invalidate(): void;
   stop(): void;
 }

@@ -26,10 +26,12 @@ export interface BucketLimits {
  * - a script floods thousands a second, and each of its updates fans out to
  *   every co-editor of the page and stays in the document's history.
  * Every class sustains the fastest human typing for ever, because hitting the
- * limit closes the socket (CloseCode.rateLimited) and a person must never see
- * that for typing. What differs is how far above it a class may go:
+ * limit stops reading the socket until the bucket refills (connection.ts),
+ * which a person must never feel while typing, and a flood that keeps at it
+ * for EDGE_FLOOD_CLOSE_MS is closed (CloseCode.rateLimited). What differs is
+ * how far above it a class may go:
  * - new: 15/s sustained, burst 60 (4 s of key repeat at 30/s before it
- *   throttles); a flood from a fresh account stops after 60 updates;
+ *   throttles); a flood from a fresh account slows to 15/s after 60 updates;
  * - established: 30/s (key repeat for ever), burst 200 (several users' worth
  *   of typing from one account: shared demo accounts, a few open tabs);
  * - admin: 60/s, burst 500: reverts and bulk fixes through scripts.

@@ -2,14 +2,27 @@
  * WebSocket close codes an edge uses, shared by the edge, the browser and
  * the load generator (4000-4999 are the application's range, RFC 6455
  * 7.4.2). The reason string says the specifics; the code says what to do.
+ *
+ * The convention (PROTOCOL.md) is the one stock clients already follow:
+ * y-websocket 3.x's default `shouldReconnect` gives up on 4400-4499 (the
+ * HTTP 4xx class: reconnecting unchanged cannot help) and reconnects on
+ * everything else, 4500-4599 ("try again later") included. So only a
+ * client bug or a refused token is in 4400-4499; every condition a client
+ * recovers from by coming back (rate, falling behind, draining, overload,
+ * the origin away) is outside it.
  */
 export const CloseCode = {
-  /** The token is missing, malformed, forged or expired: get a new one. */
-  unauthorized: 4001,
-  /** The URL does not name a valid page. */
-  badPage: 4004,
+  /** The replica is shutting down: reconnect, to another replica of the PoP. */
+  draining: 4000,
   /** A message was not valid protocol: a client bug; do not resend it. */
   badMessage: 4400,
+  /**
+   * The token is missing, malformed, forged or expired: get a new one before
+   * reconnecting (the same token is refused again). 401 as Hocuspocus does.
+   */
+  unauthorized: 4401,
+  /** The URL does not name a valid page. */
+  badPage: 4404,
   /**
    * A message exceeded the size limit. Past twice the limit the WebSocket
    * layer closes first, with the standard 1009 (Message Too Big).
@@ -22,21 +35,28 @@ export const CloseCode = {
    * presence is the side channel, not the document.
    */
   presenceTooLarge: 4431,
+  /** The replica is at its memory or connection limit, or cannot reach the origin now: retry, or another replica. */
+  overloaded: 4503,
   /**
    * The client fell behind past the bound (its socket held too many bytes,
    * or it stayed paused too long) and was dropped: reconnect and resync.
    */
-  tooSlow: 4408,
-  /** Too many edits too fast: back off, then reconnect. */
-  rateLimited: 4429,
-  /** The replica is at its memory or connection limit: try another replica. */
-  overloaded: 4503,
-  /** The replica is shutting down: reconnect, to another replica of the PoP. */
-  draining: 4000,
+  tooSlow: 4508,
+  /**
+   * The user stayed over its edit rate without a break for EDGE_FLOOD_CLOSE_MS
+   * (shorter floods are only slowed down): reconnect; the edits held back
+   * come again as one sync step 2.
+   */
+  rateLimited: 4529,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;
 
 export function closeCodeName(code: number): CloseCodeName | undefined {
   return (Object.keys(CloseCode) as CloseCodeName[]).find((name) => CloseCode[name] === code);
+}
+
+/** Whether a client should give up rather than reconnect unchanged: y-websocket 3.x's default rule. */
+export function isPermanentClose(code: number): boolean {
+  return code >= 4400 && code < 4500;
 }

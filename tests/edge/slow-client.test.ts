@@ -111,7 +111,7 @@ describe("a slow consumer at the edge", () => {
     arriving.destroy();
   });
 
-  it("closes a client that stays behind past the bound with 4408 and a reason", async () => {
+  it("closes a client that stays behind past the bound with 4508 (tooSlow) and a reason", async () => {
     const slug = slugOf("Castle_Black");
     const token = await cluster.token("Edd");
     const slow = await RawClient.connect({ url: strict.url, slug, token });
