@@ -18,6 +18,7 @@ export const originEnvSchema = z.object({
   EDGE_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   EDGE_SERVICE_SECRET_FILE: z.string().min(1).optional(),
   ORIGIN_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  ORIGIN_MAX_PAGE_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   ORIGIN_TEXT_REFRESH_MS: z.coerce
     .number()
     .int()
@@ -44,6 +45,7 @@ export interface OriginConfig {
   serviceSecret: string | undefined;
   serviceSecretFile: string | undefined;
   maxBatchBytes: number;
+  maxPageBytes: number;
   textRefresh: { refreshMs: number; quietMs: number };
   tokenTtlSeconds: number;
   sessionTtlSeconds: number;
@@ -59,6 +61,7 @@ export function originConfigFromEnv(env: Environment = process.env): OriginConfi
     serviceSecret: parsed.EDGE_SERVICE_SECRET,
     serviceSecretFile: parsed.EDGE_SERVICE_SECRET_FILE,
     maxBatchBytes: parsed.ORIGIN_MAX_BATCH_BYTES,
+    maxPageBytes: parsed.ORIGIN_MAX_PAGE_BYTES,
     textRefresh: { refreshMs: parsed.ORIGIN_TEXT_REFRESH_MS, quietMs: parsed.ORIGIN_TEXT_QUIET_MS },
     tokenTtlSeconds: parsed.ORIGIN_TOKEN_TTL_S,
     sessionTtlSeconds: parsed.ORIGIN_SESSION_TTL_S,

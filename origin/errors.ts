@@ -51,6 +51,13 @@ export class PayloadTooLargeError extends OriginError {
   }
 }
 
+/** Well-formed, but the origin will not take it: a page over its size limit. */
+export class UnprocessableError extends OriginError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(422, code, message, options);
+  }
+}
+
 export class TooManyRequestsError extends OriginError {
   constructor(message: string, options?: ErrorOptions) {
     super(429, "too_many_requests", message, options);

@@ -309,3 +309,31 @@ describe.each(testDatabases)("a flush the origin refuses on $name", (kind) => {
     await expectRefused(flushRequest(origin, validBatch(), {}), 401, /service secret/);
   });
 });
+
+describe.each(testDatabases)("the origin's page size limit on $name", (kind) => {
+  let origin: TestOrigin;
+  beforeAll(async () => {
+    origin = await startTestOrigin(kind, { ORIGIN_MAX_PAGE_BYTES: "20000" });
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  it("a flush that would take a page past the limit gets a 422 naming the page and the limit, and writes nothing", async () => {
+    const slug = `Large_${randomUUID().slice(0, 8)}`;
+    const doc = edgeDoc(31);
+    doc.getText("body").insert(0, "x".repeat(15_000));
+    await flush(origin, batchOf("us-east", [{ slug, doc }]));
+    const acknowledged = Y.encodeStateVector(doc);
+    doc.getText("body").insert(0, "y".repeat(10_000));
+    const before = await counts(origin);
+    const response = await handleFlush(origin, flushRequest(origin, batchOf("us-east", [{ slug, doc, since: acknowledged }])));
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { error: string; message: string };
+    expect(body.error).toBe("page_too_large");
+    expect(body.message).toContain(slug);
+    expect(body.message).toContain("20000 (ORIGIN_MAX_PAGE_BYTES)");
+    expect(await counts(origin)).toEqual(before);
+    expect((await getPage(origin.db.prisma, { slug: slug as Slug })).text).toBe("x".repeat(15_000));
+  });
+});

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as Y from "yjs";
 import { parseSlug, type Slug, SlugError, slugToTitle } from "../common/slug";
 import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
-import { BadRequestError } from "./errors";
+import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { headSeq, lockPages, pageDoc, readStoredPages, type StoredPage, type Transaction } from "./page-log";
 
@@ -21,6 +21,13 @@ export interface MergeResult {
   /** Pages the batch changed, with their new version: the other PoPs should pull them. */
   changed: { slug: Slug; revision: number }[];
 }
+
+/**
+ * A page's encoded Yjs state may not grow past this. Edges refuse such
+ * writes first (EDGE_MAX_PAGE_BYTES, below it); this is the origin's own
+ * bound, for an edge configured otherwise or an old one.
+ */
+export const DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024;
 
 // The batch is one transaction; a 500-page batch on a busy Postgres can take
 // seconds, and Prisma's default interactive timeout is 5 s.
@@ -44,7 +51,12 @@ interface PageOutcome {
  * revisions are refreshed off this path (origin/text-refresh.ts), and the
  * rows are compacted into the page's base there too.
  */
-export async function mergeBatch(prisma: PrismaClient, batch: FlushBatch): Promise<MergeResult> {
+export async function mergeBatch(
+  prisma: PrismaClient,
+  batch: FlushBatch,
+  options: { maxPageBytes?: number } = {},
+): Promise<MergeResult> {
+  const maxPageBytes = options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
   const pages = decodePages(batch);
   const bytes = pages.reduce((sum, page) => sum + page.update.byteLength, 0);
   const editCount = pages.reduce((sum, page) => sum + page.editCount, 0);
@@ -59,7 +71,7 @@ export async function mergeBatch(prisma: PrismaClient, batch: FlushBatch): Promi
       const slugs = pages.map((page) => page.slug);
       if (!duplicate) await lockPages(tx, slugs);
       const stored = await readStoredPages(tx, slugs);
-      const outcomes = pages.map((page) => (duplicate ? answerOnly(page, stored.get(page.slug)) : mergePage(page, stored.get(page.slug))));
+      const outcomes = pages.map((page) => (duplicate ? answerOnly(page, stored.get(page.slug)) : mergePage(page, stored.get(page.slug), maxPageBytes)));
       const changed = duplicate ? [] : await writeOutcomes(tx, batch, outcomes);
       return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed };
     },
@@ -107,7 +119,7 @@ function decodePages(batch: FlushBatch): DecodedPage[] {
   });
 }
 
-function mergePage(page: DecodedPage, stored: StoredPage | undefined): PageOutcome {
+function mergePage(page: DecodedPage, stored: StoredPage | undefined, maxPageBytes: number): PageOutcome {
   const doc = pageDoc(stored);
   try {
     // Yjs reports what a transaction really added (new structs, new
@@ -127,11 +139,26 @@ function mergePage(page: DecodedPage, stored: StoredPage | undefined): PageOutco
       // and they apply once what they wait for arrives.
       added = page.update;
     }
+    if (added && storedBytes(stored) + added.byteLength > maxPageBytes) {
+      // The stored bytes bound the page's size from above; only near the
+      // limit is the exact size worth an encode of the whole page.
+      const bytes = Y.encodeStateAsUpdate(doc).byteLength;
+      if (bytes > maxPageBytes) {
+        throw new UnprocessableError(
+          "page_too_large",
+          `page ${page.slug} would hold ${bytes} bytes of Yjs state, over the origin's limit of ${maxPageBytes} (ORIGIN_MAX_PAGE_BYTES): split the page`,
+        );
+      }
+    }
     const version = stored ? headSeq(stored) : 0n;
     return { page, stored, added, answer: answerFor(page, doc, added ? version + 1n : version) };
   } finally {
     doc.destroy();
   }
+}
+
+function storedBytes(stored: StoredPage | undefined): number {
+  return stored ? stored.updates.reduce((sum, row) => sum + row.update.byteLength, stored.state.byteLength) : 0;
 }
 
 function answerOnly(page: DecodedPage, stored: StoredPage | undefined): PageOutcome {

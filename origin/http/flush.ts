@@ -35,7 +35,7 @@ async function countedMerge(origin: Origin, request: Request): Promise<{ batch: 
   const started = performance.now();
   try {
     const batch = flushBatchSchema.parse(await readJson(request, origin.config.maxBatchBytes));
-    const result = await mergeBatch(origin.db.prisma, batch);
+    const result = await mergeBatch(origin.db.prisma, batch, { maxPageBytes: origin.config.maxPageBytes });
     metrics.mergeSeconds.observe((performance.now() - started) / 1000);
     if (result.answer.duplicate) {
       metrics.batches.inc({ result: "duplicate" });
