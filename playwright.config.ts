@@ -87,6 +87,8 @@ export default defineConfig({
       HOST: "127.0.0.1",
       PORT: port,
       EDGE_BASE_PORT: process.env.WEIRWOOD_E2E_EDGE_BASE_PORT,
+      // Every browser of the suite registers from 127.0.0.1, dozens of accounts in all.
+      ORIGIN_REGISTRATIONS_PER_ADDRESS: "0",
     },
     timeout: 60_000,
     reuseExistingServer: false,

@@ -51,8 +51,19 @@ export class PayloadTooLargeError extends OriginError {
   }
 }
 
-export class TooManyRequestsError extends OriginError {
+export class UnsupportedMediaTypeError extends OriginError {
   constructor(message: string, options?: ErrorOptions) {
+    super(415, "unsupported_media_type", message, options);
+  }
+}
+
+export class TooManyRequestsError extends OriginError {
+  constructor(
+    message: string,
+    /** Answered as `Retry-After`: when the client may try again. */
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
     super(429, "too_many_requests", message, options);
   }
 }
