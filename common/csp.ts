@@ -48,6 +48,7 @@ export function edgeConnectSources(options: { edgeUrls: readonly string[]; pageH
     const host = options.pageHost.replace(/:\d+$/u, "");
     sources.add(`ws://${host}:*`).add(`wss://${host}:*`);
   }
-  for (const source of options.extra) sources.add(source);
+  // A ";" would start another directive: an operator's typo must not rewrite the policy.
+  for (const source of options.extra) if (!/[;\s'"]/u.test(source)) sources.add(source);
   return [...sources];
 }
