@@ -8,6 +8,20 @@ const nextConfig = {
   poweredByHeader: false,
   // forbidden() and app/forbidden.tsx: /ops answers 403 to anyone but an admin.
   experimental: { authInterrupts: true },
+  // Every answer, pages, API and static files alike (the pages' CSP is set per request in proxy.ts).
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+          // For browsers older than CSP's frame-ancestors.
+          { key: "X-Frame-Options", value: "DENY" },
+        ],
+      },
+    ];
+  },
   async rewrites() {
     // Folders starting with "." are not routes in the app router.
     // /metrics is where Prometheus looks by default (docs/ops/prometheus.yml).

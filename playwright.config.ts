@@ -87,6 +87,11 @@ export default defineConfig({
       HOST: "127.0.0.1",
       PORT: port,
       EDGE_BASE_PORT: process.env.WEIRWOOD_E2E_EDGE_BASE_PORT,
+      // Every browser of the suite registers from 127.0.0.1, dozens of accounts in all,
+      // each a 0.6 s hash at the default cost on a shared 2-core machine; the
+      // cost and the limits have their own tests (origin/auth/*.test.ts).
+      ORIGIN_REGISTRATIONS_PER_ADDRESS: "0",
+      ORIGIN_SCRYPT_LOG_N: "14",
     },
     timeout: 60_000,
     reuseExistingServer: false,

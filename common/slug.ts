@@ -14,6 +14,12 @@ export const MAX_SLUG_BYTES = 255;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const FORBIDDEN = /[#<>[\]{}|/\\?%\u0000-\u001f\u007f]/u;
 
+// Invisible characters that make two titles look alike or a title read in
+// another order than it is stored ("Trojan Source"): zero-width spaces and
+// joiners, the byte order mark, soft hyphen, and the bidi marks, embeddings,
+// overrides and isolates. Scripts that need ZWNJ/ZWJ in words lose them in titles.
+const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+
 export class SlugError extends Error {
   override name = "SlugError";
 }
@@ -34,6 +40,11 @@ export function parseSlug(input: string): Slug {
   }
   const bad = FORBIDDEN.exec(slug);
   if (bad) throw new SlugError(`a page slug may not contain ${JSON.stringify(bad[0])}: ${JSON.stringify(input)}`);
+  const invisible = INVISIBLE.exec(slug);
+  if (invisible) {
+    const codePoint = `U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new SlugError(`a page slug may not contain the invisible or direction-changing character ${codePoint}: ${JSON.stringify(input)}`);
+  }
   if (/\s/u.test(slug)) throw new SlugError(`a page slug uses "_" for spaces: ${JSON.stringify(input)}`);
   if (slug.startsWith("_") || slug.endsWith("_") || slug.includes("__")) {
     throw new SlugError(`a page slug may not start or end with "_" or repeat it: ${JSON.stringify(input)}`);

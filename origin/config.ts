@@ -2,6 +2,15 @@ import path from "node:path";
 import { z } from "zod";
 import { type Environment, parseEnv } from "../common/env";
 
+const count = z.coerce.number().int().nonnegative();
+const seconds = z.coerce.number().int().positive();
+const list = (item: z.ZodString) =>
+  z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(item));
+
 /** Everything the origin reads from its environment, validated once at start-up. */
 export const originEnvSchema = z.object({
   DATABASE_URL: z
@@ -34,6 +43,15 @@ export const originEnvSchema = z.object({
   ORIGIN_TOKEN_TTL_S: z.coerce.number().int().positive().default(15 * 60),
   ORIGIN_SESSION_TTL_S: z.coerce.number().int().positive().default(14 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Accounts and cross-site requests: docs/security.md.
+  ORIGIN_LOGIN_FAILURES_PER_ACCOUNT: count.default(10),
+  ORIGIN_LOGIN_FAILURES_PER_ADDRESS: count.default(50),
+  ORIGIN_LOGIN_FAILURE_WINDOW_S: seconds.default(15 * 60),
+  ORIGIN_REGISTRATIONS_PER_ADDRESS: count.default(10),
+  ORIGIN_REGISTRATION_WINDOW_S: seconds.default(3600),
+  ORIGIN_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
+  ORIGIN_TRUSTED_PROXIES: list(z.string().regex(/^[0-9a-fA-F.:]+$/, "must be IP addresses, comma-separated")),
+  ORIGIN_ALLOWED_ORIGINS: list(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins such as https://wiki.example.org, comma-separated")),
 });
 
 export type OriginEnv = z.infer<typeof originEnvSchema>;
@@ -50,6 +68,22 @@ export interface OriginConfig {
   tokenTtlSeconds: number;
   sessionTtlSeconds: number;
   logLevel: OriginEnv["LOG_LEVEL"];
+  accounts: AccountLimits;
+  /** scrypt's cost N = 2^scryptLogN for new hashes; older hashes are redone at their next login. */
+  scryptLogN: number;
+  /** Proxies whose X-Forwarded-For/-Proto/-Host are believed; everyone else is the socket's address. */
+  trustedProxies: string[];
+  /** Other sites whose pages may POST here (Origin header), beside this one. */
+  allowedOrigins: string[];
+}
+
+/** How many failures or registrations each key may have within its window; 0 turns a limit off. */
+export interface AccountLimits {
+  loginFailuresPerAccount: number;
+  loginFailuresPerAddress: number;
+  loginFailureWindowSeconds: number;
+  registrationsPerAddress: number;
+  registrationWindowSeconds: number;
 }
 
 export function originConfigFromEnv(env: Environment = process.env): OriginConfig {
@@ -66,5 +100,21 @@ export function originConfigFromEnv(env: Environment = process.env): OriginConfi
     tokenTtlSeconds: parsed.ORIGIN_TOKEN_TTL_S,
     sessionTtlSeconds: parsed.ORIGIN_SESSION_TTL_S,
     logLevel: parsed.LOG_LEVEL,
+    accounts: {
+      loginFailuresPerAccount: parsed.ORIGIN_LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailuresPerAddress: parsed.ORIGIN_LOGIN_FAILURES_PER_ADDRESS,
+      loginFailureWindowSeconds: parsed.ORIGIN_LOGIN_FAILURE_WINDOW_S,
+      registrationsPerAddress: parsed.ORIGIN_REGISTRATIONS_PER_ADDRESS,
+      registrationWindowSeconds: parsed.ORIGIN_REGISTRATION_WINDOW_S,
+    },
+    scryptLogN: parsed.ORIGIN_SCRYPT_LOG_N,
+    trustedProxies: parsed.ORIGIN_TRUSTED_PROXIES.map(normalizeAddress),
+    allowedOrigins: parsed.ORIGIN_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
   };
+}
+
+/** "::ffff:10.0.0.1", as a dual-stack socket reports an IPv4 peer, is 10.0.0.1. */
+export function normalizeAddress(address: string): string {
+  const trimmed = address.trim().toLowerCase();
+  return trimmed.startsWith("::ffff:") && trimmed.includes(".") ? trimmed.slice(7) : trimmed;
 }

@@ -51,6 +51,12 @@ export class PayloadTooLargeError extends OriginError {
   }
 }
 
+export class UnsupportedMediaTypeError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(415, "unsupported_media_type", message, options);
+  }
+}
+
 /** Well-formed, but the origin will not take it: a page over its size limit. */
 export class UnprocessableError extends OriginError {
   constructor(code: string, message: string, options?: ErrorOptions) {
@@ -59,7 +65,12 @@ export class UnprocessableError extends OriginError {
 }
 
 export class TooManyRequestsError extends OriginError {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    /** Answered as `Retry-After`: when the client may try again. */
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
     super(429, "too_many_requests", message, options);
   }
 }

@@ -1,4 +1,5 @@
 import { createLogger, type Logger } from "../common/logger";
+import { AccountGuard } from "./auth/account-limits";
 import { loadSigningKeys, type SigningKeys } from "./auth/keys";
 import { loadServiceSecret } from "./auth/service-secret";
 import { type OriginConfig, originConfigFromEnv } from "./config";
@@ -15,6 +16,8 @@ export interface Origin {
   readonly keys: SigningKeys;
   readonly serviceSecret: string;
   readonly log: Logger;
+  /** Failed-login and registration limits (origin/auth/account-limits.ts). */
+  readonly accounts: AccountGuard;
   /**
    * Listeners told after each merged batch which pages changed (and after a
    * protection change, with pop "origin"), so that the other PoPs pull them
@@ -67,6 +70,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       keys,
       serviceSecret,
       log,
+      accounts: new AccountGuard(config.accounts),
       committed: new Set(),
       edges: undefined,
       metrics,

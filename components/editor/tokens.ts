@@ -50,7 +50,13 @@ export class SessionTokens implements TokenSource {
   }
 
   private async fetchToken(): Promise<string | null> {
-    const response = await this.fetchImpl("/api/auth/token", { method: "POST", credentials: "same-origin" });
+    const response = await this.fetchImpl("/api/auth/token", {
+      method: "POST",
+      credentials: "same-origin",
+      // The origin takes only JSON on a POST (docs/security.md, cross-site requests).
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     if (response.status === 401) {
       this.current = undefined;
       return null;

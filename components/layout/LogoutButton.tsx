@@ -14,7 +14,7 @@ export function LogoutButton() {
       onClick={async () => {
         setBusy(true);
         try {
-          await fetch("/api/auth/logout", { method: "POST" });
+          await fetch("/api/auth/logout", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
           router.refresh();
         } finally {
           setBusy(false);

@@ -68,7 +68,7 @@ export async function startBenchSystem(options: { pgUrl: string; natsUrl: string
     const database = await openDatabase({ kind: "postgres", url: scratch.url });
     const dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-bench-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const origin = await startOrigin(originConfigFromEnv({ WEIRWOOD_DATA_DIR: dataDir, LOG_LEVEL: "warn" }), { database });
+    const origin = await startOrigin(originConfigFromEnv({ WEIRWOOD_DATA_DIR: dataDir, LOG_LEVEL: "warn", ORIGIN_REGISTRATIONS_PER_ADDRESS: "0" }), { database });
     cleanups.push(() => origin.close());
     const served = await serveOrigin(origin);
     cleanups.push(() => served.close());

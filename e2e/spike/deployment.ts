@@ -184,7 +184,7 @@ export async function startManaged(options: { pgUrl: string; natsUrl: string; lo
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const port = await freePort();
     const originUrl = `http://127.0.0.1:${port}`;
-    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: options.natsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn" };
+    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: options.natsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ORIGIN_REGISTRATIONS_PER_ADDRESS: "0" };
     let origin: OriginProcess | undefined = await spawnOrigin(env);
     cleanups.push(async () => {
       if (!origin) return;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Identity } from "../../edge/protocol/token";
 import { ConflictError, UnauthorizedError } from "../errors";
 import type { PrismaClient } from "../generated/prisma/client";
-import { hashPassword, verifyPassword } from "./passwords";
+import type { AccountGuard } from "./account-limits";
+import { dummyHash, hashPassword, needsRehash, type ScryptCost, verifyPassword } from "./passwords";
 
 export const credentialsSchema = z.object({
   name: z
@@ -28,8 +29,8 @@ function identityOf(user: { id: string; name: string; role: Identity["role"]; cr
 }
 
 /** Creates an account. The first account of a fresh install is its admin; later ones are editors. */
-export async function registerUser(prisma: PrismaClient, credentials: Credentials): Promise<Identity> {
-  const passwordHash = await hashPassword(credentials.password);
+export async function registerUser(prisma: PrismaClient, credentials: Credentials, options: { cost: ScryptCost }): Promise<Identity> {
+  const passwordHash = await hashPassword(credentials.password, options.cost);
   const nameKey = nameKeyOf(credentials.name);
   const user = await prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REGISTRATION_LOCK_KEY})`;
@@ -42,11 +43,30 @@ export async function registerUser(prisma: PrismaClient, credentials: Credential
   return identityOf(user);
 }
 
-/** Checks a name and password; the same error for an unknown name and a wrong password. */
-export async function authenticateUser(prisma: PrismaClient, credentials: Credentials): Promise<Identity> {
-  const user = await prisma.user.findUnique({ where: { nameKey: nameKeyOf(credentials.name) } });
-  if (!user || !(await verifyPassword(credentials.password, user.passwordHash))) {
+/**
+ * Checks a name and password: the same error, and the same scrypt work, for
+ * an unknown name and a wrong password. Refused with 429 while the name or
+ * the address has failed too often. A right password whose hash is cheaper
+ * than `cost` is hashed again at `cost`.
+ */
+export async function authenticateUser(
+  prisma: PrismaClient,
+  credentials: Credentials,
+  options: { cost: ScryptCost; guard: AccountGuard; address: string },
+): Promise<Identity> {
+  const nameKey = nameKeyOf(credentials.name);
+  options.guard.checkLogin(nameKey, options.address);
+  const user = await prisma.user.findUnique({ where: { nameKey } });
+  const matches = await verifyPassword(credentials.password, user?.passwordHash ?? dummyHash(options.cost));
+  if (!user || !matches) {
+    options.guard.loginFailed(nameKey, options.address);
     throw new UnauthorizedError("wrong name or password");
+  }
+  options.guard.loginSucceeded(nameKey);
+  if (needsRehash(user.passwordHash, options.cost)) {
+    const passwordHash = await hashPassword(credentials.password, options.cost);
+    // Only if nobody changed it meanwhile.
+    await prisma.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
   }
   return identityOf(user);
 }

@@ -8,7 +8,7 @@ import { testDatabases } from "../../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../../tests/support/origin";
 import { handleJwks, handleLogin, handleMe, handleRegister, handleToken } from "../http/auth";
 import { loadSigningKeys } from "./keys";
-import { hashPassword, verifyPassword } from "./passwords";
+import { hashPassword, needsRehash, scryptCost, verifyPassword } from "./passwords";
 import { issueToken, verifyToken } from "./tokens";
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): Request {
@@ -25,15 +25,24 @@ function cookieOf(response: Response): string {
 }
 
 describe("passwords", () => {
-  it("a hash verifies its password and no other", async () => {
+  it("a hash verifies its password and no other, at N = 2^17, r = 8, p = 1 by default", async () => {
     const hash = await hashPassword("winter is coming");
-    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(await verifyPassword("winter is coming", hash)).toBe(true);
     expect(await verifyPassword("winter is here", hash)).toBe(false);
   });
 
+  it("a hash cheaper than the configured cost needs redoing; an equal or dearer one does not", async () => {
+    const old = await hashPassword("the north remembers", scryptCost(14));
+    expect(old).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(needsRehash(old, scryptCost(17))).toBe(true);
+    expect(needsRehash(old, scryptCost(14))).toBe(false);
+    expect(needsRehash(old, scryptCost(12))).toBe(false);
+    expect(await verifyPassword("the north remembers", old)).toBe(true);
+  });
+
   it("two hashes of one password differ (salted)", async () => {
-    expect(await hashPassword("hodor hodor")).not.toBe(await hashPassword("hodor hodor"));
+    expect(await hashPassword("hodor hodor", scryptCost(14))).not.toBe(await hashPassword("hodor hodor", scryptCost(14)));
   });
 });
 

@@ -1,9 +1,13 @@
-import { EDGE_AUDIENCE, type Identity, SESSION_AUDIENCE } from "../../edge/protocol/token";
+import { EDGE_AUDIENCE, type Identity } from "../../edge/protocol/token";
 import { authenticateUser, credentialsSchema, currentIdentity, registerUser } from "../auth/accounts";
-import { issueToken, verifyToken } from "../auth/tokens";
+import { scryptCost } from "../auth/passwords";
+import { endSession, requireLiveSession, startSession } from "../auth/sessions";
+import { issueSessionToken, issueToken, verifySessionToken } from "../auth/tokens";
 import { UnauthorizedError } from "../errors";
 import type { Origin } from "../runtime";
 import { readJson } from "./body";
+import type { ClientInfo } from "./client";
+import { requireOwnSiteJson } from "./cross-site";
 import { answer, json } from "./respond";
 
 export const SESSION_COOKIE = "weirwood_session";
@@ -13,60 +17,85 @@ function publicUser(identity: Identity) {
   return { id: identity.userId, name: identity.name, role: identity.role };
 }
 
-function sessionCookie(value: string, maxAgeSeconds: number): string {
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
+/** `Secure` when the browser came over HTTPS: then the cookie never travels in clear. */
+function sessionCookie(value: string, maxAgeSeconds: number, client: ClientInfo): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${client.https ? "; Secure" : ""}`;
 }
 
-/** Answers `{ token, user }` with a fresh edge token and sets the session cookie. */
-async function signedIn(origin: Origin, identity: Identity, status: number): Promise<Response> {
+/** Answers `{ token, user }` with a fresh edge token, opens a session and sets its cookie. */
+async function signedIn(origin: Origin, identity: Identity, client: ClientInfo, status: number): Promise<Response> {
   const { tokenTtlSeconds, sessionTtlSeconds } = origin.config;
   const token = await issueToken(origin.keys, identity, EDGE_AUDIENCE, tokenTtlSeconds);
-  const session = await issueToken(origin.keys, identity, SESSION_AUDIENCE, sessionTtlSeconds);
+  const sessionId = await startSession(origin.db.prisma, identity, sessionTtlSeconds);
+  const session = await issueSessionToken(origin.keys, identity, sessionId, sessionTtlSeconds);
   return json(
     { token, expiresIn: tokenTtlSeconds, user: publicUser(identity) },
-    { status, headers: { "set-cookie": sessionCookie(session, sessionTtlSeconds) } },
+    { status, headers: { "set-cookie": sessionCookie(session, sessionTtlSeconds, client) } },
   );
 }
 
 /** POST /api/auth/register `{ name, password }` */
 export function handleRegister(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
+    const client = requireOwnSiteJson(origin, request);
     const credentials = credentialsSchema.parse(await readJson(request, MAX_CREDENTIALS_BYTES));
-    const identity = await registerUser(origin.db.prisma, credentials);
+    origin.accounts.register(client.address);
+    const identity = await registerUser(origin.db.prisma, credentials, { cost: scryptCost(origin.config.scryptLogN) });
     origin.log.info({ user: identity.name, role: identity.role }, "account registered");
-    return signedIn(origin, identity, 201);
+    return signedIn(origin, identity, client, 201);
   });
 }
 
 /** POST /api/auth/login `{ name, password }` */
 export function handleLogin(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
+    const client = requireOwnSiteJson(origin, request);
     const credentials = credentialsSchema.parse(await readJson(request, MAX_CREDENTIALS_BYTES));
-    return signedIn(origin, await authenticateUser(origin.db.prisma, credentials), 200);
+    const identity = await authenticateUser(origin.db.prisma, credentials, {
+      cost: scryptCost(origin.config.scryptLogN),
+      guard: origin.accounts,
+      address: client.address,
+    });
+    return signedIn(origin, identity, client, 200);
   });
 }
 
-/** POST /api/auth/logout: forgets the session cookie. */
-export function handleLogout(): Response {
-  return json({ ok: true }, { headers: { "set-cookie": sessionCookie("", 0) } });
+/** POST /api/auth/logout: ends the session (its cookie can buy no more edge tokens) and clears the cookie. */
+export function handleLogout(origin: Origin, request: Request): Promise<Response> {
+  return answer(origin, async () => {
+    const client = requireOwnSiteJson(origin, request);
+    const value = sessionCookieOf(request);
+    if (value) {
+      // A cookie that no longer verifies has nothing left to end.
+      const session = await verifySessionToken(origin.keys, value).catch(() => undefined);
+      if (session) await endSession(origin.db.prisma, session.sessionId);
+    }
+    return json({ ok: true }, { headers: { "set-cookie": sessionCookie("", 0, client) } });
+  });
 }
 
-/** The identity of the request's session cookie, read fresh from the database. */
-export async function sessionIdentity(origin: Origin, request: Request): Promise<Identity> {
+function sessionCookieOf(request: Request): string | undefined {
   const cookie = request.headers.get("cookie") ?? "";
-  const value = cookie
+  return cookie
     .split(";")
     .map((part) => part.trim())
     .find((part) => part.startsWith(`${SESSION_COOKIE}=`))
     ?.slice(SESSION_COOKIE.length + 1);
+}
+
+/** The identity of the request's session cookie, if that session is still open, read fresh from the database. */
+export async function sessionIdentity(origin: Origin, request: Request): Promise<Identity> {
+  const value = sessionCookieOf(request);
   if (!value) throw new UnauthorizedError("not logged in: no session cookie");
-  const claimed = await verifyToken(origin.keys, value, SESSION_AUDIENCE);
-  return currentIdentity(origin.db.prisma, claimed.userId);
+  const { identity, sessionId } = await verifySessionToken(origin.keys, value);
+  await requireLiveSession(origin.db.prisma, sessionId, identity.userId);
+  return currentIdentity(origin.db.prisma, identity.userId);
 }
 
 /** POST /api/auth/token: a fresh edge token for the logged-in session. */
 export function handleToken(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
+    requireOwnSiteJson(origin, request);
     const identity = await sessionIdentity(origin, request);
     const token = await issueToken(origin.keys, identity, EDGE_AUDIENCE, origin.config.tokenTtlSeconds);
     return { token, expiresIn: origin.config.tokenTtlSeconds, user: publicUser(identity) };

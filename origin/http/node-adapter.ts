@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { Origin } from "../runtime";
+import { PEER_HEADER } from "./client";
 import { routeOriginRequest } from "./router";
 
 /**
@@ -27,6 +28,8 @@ export async function serveOrigin(origin: Origin, options: { host?: string; port
 async function handle(origin: Origin, host: string, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
   try {
     const hasBody = incoming.method !== "GET" && incoming.method !== "HEAD";
+    // Handlers see no socket: hand them its address, replacing any a client sent.
+    incoming.headers[PEER_HEADER] = incoming.socket.remoteAddress ?? "";
     const request = new Request(`http://${incoming.headers.host ?? host}${incoming.url ?? "/"}`, {
       method: incoming.method,
       headers: Object.entries(incoming.headers).flatMap(([name, value]) =>

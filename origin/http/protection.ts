@@ -3,6 +3,7 @@ import { PROTECTION_LEVELS, setProtection } from "../protection";
 import type { Origin } from "../runtime";
 import { sessionIdentity } from "./auth";
 import { readJson } from "./body";
+import { requireOwnSiteJson } from "./cross-site";
 import { slugParam } from "./params";
 import { answer } from "./respond";
 
@@ -13,6 +14,7 @@ const protectionBody = z.object({
 /** PUT /api/pages/:slug/protection `{ protection: "none" | "admin" }`, admins only (session cookie). */
 export function handleSetProtection(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
   return answer(origin, async () => {
+    requireOwnSiteJson(origin, request);
     const slug = slugParam(params.slug);
     const identity = await sessionIdentity(origin, request);
     const { protection } = protectionBody.parse(await readJson(request, 1024));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Logger } from "../../common/logger";
-import { OriginError } from "../errors";
+import { OriginError, TooManyRequestsError } from "../errors";
 import type { Origin } from "../runtime";
 
 export function json(body: unknown, init: ResponseInit = {}): Response {
@@ -15,6 +15,10 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
  * anything else is logged and answered 500 without internals.
  */
 export function errorResponse(error: unknown, log: Logger): Response {
+  if (error instanceof TooManyRequestsError) {
+    const retryAfter = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
+    return json({ error: error.code, message: error.message }, { status: error.status, headers: { "retry-after": retryAfter } });
+  }
   if (error instanceof OriginError) {
     return json({ error: error.code, message: error.message }, { status: error.status });
   }

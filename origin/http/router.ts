@@ -29,7 +29,7 @@ type Handler = (origin: Origin, request: Request, params: Params) => Promise<Res
 const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["POST", "/api/auth/register", handleRegister],
   ["POST", "/api/auth/login", handleLogin],
-  ["POST", "/api/auth/logout", () => handleLogout()],
+  ["POST", "/api/auth/logout", handleLogout],
   ["POST", "/api/auth/token", handleToken],
   ["GET", "/api/auth/me", handleMe],
   ["GET", "/.well-known/jwks.json", (origin) => handleJwks(origin)],

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import next from "next";
+import { PEER_HEADER } from "../http/client";
 
 /**
  * Serves the built Next.js app (the wiki and the origin's API routes) on a
@@ -10,7 +11,11 @@ export async function serveNext(options: { host: string; port: number }): Promis
   const app = next({ dev: false, dir: process.cwd(), hostname: options.host, port: options.port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const server = createServer((request, response) => void handle(request, response));
+  const server = createServer((request, response) => {
+    // Route handlers see no socket: hand them its address, replacing any a client sent.
+    request.headers[PEER_HEADER] = request.socket.remoteAddress ?? "";
+    void handle(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(

@@ -13,7 +13,15 @@ export interface TestOrigin extends Origin {
 /** An origin over a fresh database of `kind`, with its keys in a temporary folder. */
 export async function startTestOrigin(kind: TestDatabaseKind, env: Record<string, string> = {}): Promise<TestOrigin> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-origin-"));
-  const config = originConfigFromEnv({ WEIRWOOD_DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
+  const config = originConfigFromEnv({
+    WEIRWOOD_DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    // Every test client is 127.0.0.1 and many register dozens of accounts;
+    // the limits' and the hashes' own tests set these themselves.
+    ORIGIN_REGISTRATIONS_PER_ADDRESS: "0",
+    ORIGIN_SCRYPT_LOG_N: "14",
+    ...env,
+  });
   const origin = await startOrigin(config, { database: await kind.open() });
   return {
     ...origin,
