@@ -337,3 +337,32 @@ describe.each(testDatabases)("the origin's page size limit on $name", (kind) => 
     expect((await getPage(origin.db.prisma, { slug: slug as Slug })).text).toBe("x".repeat(15_000));
   });
 });
+
+describe.each(testDatabases)("a merge that fails on $name", (kind) => {
+  let origin: TestOrigin;
+  beforeAll(async () => {
+    origin = await startTestOrigin(kind, { ORIGIN_MAX_PAGE_BYTES: "20000" });
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  it("leaves nothing of its pages behind: the same edit flushed again is stored", async () => {
+    const slug = `Kept_${randomUUID().slice(0, 8)}`;
+    const doc = edgeDoc(41);
+    doc.getText("body").insert(0, "Before.");
+    await flush(origin, batchOf("us-east", [{ slug, doc }]));
+    const acknowledged = Y.encodeStateVector(doc);
+    doc.getText("body").insert(7, " After.");
+    const large = edgeDoc(42);
+    large.getText("body").insert(0, "z".repeat(25_000));
+    // The first page merges, the second is over the limit: the transaction rolls back.
+    const failing = batchOf("us-east", [
+      { slug, doc, since: acknowledged },
+      { slug: `Huge_${randomUUID().slice(0, 8)}`, doc: large },
+    ]);
+    expect((await handleFlush(origin, flushRequest(origin, failing))).status).toBe(422);
+    await flush(origin, batchOf("us-east", [{ slug, doc, since: acknowledged }]));
+    expect((await getPage(origin.db.prisma, { slug: slug as Slug })).text).toBe("Before. After.");
+  });
+});

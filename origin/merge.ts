@@ -4,7 +4,8 @@ import { parseSlug, type Slug, SlugError, slugToTitle } from "../common/slug";
 import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
 import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
-import { headSeq, lockPages, pageDoc, readStoredPages, type StoredPage, type Transaction } from "./page-log";
+import { type CachedDoc, DocCache } from "./doc-cache";
+import { lockPages, type PageHead, pageDoc, readPageHeads, readStoredPages, type Transaction } from "./page-log";
 
 /** A page of a batch once its bytes are decoded and checked. */
 interface DecodedPage {
@@ -36,10 +37,22 @@ const TRANSACTION_TIMEOUT_MS = 60_000;
 /** What merging one page decided, before anything is written. */
 interface PageOutcome {
   page: DecodedPage;
-  stored: StoredPage | undefined;
+  head: PageHead | undefined;
   /** What the batch added to the origin's document (undefined: nothing). */
   added: Uint8Array | undefined;
   answer: FlushAnswerPage;
+  /** The page's document after the merge, for the cache once the transaction committed. */
+  merged: CachedDoc;
+}
+
+/** Documents of recently merged pages, per database (origin/doc-cache.ts). */
+const DOC_CACHE_HEAP_BYTES = 256 * 1024 * 1024;
+const docCaches = new WeakMap<PrismaClient, DocCache>();
+
+function docCacheOf(prisma: PrismaClient): DocCache {
+  let cache = docCaches.get(prisma);
+  if (!cache) docCaches.set(prisma, (cache = new DocCache(DOC_CACHE_HEAP_BYTES)));
+  return cache;
 }
 
 /**
@@ -61,22 +74,71 @@ export async function mergeBatch(
   const bytes = pages.reduce((sum, page) => sum + page.update.byteLength, 0);
   const editCount = pages.reduce((sum, page) => sum + page.editCount, 0);
 
-  return prisma.$transaction(
-    async (tx) => {
-      const { count } = await tx.batch.createMany({
-        data: [{ id: batch.batchId, pop: batch.pop, edge: batch.edge, pageCount: pages.length, editCount, bytes }],
-        skipDuplicates: true,
-      });
-      const duplicate = count === 0;
-      const slugs = pages.map((page) => page.slug);
-      if (!duplicate) await lockPages(tx, slugs);
-      const stored = await readStoredPages(tx, slugs);
-      const outcomes = pages.map((page) => (duplicate ? answerOnly(page, stored.get(page.slug)) : mergePage(page, stored.get(page.slug), maxPageBytes)));
-      const changed = duplicate ? [] : await writeOutcomes(tx, batch, outcomes);
-      return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed };
-    },
-    { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
-  );
+  const cache = docCacheOf(prisma);
+  // Documents taken out of the cache or built for this batch: back into the
+  // cache at their new version once committed, destroyed otherwise.
+  const held: { pageId: string; entry: CachedDoc }[] = [];
+  let committed: MergeResult & { outcomes: PageOutcome[]; pageIds: Map<string, string> };
+  try {
+    committed = await prisma.$transaction(
+      async (tx) => {
+        const { count } = await tx.batch.createMany({
+          data: [{ id: batch.batchId, pop: batch.pop, edge: batch.edge, pageCount: pages.length, editCount, bytes }],
+          skipDuplicates: true,
+        });
+        const duplicate = count === 0;
+        const slugs = pages.map((page) => page.slug);
+        if (!duplicate) await lockPages(tx, slugs);
+        const docs = await pageDocs(tx, cache, slugs, held);
+        const outcomes = pages.map((page) => {
+          const { head, entry } = docs.get(page.slug)!;
+          return duplicate ? answerOnly(page, head, entry) : mergePage(page, head, entry, maxPageBytes);
+        });
+        const { changed, pageIds } = duplicate ? { changed: [], pageIds: new Map<string, string>() } : await writeOutcomes(tx, batch, outcomes);
+        return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed, outcomes, pageIds };
+      },
+      { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
+    );
+  } catch (error) {
+    for (const { entry } of held) entry.doc.destroy();
+    throw error;
+  }
+  for (const outcome of committed.outcomes) {
+    const pageId = outcome.head?.id ?? committed.pageIds.get(outcome.page.slug);
+    if (pageId) cache.put(pageId, outcome.merged);
+    else outcome.merged.doc.destroy();
+  }
+  return { answer: committed.answer, changed: committed.changed };
+}
+
+/**
+ * Each page's document at its current version: from the cache when it holds
+ * that version, else built from the base and the rows. Everything handed
+ * out is recorded in `held`.
+ */
+async function pageDocs(
+  tx: Transaction,
+  cache: DocCache,
+  slugs: readonly Slug[],
+  held: { pageId: string; entry: CachedDoc }[],
+): Promise<Map<string, { head: PageHead | undefined; entry: CachedDoc }>> {
+  const heads = await readPageHeads(tx, slugs);
+  const docs = new Map<string, { head: PageHead | undefined; entry: CachedDoc }>();
+  const misses: string[] = [];
+  for (const slug of slugs) {
+    const head = heads.get(slug);
+    const entry = head ? cache.take(head.id, head.headSeq) : undefined;
+    if (entry) docs.set(slug, { head, entry });
+    else misses.push(slug);
+  }
+  const stored = await readStoredPages(tx, misses.filter((slug) => heads.has(slug)));
+  for (const slug of misses) {
+    const page = stored.get(slug);
+    const bytes = page ? page.updates.reduce((sum, row) => sum + row.update.byteLength, page.state.byteLength) : 0;
+    docs.set(slug, { head: heads.get(slug), entry: { doc: pageDoc(page), seq: heads.get(slug)?.headSeq ?? 0n, bytes } });
+  }
+  for (const [slug, { entry }] of docs) held.push({ pageId: heads.get(slug)?.id ?? slug, entry });
+  return docs;
 }
 
 function decodePages(batch: FlushBatch): DecodedPage[] {
@@ -119,19 +181,22 @@ function decodePages(batch: FlushBatch): DecodedPage[] {
   });
 }
 
-function mergePage(page: DecodedPage, stored: StoredPage | undefined, maxPageBytes: number): PageOutcome {
-  const doc = pageDoc(stored);
-  try {
+function mergePage(page: DecodedPage, head: PageHead | undefined, entry: CachedDoc, maxPageBytes: number): PageOutcome {
+  const { doc } = entry;
+  {
     // Yjs reports what a transaction really added (new structs, new
     // deletions) as its "update" event: exactly what the origin lacked,
     // however much of the edge's diff it already had (a retried flush, the
     // whole delete set every diff carries).
     let added: Uint8Array | undefined;
-    doc.on("update", (update: Uint8Array) => (added = update));
+    const onUpdate = (update: Uint8Array) => (added = update);
+    doc.on("update", onUpdate);
     try {
       Y.applyUpdate(doc, page.update);
     } catch (error) {
       throw new BadRequestError(`page ${page.slug}: the update does not apply (${(error as Error).message})`, { cause: error });
+    } finally {
+      doc.off("update", onUpdate);
     }
     if (doc.store.pendingStructs || doc.store.pendingDs) {
       // Structs whose predecessors the origin lacks wait inside the document
@@ -139,7 +204,7 @@ function mergePage(page: DecodedPage, stored: StoredPage | undefined, maxPageByt
       // and they apply once what they wait for arrives.
       added = page.update;
     }
-    if (added && storedBytes(stored) + added.byteLength > maxPageBytes) {
+    if (added && entry.bytes + added.byteLength > maxPageBytes) {
       // The stored bytes bound the page's size from above; only near the
       // limit is the exact size worth an encode of the whole page.
       const bytes = Y.encodeStateAsUpdate(doc).byteLength;
@@ -150,24 +215,14 @@ function mergePage(page: DecodedPage, stored: StoredPage | undefined, maxPageByt
         );
       }
     }
-    const version = stored ? headSeq(stored) : 0n;
-    return { page, stored, added, answer: answerFor(page, doc, added ? version + 1n : version) };
-  } finally {
-    doc.destroy();
+    const version = added ? entry.seq + 1n : entry.seq;
+    const merged = { doc, seq: version, bytes: entry.bytes + (added?.byteLength ?? 0) };
+    return { page, head, added, answer: answerFor(page, doc, version), merged };
   }
 }
 
-function storedBytes(stored: StoredPage | undefined): number {
-  return stored ? stored.updates.reduce((sum, row) => sum + row.update.byteLength, stored.state.byteLength) : 0;
-}
-
-function answerOnly(page: DecodedPage, stored: StoredPage | undefined): PageOutcome {
-  const doc = pageDoc(stored);
-  try {
-    return { page, stored, added: undefined, answer: answerFor(page, doc, stored ? headSeq(stored) : 0n) };
-  } finally {
-    doc.destroy();
-  }
+function answerOnly(page: DecodedPage, head: PageHead | undefined, entry: CachedDoc): PageOutcome {
+  return { page, head, added: undefined, answer: answerFor(page, entry.doc, entry.seq), merged: entry };
 }
 
 function answerFor(page: DecodedPage, doc: Y.Doc, version: bigint): FlushAnswerPage {
@@ -180,10 +235,14 @@ function answerFor(page: DecodedPage, doc: Y.Doc, version: bigint): FlushAnswerP
 }
 
 /** Creates the pages the batch brought into being, appends one row per changed page, moves the PoP's checkpoints. */
-async function writeOutcomes(tx: Transaction, batch: FlushBatch, outcomes: PageOutcome[]): Promise<MergeResult["changed"]> {
+async function writeOutcomes(
+  tx: Transaction,
+  batch: FlushBatch,
+  outcomes: PageOutcome[],
+): Promise<{ changed: MergeResult["changed"]; pageIds: Map<string, string> }> {
   const empty = new Y.Doc();
   const created = outcomes
-    .filter((outcome) => outcome.added && !outcome.stored)
+    .filter((outcome) => outcome.added && !outcome.head)
     .map((outcome) => ({
       id: randomUUID(),
       slug: outcome.page.slug,
@@ -196,7 +255,7 @@ async function writeOutcomes(tx: Transaction, batch: FlushBatch, outcomes: PageO
   if (created.length > 0) await tx.page.createMany({ data: created });
   const pageIds = new Map<string, string>([
     ...created.map((page) => [page.slug, page.id] as const),
-    ...outcomes.flatMap((outcome) => (outcome.stored ? [[outcome.page.slug, outcome.stored.id] as const] : [])),
+    ...outcomes.flatMap((outcome) => (outcome.head ? [[outcome.page.slug, outcome.head.id] as const] : [])),
   ]);
 
   const appended = outcomes.filter((outcome) => outcome.added);
@@ -217,7 +276,7 @@ async function writeOutcomes(tx: Transaction, batch: FlushBatch, outcomes: PageO
     const pageId = pageIds.get(outcome.page.slug);
     if (outcome.page.logSequence !== undefined && pageId) await recordCheckpoint(tx, batch.pop, pageId, outcome.page.logSequence);
   }
-  return appended.map((outcome) => ({ slug: outcome.page.slug, revision: outcome.answer.revision }));
+  return { changed: appended.map((outcome) => ({ slug: outcome.page.slug, revision: outcome.answer.revision })), pageIds };
 }
 
 async function recordCheckpoint(tx: Transaction, pop: string, pageId: string, sequence: bigint): Promise<void> {

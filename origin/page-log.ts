@@ -51,6 +51,27 @@ export async function tryLockPage(tx: Transaction, slug: string): Promise<boolea
   return rows[0]?.locked === true;
 }
 
+export interface PageHead {
+  id: string;
+  slug: string;
+  baseSeq: bigint;
+  /** The page's version: its newest row's seq, or the base's. */
+  headSeq: bigint;
+}
+
+/** Which of `slugs` are stored, at which version, without reading their state. */
+export async function readPageHeads(db: Queryable, slugs: readonly string[]): Promise<Map<string, PageHead>> {
+  const heads = new Map<string, PageHead>();
+  if (slugs.length === 0) return heads;
+  const rows = await db.$queryRaw<{ id: string; slug: string; baseSeq: bigint; headSeq: bigint }[]>`
+    SELECT p.id, p.slug, p."baseSeq", COALESCE(max(u.seq), p."baseSeq") AS "headSeq"
+    FROM "Page" p LEFT JOIN "PageUpdate" u ON u."pageId" = p.id AND u.seq > p."baseSeq"
+    WHERE p.slug = ANY(${[...slugs]}::text[])
+    GROUP BY p.id`;
+  for (const row of rows) heads.set(row.slug, { id: row.id, slug: row.slug, baseSeq: BigInt(row.baseSeq), headSeq: BigInt(row.headSeq) });
+  return heads;
+}
+
 /** The stored pages among `slugs`, each with its rows after the base. */
 export async function readStoredPages(db: Queryable, slugs: readonly string[]): Promise<Map<string, StoredPage>> {
   const pages = new Map<string, StoredPage>();

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,7 +15,27 @@ import pg from "pg";
 export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
+  /**
+   * CPU seconds the cluster has used so far (the postmaster and every live
+   * backend and worker, with the children that exited): a figure that holds
+   * on a busy machine, where wall-clock throughput does not.
+   */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ
+
+/** utime + stime (+ cutime + cstime with `children`) of a pid, and its parent. */
+function procCpu(pid: number, children: boolean): { seconds: number; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+    return { seconds: ticks / TICKS_PER_SECOND, ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
 }
 
 function postgresBinDir(): string {
@@ -66,8 +86,18 @@ export async function startPrivatePostgres(options: { settings?: Record<string, 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.end();
+  const postmaster = Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
   return {
     url,
+    cpuSeconds() {
+      let seconds = procCpu(postmaster, true)?.seconds ?? 0;
+      for (const entry of readdirSync("/proc")) {
+        if (!/^\d+$/u.test(entry)) continue;
+        const child = procCpu(Number(entry), false);
+        if (child?.ppid === postmaster) seconds += child.seconds;
+      }
+      return seconds;
+    },
     async stop() {
       run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]);
       rmSync(dir, { recursive: true, force: true });

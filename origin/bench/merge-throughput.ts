@@ -96,6 +96,8 @@ interface BenchDatabase {
   label: string;
   /** A connection of its own for WAL and statistics; undefined on PGlite. */
   stats: pg.Client | undefined;
+  /** The private cluster's CPU seconds so far; undefined on a shared server or PGlite. */
+  serverCpuSeconds: (() => number) | undefined;
   databaseName: string;
   close(): Promise<void>;
 }
@@ -104,7 +106,7 @@ async function openBenchDatabase(): Promise<BenchDatabase> {
   if (args.pglite) {
     const db = await openDatabase({ kind: "pglite", dataDir: undefined });
     await db.migrate();
-    return { db, label: "PGlite (in memory)", stats: undefined, databaseName: "", close: () => db.close() };
+    return { db, label: "PGlite (in memory)", stats: undefined, serverCpuSeconds: undefined, databaseName: "", close: () => db.close() };
   }
   const server = args.url ? undefined : await startPrivatePostgres();
   const serverUrl = args.url ?? server!.url;
@@ -118,6 +120,7 @@ async function openBenchDatabase(): Promise<BenchDatabase> {
     db,
     label: server ? `a private Postgres cluster (${host})` : `Postgres ${host} (shared: its WAL counts every writer)`,
     stats,
+    serverCpuSeconds: server?.cpuSeconds,
     databaseName: scratch.name,
     async close() {
       await stats.end();
@@ -181,6 +184,8 @@ interface PointResult {
   walBytesPerPageFlushAllIn: number | undefined;
   walBytesPerEdit: number | undefined;
   refreshPagesPerSec: number;
+  /** CPU per page flush, refreshes included: this process (the origin's merge) and the private Postgres cluster. */
+  cpuMsPerPageFlush: { origin: number; postgres: number | undefined };
   tuplesPerPageFlush: number | undefined;
   /** WAL per page flush against the target: 2 x diff + 16 KB. */
   walTargetBytes: number;
@@ -203,6 +208,8 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
   let refreshMs = 0;
 
   const before = await readCounters(bench);
+  const originCpu0 = process.cpuUsage();
+  const postgresCpu0 = bench.serverCpuSeconds?.();
   const durations: number[] = [];
   let diffBytes = 0;
   const started = performance.now();
@@ -225,6 +232,8 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
       if (lsn1 && lsn2) refreshWal += await walBetween(bench, { walLsn: lsn1 }, { walLsn: lsn2 });
     }
   }
+  const originCpu = process.cpuUsage(originCpu0);
+  const postgresCpu = postgresCpu0 === undefined ? undefined : bench.serverCpuSeconds!() - postgresCpu0;
   const after = await readCounters(bench);
   const pageFlushes = durations.length * point.pagesPerBatch;
   const wal = before && after ? await walBetween(bench, before, after) : undefined;
@@ -247,6 +256,10 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
     walBytesPerPageFlush: bench.stats ? Math.round(flushWal / pageFlushes) : undefined,
     walBytesPerPageRefresh: bench.stats && refreshedPages > 0 ? Math.round(refreshWal / refreshedPages) : undefined,
     walBytesPerPageFlushAllIn: wal === undefined ? undefined : Math.round(wal / pageFlushes),
+    cpuMsPerPageFlush: {
+      origin: Number(((originCpu.user + originCpu.system) / 1000 / pageFlushes).toFixed(3)),
+      postgres: postgresCpu === undefined ? undefined : Number(((postgresCpu * 1000) / pageFlushes).toFixed(3)),
+    },
     refreshPagesPerSec: refreshMs > 0 ? Math.round(refreshedPages / (refreshMs / 1000)) : 0,
     walBytesPerEdit: wal === undefined ? undefined : Number((wal / pageFlushes / (EDITS_PER_FLUSH * 2)).toFixed(1)),
     tuplesPerPageFlush: before && after ? Number(((after.tuples - before.tuples) / pageFlushes).toFixed(2)) : undefined,
@@ -280,6 +293,8 @@ try {
     ["all-in KB/flush", (r) => kb(r.walBytesPerPageFlushAllIn)],
     ["tuples/flush", (r) => r.tuplesPerPageFlush ?? "-"],
     ["refreshes/s", (r) => r.refreshPagesPerSec],
+    ["origin CPU ms/flush", (r) => r.cpuMsPerPageFlush.origin],
+    ["Postgres CPU ms/flush", (r) => r.cpuMsPerPageFlush.postgres ?? "-"],
   ];
   console.log("\n" + columns.map(([name]) => name.padStart(Math.max(9, name.length + 2))).join(""));
   for (const r of results) console.log(columns.map(([name, value]) => String(value(r)).padStart(Math.max(9, name.length + 2))).join(""));
