@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     seconds: { type: "string", default: "8" },
     points: { type: "string", default: "5:1,5:50,5:500,200:1,200:50" },
+    "history-minutes": { type: "string", default: "10" },
     out: { type: "string", default: "reports/bench-origin.json" },
   },
 });
@@ -267,6 +268,63 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
   };
 }
 
+interface HistoryResult {
+  minutes: number;
+  editors: number;
+  flushes: number;
+  revisions: number;
+  /** Characters the crowd typed (each one byte): what changed. */
+  bytesChanged: number;
+  /** Bytes of revision text stored (snapshots and deltas), and the Revision table's size on disk. */
+  revisionTextBytes: number;
+  revisionTableBytes: number;
+}
+
+/**
+ * A page edited continuously for `minutes` by a crowd, flushed every 2 s
+ * (flush times set back so the grouping sees a real crowd's clock), refreshed
+ * every 10 s: how many revisions it gets and what its history costs.
+ */
+async function runHistory(bench: BenchDatabase, minutes: number, editors: number): Promise<HistoryResult> {
+  const doc = new Y.Doc();
+  const text = doc.getText("body");
+  for (let line = 0; line < editors; line++) text.insert(text.length, `Editor ${line} writes here.\n`);
+  const page: EdgePage = { slug: "Bench_history", doc, acknowledged: new Uint8Array([0]) };
+  const flushes = (minutes * 60) / 2;
+  const startedAt = Date.now() - minutes * 60_000;
+  let bytesChanged = 0;
+  let word = 0;
+  const prisma = bench.db.prisma;
+  for (let flush = 0; flush < flushes; flush++) {
+    const authors: string[] = [];
+    for (let k = 0; k < 20; k++) {
+      const editor = Math.floor(Math.random() * editors);
+      const lineEnd = text.toString().split("\n").slice(0, editor + 1).join("\n").length;
+      const typed = ` w${word++}`;
+      text.insert(lineEnd, typed);
+      bytesChanged += typed.length;
+      authors.push(`Editor${editor}`);
+    }
+    const { batch } = batchFor([page]);
+    batch.pages[0]!.authors = [...new Set(authors)];
+    const { answer } = await mergeBatch(prisma, batch);
+    page.acknowledged = Buffer.from(answer.pages[0]!.stateVector, "base64");
+    const at = new Date(startedAt + flush * 2000);
+    await prisma.$executeRaw`
+      UPDATE "PageUpdate" u SET "createdAt" = ${at} FROM "Page" p
+      WHERE p.id = u."pageId" AND p.slug = ${page.slug} AND u.seq = ${BigInt(answer.pages[0]!.revision)}`;
+    if (flush % REFRESH_EVERY === REFRESH_EVERY - 1) await refreshAllPages(prisma);
+  }
+  await refreshAllPages(prisma);
+  const [row] = await prisma.$queryRaw<{ revisions: number; textBytes: number; tableBytes: number }[]>`
+    SELECT count(*)::int AS revisions,
+           COALESCE(sum(COALESCE(octet_length(r.snapshot), 0) + COALESCE(octet_length(r.delta), 0)), 0)::int AS "textBytes",
+           pg_total_relation_size('"Revision"')::int AS "tableBytes"
+    FROM "Revision" r JOIN "Page" p ON p.id = r."pageId" WHERE p.slug = ${page.slug}`;
+  doc.destroy();
+  return { minutes, editors, flushes, revisions: row!.revisions, bytesChanged, revisionTextBytes: row!.textBytes, revisionTableBytes: row!.tableBytes };
+}
+
 const bench = await openBenchDatabase();
 try {
   const results: PointResult[] = [];
@@ -298,11 +356,18 @@ try {
   ];
   console.log("\n" + columns.map(([name]) => name.padStart(Math.max(9, name.length + 2))).join(""));
   for (const r of results) console.log(columns.map(([name, value]) => String(value(r)).padStart(Math.max(9, name.length + 2))).join(""));
+  process.stdout.write(`\na page edited for ${args["history-minutes"]} simulated minutes by 100 editors... `);
+  const history = await runHistory(bench, Number(args["history-minutes"]), 100);
+  console.log(
+    `${history.revisions} revisions over ${history.flushes} flushes; ${history.bytesChanged} bytes typed, ` +
+      `${history.revisionTextBytes} bytes of revision text stored (${(history.revisionTextBytes / history.bytesChanged).toFixed(2)}x), ` +
+      `the Revision table ${Math.round(history.revisionTableBytes / 1024)} KB on disk`,
+  );
   await mkdir("reports", { recursive: true });
   await writeFile(
     args.out,
     JSON.stringify(
-      { benchmark: "origin-merge", database: bench.label, date: new Date().toISOString(), editsPerPagePerFlush: EDITS_PER_FLUSH * 2, refreshEveryRounds: REFRESH_EVERY, results },
+      { benchmark: "origin-merge", database: bench.label, date: new Date().toISOString(), editsPerPagePerFlush: EDITS_PER_FLUSH * 2, refreshEveryRounds: REFRESH_EVERY, results, history },
       null,
       2,
     ),
