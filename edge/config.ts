@@ -19,6 +19,8 @@ export const edgeEnvSchema = z.object({
   NATS_URL: z.string().min(1).optional(),
   EDGE_DURABILITY: z.enum(DURABILITY_LEVELS as [DurabilityLevel, ...DurabilityLevel[]]).default("edge"),
   EDGE_LOG_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  EDGE_LOG_MAX_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
+  EDGE_LOG_MAX_AGE_S: z.coerce.number().int().min(0).default(7 * 24 * 3600),
   EDGE_FLUSH_MS: ms(2000),
   EDGE_HEARTBEAT_MS: ms(1000),
   EDGE_MEMBER_EXPIRY_MS: ms(3500),
@@ -61,6 +63,9 @@ export interface EdgeConfig {
   natsUrl: string | undefined;
   durability: DurabilityLevel;
   logReplicas: number;
+  /** Bounds of the PoP log's stream (0: none); at the bound it refuses appends, never drops entries. */
+  logMaxBytes: number;
+  logMaxAgeMs: number;
   flushMs: number;
   heartbeatMs: number;
   memberExpiryMs: number;
@@ -124,6 +129,8 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     natsUrl: parsed.NATS_URL,
     durability: parsed.EDGE_DURABILITY,
     logReplicas: parsed.EDGE_LOG_REPLICAS,
+    logMaxBytes: parsed.EDGE_LOG_MAX_BYTES,
+    logMaxAgeMs: parsed.EDGE_LOG_MAX_AGE_S * 1000,
     flushMs: parsed.EDGE_FLUSH_MS,
     heartbeatMs: parsed.EDGE_HEARTBEAT_MS,
     memberExpiryMs: parsed.EDGE_MEMBER_EXPIRY_MS,
