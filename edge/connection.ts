@@ -23,6 +23,8 @@ export interface ConnectionHost {
   rateAllows(identity: Identity): boolean;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
+  /** Why `update` may not grow `page` (over the page size limit), or undefined. */
+  pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
   /** Applies a client's awareness update. */
@@ -270,6 +272,12 @@ export class ClientConnection implements PageClient, WatchedClient {
       // edit and resends it when it reconnects (sync step 2).
       this.host.recordEdit("refused");
       this.close(CloseCode.overloaded, full);
+      return;
+    }
+    const tooLarge = this.host.pageTooLarge(page, update);
+    if (tooLarge) {
+      this.host.recordEdit("refused");
+      this.close(CloseCode.pageTooLarge, tooLarge);
       return;
     }
     if (!this.host.rateAllows(this.identity)) {

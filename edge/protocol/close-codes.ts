@@ -27,6 +27,13 @@ export const CloseCode = {
    * or it stayed paused too long) and was dropped: reconnect and resync.
    */
   tooSlow: 4408,
+  /**
+   * The update would take the page over EDGE_MAX_PAGE_BYTES; it was not
+   * applied. Resending it fails again (422, as the origin's refusal of a
+   * page over the limit): the client keeps the edit locally and tells the
+   * user; deleting content is always accepted.
+   */
+  pageTooLarge: 4422,
   /** Too many edits too fast: back off, then reconnect. */
   rateLimited: 4429,
   /** The replica is at its memory or connection limit: try another replica. */
