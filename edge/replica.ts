@@ -324,7 +324,9 @@ export class Replica implements ConnectionHost {
   overCapacity(): string | undefined {
     const limit = this.deps.config.maxUnflushedBytes;
     if (this.unflushedTotal <= limit) return undefined;
-    return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; is the origin down?): retry later`;
+    const held = this.flusher.heldPages().size;
+    const why = held > 0 ? `the origin refuses ${held} page(s), see the edge log` : "is the origin down?";
+    return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; ${why}): retry later`;
   }
 
   pageTooLarge(page: Page, update: Uint8Array): string | undefined {

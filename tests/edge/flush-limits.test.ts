@@ -9,6 +9,19 @@ import { serveOrigin } from "../../origin/http/node-adapter";
 import { testDatabases } from "../support/databases";
 import { startTestOrigin, type TestOrigin } from "../support/origin";
 
+/** `promise`, or a failure naming what did not happen within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
 /** A small origin body limit, so that a flush over it costs little. */
@@ -132,9 +145,9 @@ describe("flushes that cannot jam", () => {
     await refusedEditor.change(() => refusedEditor.doc.getMap("meta").set("blob", "b".repeat(ORIGIN_MAX_BATCH_BYTES * 2)));
 
     const failure = await system.edge.replica.flusher.flush("owned").catch((error: unknown) => error);
+    for (const [slug, text] of small) expect(await system.originText(slug)).toBe(text);
     expect(failure).toBeInstanceOf(FlushIncompleteError);
     expect((failure as FlushIncompleteError).slugs).toEqual([refused]);
-    for (const [slug, text] of small) expect(await system.originText(slug)).toBe(text);
     // Its text may have gone in a part of its own; the map entry cannot.
 
     const replica = system.edge.replica;
@@ -168,7 +181,7 @@ describe("flushes that cannot jam", () => {
 
     // 3 KB more would pass 32 KiB: refused, not applied, the socket closed with the limit named.
     void writer.insert(kept.length, "x".repeat(3 * 1024)).catch(() => {});
-    const closing = await writer.closed;
+    const closing = await within(writer.closed, 5000, "the edge to close the writer's socket");
     expect(closing.code).toBe(CloseCode.pageTooLarge);
     expect(closing.reason).toContain("EDGE_MAX_PAGE_BYTES");
     expect(closing.reason).toContain(String(32 * 1024));
@@ -184,5 +197,23 @@ describe("flushes that cannot jam", () => {
     await system.edge.replica.flusher.flush("owned");
     expect(await system.originText(full)).toBe(kept.slice(1000));
     expect(await system.originText(other)).toBe("other page");
+  });
+
+  it("a page the origin fails on (500) is isolated the same way: the other pages of its batch flush", async () => {
+    system = await startSystem({});
+    const { small } = await writePages(system, false);
+    // Postgres cannot store a NUL character in text: the origin answers 500
+    // for any batch holding this page (found while writing this test).
+    const poisoned = slugOf("Poisoned");
+    const poisonedEditor = await system.editor(poisoned);
+    await poisonedEditor.insert(0, "nul \u0000 here");
+
+    const failure = await system.edge.replica.flusher.flush("owned").catch((error: unknown) => error);
+    for (const [slug, text] of small) expect(await system.originText(slug)).toBe(text);
+    expect((failure as FlushIncompleteError).slugs).toEqual([poisoned]);
+    const page = system.edge.replica.pages.get(poisoned)!;
+    expect(page.dirty).toBe(true);
+    expect(page.doc.getText("body").toString()).toBe("nul \u0000 here");
+    expect(system.edge.replica.flusher.heldPages().get(poisoned)?.status).toBe(500);
   });
 });
