@@ -1,4 +1,9 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,4 +120,93 @@ describe.skipIf(!natsAvailable)("the PoP log's stream, configured as declared", 
     expect(entries[0]!.sequence).toBe(1n);
     expect(entries.map((entry) => entry.data[0])).toEqual(Array.from({ length: appended }, (_, i) => i));
   });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const NATS_SERVER = "/usr/sbin/nats-server";
+
+/** Raising EDGE_LOG_REPLICAS on a running deployment: a three-server JetStream cluster of our own, on free ports. */
+describe.skipIf(!existsSync(NATS_SERVER))("the PoP log's stream on a NATS cluster", () => {
+  const servers: ChildProcess[] = [];
+  const dirs: string[] = [];
+  let urls: string[] = [];
+  let nc: NatsConnection | undefined;
+
+  beforeAll(async () => {
+    const clientPorts = [await freePort(), await freePort(), await freePort()];
+    const routePorts = [await freePort(), await freePort(), await freePort()];
+    const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(",");
+    for (let i = 0; i < 3; i++) {
+      const dir = mkdtempSync(join(tmpdir(), "weirwood-nats-"));
+      dirs.push(dir);
+      const args = ["-a", "127.0.0.1", "-p", String(clientPorts[i]), "-js", "-sd", dir, "-n", `n${i + 1}`];
+      args.push("--cluster_name", "c1", "-cluster", `nats://127.0.0.1:${routePorts[i]}`, "-routes", routes);
+      servers.push(spawn(NATS_SERVER, args, { stdio: "ignore" }));
+    }
+    urls = clientPorts.map((port) => `nats://127.0.0.1:${port}`);
+  }, 30_000);
+  afterAll(async () => {
+    await nc?.close().catch(() => {});
+    for (const server of servers) server.kill("SIGKILL");
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("brings an R1 stream to R3 when the replicas asked for are raised, keeping its entries", async () => {
+    const deadline = Date.now() + 20_000;
+    let manager: JetStreamManager | undefined;
+    // The cluster elects its JetStream meta leader a few seconds after start.
+    while (!manager) {
+      try {
+        nc ??= await connect({ servers: urls, timeout: 2000 });
+        const candidate = await jetstreamManager(nc);
+        await candidate.getAccountInfo();
+        manager = candidate;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`the NATS cluster at ${urls.join(", ")} did not start JetStream`, { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    const name = `wwtest_${randomBytes(6).toString("hex")}`;
+    const open = async (replicas: number) => {
+      for (;;) {
+        try {
+          return await openJetStreamLog({
+            js: jetstream(nc!),
+            jsm: manager,
+            name,
+            subjects: `${name}.log.>`,
+            replicas,
+            limits: { maxBytes: 1024 * 1024, maxAgeMs: 3600_000 },
+            server: urls.join(", "),
+            track: () => () => {},
+          });
+        } catch (error) {
+          // Until the meta leader is elected, creating a stream fails: retry.
+          if (replicas > 1 || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+    };
+    const r1 = await open(1);
+    await r1.append(`${name}.log.page`, new Uint8Array([7]));
+    expect((await manager.streams.info(name)).config.num_replicas).toBe(1);
+
+    const r3 = await open(3);
+    const info = await manager.streams.info(name);
+    expect(info.config.num_replicas).toBe(3);
+    const cluster = info.cluster!;
+    expect(cluster.leader).toBeTruthy();
+    expect(new Set([cluster.leader, ...(cluster.replicas ?? []).map((peer) => peer.name)]).size).toBe(3);
+    expect((await r3.readAll()).map((entry) => [...entry.data])).toEqual([[7]]);
+  }, 60_000);
 });

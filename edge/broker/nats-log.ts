@@ -149,16 +149,18 @@ async function bringToDeclared(options: JetStreamLogOptions, info: StreamInfo, d
 /** After raising the replicas, waits until the cluster placed them, or refuses to start saying so. */
 async function awaitPeers(options: JetStreamLogOptions, replicas: number): Promise<void> {
   const deadline = Date.now() + PEERS_TIMEOUT_MS;
-  let peers = 0;
+  let placed = 0;
   for (;;) {
-    const info = await streamInfo(options);
-    peers = info?.cluster?.replicas?.length ?? 0;
-    if (peers + 1 >= replicas) return;
+    // Placed: a leader and its followers, each on its own server (while
+    // scaling up, the list names every peer and no leader yet).
+    const cluster = (await streamInfo(options))?.cluster;
+    placed = cluster?.leader ? new Set([cluster.leader, ...(cluster.replicas ?? []).map((peer) => peer.name)]).size : 0;
+    if (placed >= replicas) return;
     if (Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new BrokerError(
-    `durable log ${options.name}: its stream on NATS ${options.server} was set to ${replicas} replicas but has ${peers + 1} after ` +
+    `durable log ${options.name}: its stream on NATS ${options.server} was set to ${replicas} replicas but has ${placed} with a leader after ` +
       `${PEERS_TIMEOUT_MS / 1000} s; the cluster needs ${replicas} JetStream servers with room for it (see nats stream info ${options.name})`,
   );
 }
