@@ -12,9 +12,10 @@ interface Measured {
  * The page size limit (EDGE_MAX_PAGE_BYTES) on client updates. Measuring a
  * page's encoded state costs a pass over the whole document, so each page's
  * size is measured once and then estimated by adding the bytes of every
- * update applied (an update never adds more than its own length, give or
- * take a few header bytes); it is measured again only when the estimate
- * says the limit is near. Updates that add no structs (deletions) are
+ * update applied (an update adds about its own length, usually less once
+ * merged); it is measured again only when the estimate says the limit is
+ * near. The check counts the update's whole length on top of the page, so
+ * it errs on the side of refusing a few bytes early. Updates that add no structs (deletions) are
  * always taken: they are how a page at its limit shrinks.
  */
 export class PageSizeLimit {
