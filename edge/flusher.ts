@@ -357,7 +357,7 @@ export class Flusher {
     log[refused ? "error" : "warn"](
       { err: error, pages, retryInMs: backoff },
       refused
-        ? "flush: the origin refused this edge's requests (check EDGE_SERVICE_SECRET); the pages stay dirty"
+        ? "flush: the origin refused this edge's request (see its status; 401/403: check EDGE_SERVICE_SECRET); the pages stay dirty and are retried"
         : "flush: origin unavailable; the pages stay dirty and will be retried",
     );
   }
