@@ -175,7 +175,7 @@ export class Flusher {
           queue.unshift(...this.halves(group));
           continue;
         }
-        this.hold(single!, outcome.kind === "failed" ? outcome.error.status : outcome.error.status, outcome.error.message);
+        this.hold(single!, outcome.error.status, outcome.error.message);
         held.push(single!.taken.page.slug);
       }
     } catch (error) {
