@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, type Environment, parseEnv } from "../common/env";
+import { DEFAULT_MAX_PAGE_BYTES } from "./protocol/limits";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "./protocol/messages";
 
 const ms = (fallback: number) => z.coerce.number().int().positive("must be a positive integer (milliseconds)").default(fallback);
@@ -19,7 +20,12 @@ export const edgeEnvSchema = z.object({
   NATS_URL: z.string().min(1).optional(),
   EDGE_DURABILITY: z.enum(DURABILITY_LEVELS as [DurabilityLevel, ...DurabilityLevel[]]).default("edge"),
   EDGE_LOG_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  EDGE_LOG_MAX_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
+  EDGE_LOG_MAX_AGE_S: z.coerce.number().int().min(0).default(7 * 24 * 3600),
   EDGE_FLUSH_MS: ms(2000),
+  // Half the origin's default ORIGIN_MAX_BATCH_BYTES (8 MiB): room for JSON and base64 around a 2 MiB page.
+  EDGE_FLUSH_MAX_BYTES: z.coerce.number().int().min(16 * 1024, "must be at least 16384 (bytes)").default(4 * 1024 * 1024),
+  EDGE_MAX_PAGE_BYTES: count(DEFAULT_MAX_PAGE_BYTES),
   EDGE_HEARTBEAT_MS: ms(1000),
   EDGE_MEMBER_EXPIRY_MS: ms(3500),
   EDGE_ANTI_ENTROPY_MS: ms(10_000),
@@ -62,7 +68,14 @@ export interface EdgeConfig {
   natsUrl: string | undefined;
   durability: DurabilityLevel;
   logReplicas: number;
+  /** Bounds of the PoP log's stream (0: none); at the bound it refuses appends, never drops entries. */
+  logMaxBytes: number;
+  logMaxAgeMs: number;
   flushMs: number;
+  /** Largest flush request body; a page's diff over it goes alone, in parts. */
+  flushMaxBytes: number;
+  /** Largest encoded Yjs state of a page a client may grow it to (update-check.ts). */
+  maxPageBytes: number;
   heartbeatMs: number;
   memberExpiryMs: number;
   antiEntropyMs: number;
@@ -127,7 +140,11 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     natsUrl: parsed.NATS_URL,
     durability: parsed.EDGE_DURABILITY,
     logReplicas: parsed.EDGE_LOG_REPLICAS,
+    logMaxBytes: parsed.EDGE_LOG_MAX_BYTES,
+    logMaxAgeMs: parsed.EDGE_LOG_MAX_AGE_S * 1000,
     flushMs: parsed.EDGE_FLUSH_MS,
+    flushMaxBytes: parsed.EDGE_FLUSH_MAX_BYTES,
+    maxPageBytes: parsed.EDGE_MAX_PAGE_BYTES,
     heartbeatMs: parsed.EDGE_HEARTBEAT_MS,
     memberExpiryMs: parsed.EDGE_MEMBER_EXPIRY_MS,
     antiEntropyMs: parsed.EDGE_ANTI_ENTROPY_MS,

@@ -25,6 +25,8 @@ export interface ConnectionHost {
   readonly floodCloseMs: number;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
+  /** Why `update` may not grow `page` (over the page size limit), or undefined. */
+  pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
   /** Applies a client's awareness update. */
@@ -331,6 +333,12 @@ export class ClientConnection implements PageClient, WatchedClient {
       // edit and resends it when it reconnects (sync step 2).
       this.host.recordEdit("refused");
       this.close(CloseCode.overloaded, full);
+      return;
+    }
+    const tooLarge = this.host.pageTooLarge(page, update);
+    if (tooLarge) {
+      this.host.recordEdit("refused");
+      this.close(CloseCode.pageTooLarge, tooLarge);
       return;
     }
     // Held back, not refused: the same message comes here again when the

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   if (!config.natsUrl) {
     throw new ConfigError("config (edge): NATS_URL must name the PoP's NATS server (e.g. nats://127.0.0.1:4222) for a standalone edge");
   }
-  const broker = await connectNats({ servers: config.natsUrl, name: config.replica, logReplicas: config.logReplicas });
+  const broker = await connectNats({ servers: config.natsUrl, name: config.replica, logReplicas: config.logReplicas, logMaxBytes: config.logMaxBytes, logMaxAgeMs: config.logMaxAgeMs });
   const edge = await startEdge(config, { broker, processMetrics: true });
   log.info({ pop: config.pop, replica: config.replica, url: edge.url, http: edge.httpUrl, durability: config.durability }, "edge listening");
   // A line for the process that started us (tests, the embedded launcher).

@@ -71,6 +71,23 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       registers,
     }),
     originErrors: new Counter({ name: "weirwood_edge_origin_errors_total", help: "Failed calls to the origin", registers }),
+    flushRefusedPages: new Counter({
+      name: "weirwood_edge_flush_refused_pages_total",
+      help: "Pages the origin refused (4xx) or failed on (5xx) when sent alone; each stays dirty and is retried on its own backoff",
+      labelNames: ["status"] as const,
+      registers,
+    }),
+    flushHeldPages: new Gauge({
+      name: "weirwood_edge_flush_held_pages",
+      help: "Dirty pages waiting out a refusal of the origin (see weirwood_edge_flush_refused_pages_total and the log)",
+      registers,
+    }),
+    flushParts: new Counter({ name: "weirwood_edge_flush_parts_total", help: "Parts sent for page diffs over EDGE_FLUSH_MAX_BYTES", registers }),
+    flushMaxBytes: new Gauge({
+      name: "weirwood_edge_flush_max_bytes",
+      help: "Current batch size limit: EDGE_FLUSH_MAX_BYTES, or lower after the origin answered 413",
+      registers,
+    }),
     brokerRttSeconds: new Gauge({ name: "weirwood_edge_broker_rtt_seconds", help: "Round trip to the broker", registers }),
     members: new Gauge({ name: "weirwood_edge_members", help: "Live replicas of this PoP, this one included", registers }),
     fanoutFlushSeconds: new Histogram({

@@ -9,6 +9,17 @@ import {
 /** The origin could not be reached or failed: the edge keeps the data and retries. */
 export class OriginUnavailableError extends Error {
   override name = "OriginUnavailableError";
+  constructor(
+    message: string,
+    options?: ErrorOptions & {
+      /** The status the origin answered (5xx), or undefined when it could not be reached. */
+      status?: number;
+    },
+  ) {
+    super(message, options);
+    this.status = options?.status;
+  }
+  readonly status: number | undefined;
 }
 
 /** The origin refused what the edge sent (4xx): retrying the same bytes will not help. */
@@ -53,7 +64,7 @@ export function createOriginClient(options: { originUrl: string; serviceSecret: 
       }
     }
     const text = await response.text();
-    if (response.status >= 500) throw new OriginUnavailableError(`origin ${url} answered ${response.status}: ${text.slice(0, 300)}`);
+    if (response.status >= 500) throw new OriginUnavailableError(`origin ${url} answered ${response.status}: ${text.slice(0, 300)}`, { status: response.status });
     if (!response.ok) throw new OriginRefusedError(response.status, `origin ${url} refused with ${response.status}: ${text.slice(0, 300)}`);
     try {
       return JSON.parse(text);

@@ -18,6 +18,7 @@ import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
 import type { OriginClient } from "./origin-client";
 import { OriginFollowing } from "./origin-following";
 import { Page, type UpdateOrigin } from "./page";
+import { PageSizeLimit } from "./page-size";
 import { Peers } from "./peers";
 import { PopLog } from "./pop-log";
 import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./presence";
@@ -59,6 +60,7 @@ export class Replica implements ConnectionHost {
   private readonly peers: Peers;
   private readonly following: OriginFollowing;
   private readonly rateLimiter = createEditRateLimiter();
+  private readonly pageSize: PageSizeLimit;
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
   private readonly batch: TickBatcher;
@@ -77,6 +79,7 @@ export class Replica implements ConnectionHost {
     this.replica = config.replica;
     this.durability = config.durability;
     this.maxMessageBytes = config.maxMessageBytes;
+    this.pageSize = new PageSizeLimit(config.maxPageBytes);
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.metrics.info.set({ durability: config.durability }, 1);
@@ -151,6 +154,7 @@ export class Replica implements ConnectionHost {
       pop: config.pop,
       replica: config.replica,
       flushMs: config.flushMs,
+      maxBatchBytes: config.flushMaxBytes,
       origin: deps.origin,
       membership: this.membership,
       pages: () => this.pages.all(),
@@ -320,7 +324,15 @@ export class Replica implements ConnectionHost {
   overCapacity(): string | undefined {
     const limit = this.deps.config.maxUnflushedBytes;
     if (this.unflushedTotal <= limit) return undefined;
-    return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; is the origin down?): retry later`;
+    const held = this.flusher.heldPages().size;
+    const why = held > 0 ? `the origin refuses ${held} page(s), see the edge log` : "is the origin down?";
+    return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; ${why}): retry later`;
+  }
+
+  pageTooLarge(page: Page, update: Uint8Array): string | undefined {
+    const refusal = this.pageSize.refusal(page, update);
+    if (refusal) this.log.warn({ slug: page.slug, bytes: update.byteLength, limit: this.pageSize.maxBytes }, `refused an update: ${refusal}`);
+    return refusal;
   }
 
   editWaitMs(identity: Identity): number {

@@ -1,12 +1,14 @@
 import {
   type Consumer,
   type ConsumerMessages,
+  DiscardPolicy,
   type JetStreamClient,
   type JetStreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
   type JsMsg,
   StorageType,
+  type StreamInfo,
 } from "@nats-io/jetstream";
 import { BrokerError, type DurableLog, type LogEntry, type Unsubscribe } from "./broker";
 import { runHandler } from "./handlers";
@@ -19,6 +21,8 @@ export interface JetStreamLogOptions {
   subjects: string;
   /** 1 on a single server; 3 (R3) on a cluster, so that the log outlives a NATS server. */
   replicas: number;
+  /** Bounds of the stream: bytes (0: none) and entry age in ms (0: none). Full, it refuses appends. */
+  limits: { maxBytes: number; maxAgeMs: number };
   /** For error messages: which server we talk to. */
   server: string;
   /** Registers a follow so that closing the connection stops it; returns how to unregister. */
@@ -35,6 +39,11 @@ export async function openJetStreamLog(options: JetStreamLogOptions): Promise<Du
   return new JetStreamLog(options);
 }
 
+/** JetStream's answer to an append on a stream at its bound with discard "new". */
+function isStreamFull(error: unknown): boolean {
+  return error instanceof Error && /maximum (bytes|messages) exceeded|resource limits exceeded/i.test(error.message);
+}
+
 function isStreamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
@@ -45,31 +54,132 @@ function logError(options: JetStreamLogOptions, what: string, error: unknown): B
   return new BrokerError(`durable log ${options.name}: ${what} failed on NATS ${options.server}: ${reason}`, { cause: error });
 }
 
-async function ensureStream(options: JetStreamLogOptions): Promise<void> {
-  const { jsm, name, subjects, replicas } = options;
-  const existing = await streamSubjects(options);
-  if (existing === undefined) {
-    try {
-      await jsm.streams.add({ name, subjects: [subjects], storage: StorageType.File, num_replicas: replicas });
-      return;
-    } catch (error) {
-      // Another replica of the PoP may have created it a moment ago, with a
-      // configuration that differs in something we do not care about.
-      const raced = await streamSubjects(options).catch(() => undefined);
-      if (raced === undefined) {
-        throw logError(options, `creating its stream (subjects "${subjects}", ${replicas} replica(s))`, error);
-      }
-      checkSameSubjects(options, raced);
-      return;
-    }
-  }
-  checkSameSubjects(options, existing);
+/**
+ * What the stream must look like: the configured replicas and bounds, and
+ * discard "new", so that a full stream refuses appends (the writer hears it)
+ * instead of dropping its oldest entries, which may not be at the origin yet.
+ */
+function declaredConfig(options: JetStreamLogOptions) {
+  return {
+    subjects: [options.subjects],
+    num_replicas: options.replicas,
+    max_bytes: options.limits.maxBytes > 0 ? options.limits.maxBytes : -1,
+    // JetStream counts age in nanoseconds; 0 is "no age bound".
+    max_age: options.limits.maxAgeMs * 1_000_000,
+    discard: DiscardPolicy.New,
+  };
 }
 
-async function streamSubjects(options: JetStreamLogOptions): Promise<string[] | undefined> {
+async function ensureStream(options: JetStreamLogOptions): Promise<void> {
+  const { jsm, name, subjects, replicas } = options;
+  const declared = declaredConfig(options);
+  let existing = await streamInfo(options);
+  if (existing === undefined) {
+    try {
+      await jsm.streams.add({ name, storage: StorageType.File, ...declared });
+      return;
+    } catch (error) {
+      // Another replica of the PoP may have created it a moment ago: check
+      // that one as if it had been there.
+      existing = await streamInfo(options).catch(() => undefined);
+      if (existing === undefined) {
+        throw logError(options, `creating its stream (subjects "${subjects}", ${replicas} replica(s)): ${refusalHint(options, error)}`, error);
+      }
+    }
+  }
+  await bringToDeclared(options, existing, declared);
+}
+
+/**
+ * Updates an existing stream to the declared replicas and bounds, or
+ * refuses to start saying why. Subjects are never rewritten: a stream of
+ * this name that captures other subjects belongs to something else.
+ */
+async function bringToDeclared(options: JetStreamLogOptions, info: StreamInfo, declared: ReturnType<typeof declaredConfig>): Promise<void> {
+  const { jsm, name, server } = options;
+  const config = info.config;
+  checkSameSubjects(options, config.subjects ?? []);
+  if (config.storage !== StorageType.File) {
+    throw new BrokerError(
+      `durable log ${name}: its stream on NATS ${server} keeps its entries in ${config.storage} storage, not on file; ` +
+        `it cannot be changed in place: move or delete it (nats stream rm ${name}) once the origin has committed its entries`,
+    );
+  }
+  const changes: string[] = [];
+  if (config.num_replicas !== declared.num_replicas) changes.push(`replicas ${config.num_replicas} -> ${declared.num_replicas}`);
+  if (config.max_bytes !== declared.max_bytes) changes.push(`max_bytes ${config.max_bytes} -> ${declared.max_bytes}`);
+  if (config.max_age !== declared.max_age) changes.push(`max_age ${config.max_age / 1e9}s -> ${declared.max_age / 1e9}s`);
+  if (config.discard !== declared.discard) changes.push(`discard ${config.discard} -> ${declared.discard}`);
+  if (changes.length === 0) return;
+  if (declared.num_replicas > 1 && !info.cluster) {
+    // NATS 2.9 on a single server accepts num_replicas 3 in an update and
+    // reports it back, while nothing is replicated: check the server.
+    throw new BrokerError(
+      `durable log ${name}: cannot bring its stream on NATS ${server} to ${declared.num_replicas} replicas (EDGE_LOG_REPLICAS): ` +
+        `that server is not part of a JetStream cluster (replicas 1 -> ${declared.num_replicas} cannot be had); ` +
+        `set EDGE_LOG_REPLICAS=1, or point NATS_URL at a cluster of at least ${declared.num_replicas} servers`,
+    );
+  }
+  // A tighter bound applies to the entries already there: JetStream would
+  // drop the oldest, which may not be at the origin yet. Refuse instead.
+  if (declared.max_bytes > 0 && info.state.bytes > declared.max_bytes) {
+    throw new BrokerError(
+      `durable log ${name}: its stream on NATS ${server} holds ${info.state.bytes} bytes, more than the configured bound of ` +
+        `${declared.max_bytes} (EDGE_LOG_MAX_BYTES); lowering it would discard entries the origin may not have: raise the bound, ` +
+        `or start with the old one until the origin has committed them`,
+    );
+  }
+  if (declared.max_age > 0 && info.state.messages > 0) {
+    const oldestMs = Date.now() - new Date(info.state.first_ts).getTime();
+    if (oldestMs > declared.max_age / 1_000_000) {
+      throw new BrokerError(
+        `durable log ${name}: its stream on NATS ${server} holds entries ${Math.round(oldestMs / 1000)} s old, older than the configured ` +
+          `age bound of ${declared.max_age / 1e9} s (EDGE_LOG_MAX_AGE_S); lowering it would discard them: raise it, or wait until the origin has committed them`,
+      );
+    }
+  }
   try {
-    const info = await options.jsm.streams.info(options.name);
-    return info.config.subjects ?? [];
+    await jsm.streams.update(name, { ...config, ...declared });
+  } catch (error) {
+    throw logError(options, `bringing its stream to the configuration (${changes.join(", ")}): ${refusalHint(options, error)}`, error);
+  }
+  if (declared.num_replicas > 1) await awaitPeers(options, declared.num_replicas);
+}
+
+/** After raising the replicas, waits until the cluster placed them, or refuses to start saying so. */
+async function awaitPeers(options: JetStreamLogOptions, replicas: number): Promise<void> {
+  const deadline = Date.now() + PEERS_TIMEOUT_MS;
+  let placed = 0;
+  for (;;) {
+    // Placed: a leader and its followers, each on its own server (while
+    // scaling up, the list names every peer and no leader yet).
+    const cluster = (await streamInfo(options))?.cluster;
+    placed = cluster?.leader ? new Set([cluster.leader, ...(cluster.replicas ?? []).map((peer) => peer.name)]).size : 0;
+    if (placed >= replicas) return;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new BrokerError(
+    `durable log ${options.name}: its stream on NATS ${options.server} was set to ${replicas} replicas but has ${placed} with a leader after ` +
+      `${PEERS_TIMEOUT_MS / 1000} s; the cluster needs ${replicas} JetStream servers with room for it (see nats stream info ${options.name})`,
+  );
+}
+
+const PEERS_TIMEOUT_MS = 10_000;
+
+/** Says what to do about the errors JetStream gives for a configuration it cannot hold. */
+function refusalHint(options: JetStreamLogOptions, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (options.replicas > 1 && /replica|cluster/i.test(reason)) {
+    return `${options.replicas} replicas need a NATS cluster of at least ${options.replicas} JetStream servers; ` +
+      `this one cannot hold them: set EDGE_LOG_REPLICAS=1 on a single server`;
+  }
+  return "see the NATS server's log";
+}
+
+async function streamInfo(options: JetStreamLogOptions): Promise<StreamInfo | undefined> {
+  try {
+    return await options.jsm.streams.info(options.name);
   } catch (error) {
     if (isStreamNotFound(error)) return undefined;
     throw logError(options, "reading its stream info", error);
@@ -104,6 +214,13 @@ class JetStreamLog implements DurableLog {
       const ack = await js.publish(subject, data.slice(), { expect: { streamName: name } });
       return BigInt(ack.seq);
     } catch (error) {
+      if (isStreamFull(error)) {
+        throw new BrokerError(
+          `durable log ${name}: full at its bound (EDGE_LOG_MAX_BYTES=${this.options.limits.maxBytes}), append on ${subject} refused: ` +
+            `its entries wait for the origin to commit them (is the origin down?); the update was not logged, resend it later`,
+          { cause: error },
+        );
+      }
       throw logError(this.options, `append on ${subject}`, error);
     }
   }

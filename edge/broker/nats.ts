@@ -26,6 +26,10 @@ export interface NatsBrokerOptions {
    * 3 (R3) on a NATS cluster to outlive a server too.
    */
   logReplicas?: number;
+  /** Bound of each durable log, in bytes (default 1 GiB; 0: none); full, it refuses appends. */
+  logMaxBytes?: number;
+  /** Bound of each durable log's entries' age, in ms (default 7 days; 0: none). */
+  logMaxAgeMs?: number;
   /** How long the first connection attempt may take, in ms (default 5000). */
   connectTimeoutMs?: number;
   /** Pause between reconnection attempts to a server, in ms (default 2000, nats.js's). */
@@ -39,6 +43,10 @@ export interface NatsBrokerOptions {
  * themselves (nats.js resubscribes and recreates ordered consumers), and
  * onReconnect listeners run so that anti-entropy repairs what was missed.
  */
+/** Defaults of the durable logs' bounds (docs/configuration.md: EDGE_LOG_MAX_BYTES, EDGE_LOG_MAX_AGE_S). */
+export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_LOG_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
 export async function connectNats(options: NatsBrokerOptions): Promise<Broker> {
   const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
   const logReplicas = options.logReplicas ?? 1;
@@ -63,7 +71,8 @@ export async function connectNats(options: NatsBrokerOptions): Promise<Broker> {
       { cause: error },
     );
   }
-  return new NatsBroker(nc, servers.join(", "), logReplicas);
+  const logLimits = { maxBytes: options.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, maxAgeMs: options.logMaxAgeMs ?? DEFAULT_LOG_MAX_AGE_MS };
+  return new NatsBroker(nc, servers.join(", "), logReplicas, logLimits);
 }
 
 class NatsBroker implements Broker {
@@ -77,6 +86,7 @@ class NatsBroker implements Broker {
     private readonly nc: NatsConnection,
     private readonly server: string,
     private readonly logReplicas: number,
+    private readonly logLimits: { maxBytes: number; maxAgeMs: number },
   ) {
     this.statusLoop = this.watchStatus();
   }
@@ -164,6 +174,7 @@ class NatsBroker implements Broker {
       name,
       subjects,
       replicas: this.logReplicas,
+      limits: this.logLimits,
       server: this.server,
       track: (stop) => {
         this.follows.add(stop);

@@ -7,7 +7,8 @@
  * y-websocket 3.x's default `shouldReconnect` gives up on 4400-4499 (the
  * HTTP 4xx class: reconnecting unchanged cannot help) and reconnects on
  * everything else, 4500-4599 ("try again later") included. So only a
- * client bug or a refused token is in 4400-4499; every condition a client
+ * client bug, a refused token or an edit refused for its content (a page
+ * past its size limit) is in 4400-4499; every condition a client
  * recovers from by coming back (rate, falling behind, draining, overload,
  * the origin away) is outside it.
  */
@@ -48,6 +49,13 @@ export const CloseCode = {
    * come again as one sync step 2.
    */
   rateLimited: 4529,
+  /**
+   * The update would take the page over EDGE_MAX_PAGE_BYTES; it was not
+   * applied. Resending it fails again (422, as the origin's refusal of a
+   * page over the limit): the client keeps the edit locally and tells the
+   * user; deleting content is always accepted.
+   */
+  pageTooLarge: 4422,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

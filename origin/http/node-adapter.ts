@@ -40,6 +40,9 @@ async function handle(origin: Origin, host: string, incoming: IncomingMessage, o
       duplex: hasBody ? "half" : undefined,
     });
     const response = await routeOriginRequest(origin, request);
+    // A body refused unread (413) leaves the rest of it on the socket: close
+    // it, or the client's next request on it waits seconds for a timeout.
+    if (hasBody && !incoming.complete) outgoing.shouldKeepAlive = false;
     outgoing.writeHead(response.status, Object.fromEntries(response.headers));
     outgoing.end(Buffer.from(await response.arrayBuffer()));
   } catch (error) {

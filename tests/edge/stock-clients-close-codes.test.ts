@@ -4,8 +4,12 @@ import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { CloseCode, type CloseCodeName, isPermanentClose } from "../../edge/protocol/close-codes";
 
-/** The close codes after which reconnecting unchanged cannot help: a client bug, or a refused token (PROTOCOL.md). */
-const PERMANENT: readonly CloseCodeName[] = ["badMessage", "unauthorized", "badPage", "messageTooLarge", "presenceTooLarge"];
+/**
+ * The close codes after which reconnecting unchanged cannot help: a client
+ * bug, a refused token, or an edit refused for its content (a page past its
+ * size limit: the same edit is refused again) (PROTOCOL.md).
+ */
+const PERMANENT: readonly CloseCodeName[] = ["badMessage", "unauthorized", "badPage", "messageTooLarge", "pageTooLarge", "presenceTooLarge"];
 
 describe("the edge's close codes, as a stock y-websocket 3.x provider reads them", () => {
   const provider = new WebsocketProvider("ws://127.0.0.1:9", "Moat_Cailin", new Y.Doc(), {
@@ -15,7 +19,7 @@ describe("the edge's close codes, as a stock y-websocket 3.x provider reads them
   });
   const reconnects = (code: number) => provider.shouldReconnect({ code, reason: "" } as CloseEvent, provider);
 
-  it.each(Object.entries(CloseCode))("%s (%i) is permanent only if it is a client bug or a refused token", (name, code) => {
+  it.each(Object.entries(CloseCode))("%s (%i) is permanent only if it is a client bug, a refused token or a refused edit", (name, code) => {
     const permanent = PERMANENT.includes(name as CloseCodeName);
     expect(reconnects(code)).toBe(!permanent);
     expect(isPermanentClose(code)).toBe(permanent);
