@@ -1,7 +1,7 @@
 import type { Slug } from "../common/slug";
 import { NotFoundError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
-import { headSeq, pageDoc, readStoredPage, readStoredPages } from "./page-log";
+import { headSeq, pageDoc, pageText, readStoredPage, readStoredPages } from "./page-log";
 
 export type PageProtection = "none" | "admin";
 
@@ -70,7 +70,7 @@ function freshText(pageId: string, stored: Parameters<typeof pageDoc>[0] & objec
   const cached = freshTexts.get(key);
   if (cached !== undefined) return cached;
   const doc = pageDoc(stored);
-  const text = doc.getText("body").toString();
+  const text = pageText(doc);
   doc.destroy();
   if (freshTexts.size >= FRESH_TEXTS_MAX) freshTexts.delete(freshTexts.keys().next().value!);
   freshTexts.set(key, text);

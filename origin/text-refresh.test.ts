@@ -302,3 +302,26 @@ describe.each(testDatabases)("the migration of existing pages and revisions on $
     expect((await getRevision(db.prisma, { slug, number: 2 })).text).toBe("Old text one. Old text two.");
   });
 });
+
+describe.each(testDatabases)("a page holding a NUL character on $name", (kind) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await kind.open();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("is stored, refreshed and read with U+FFFD in its text, and its Yjs state keeps the NUL", async () => {
+    const page = new EdgePage(newSlug("Nul"), 701);
+    page.doc.getText("body").insert(0, "before\u0000after");
+    await page.flush(db.prisma);
+    const outcomes = await refreshAllPages(db.prisma);
+    expect(outcomes.find((outcome) => outcome.slug === page.slug)).toMatchObject({ refreshed: true, textChanged: true });
+    expect((await getPage(db.prisma, { slug: page.slug })).text).toBe("before\uFFFDafter");
+    expect((await getRevision(db.prisma, { slug: page.slug, number: 1 })).text).toBe("before\uFFFDafter");
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, fromBase64((await readPageState(db.prisma, page.slug)).state));
+    expect(copy.getText("body").toString()).toBe("before\u0000after");
+  });
+});

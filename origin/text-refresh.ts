@@ -3,7 +3,7 @@ import type { Logger } from "../common/logger";
 import { linkedSlugs } from "../common/wikilinks";
 import type { PrismaClient } from "./generated/prisma/client";
 import type { Slug } from "../common/slug";
-import { lockPages, pageDoc, type StoredPage, type Transaction, tryLockPage } from "./page-log";
+import { lockPages, pageDoc, pageText, type StoredPage, type Transaction, tryLockPage } from "./page-log";
 import { revisionText } from "./revisions";
 import { startsNewRevision } from "./revision-grouping";
 import { textDelta } from "./text-delta";
@@ -130,7 +130,7 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
       let text = page.text;
       for (const row of fresh) {
         Y.applyUpdate(doc, row.update);
-        const next = doc.getText("body").toString();
+        const next = pageText(doc);
         await history.add(row, text, next);
         text = next;
       }
