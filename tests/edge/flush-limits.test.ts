@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { originText as committedText } from "../support/origin-text";
 import { createMemoryBus } from "../../edge/broker/memory";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
@@ -66,7 +67,7 @@ async function startEdgeOf(origin: TestOrigin, originUrl: string, edgeEnv: Recor
       return editor;
     },
     async originText(slug) {
-      return (await origin.db.prisma.page.findUnique({ where: { slug } }))?.text;
+      return committedText(origin, slug);
     },
     async stop() {
       for (const editor of editors) editor.terminate();
@@ -202,18 +203,38 @@ describe("flushes that cannot jam", () => {
   it("a page the origin fails on (500) is isolated the same way: the other pages of its batch flush", async () => {
     system = await startSystem({});
     const { small } = await writePages(system, false);
-    // Postgres cannot store a NUL character in text: the origin answers 500
-    // for any batch holding this page (found while writing this test).
+    // A fault of the database itself, for one page: a trigger refuses its
+    // rows, so the origin answers 500 for any batch holding it.
     const poisoned = slugOf("Poisoned");
-    const poisonedEditor = await system.editor(poisoned);
-    await poisonedEditor.insert(0, "nul \u0000 here");
+    await origin.db.prisma.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION refuse_poisoned() RETURNS trigger AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM "Page" WHERE id = NEW."pageId" AND slug = '${poisoned}') THEN RAISE EXCEPTION 'a disk fault, as far as this page knows'; END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await origin.db.prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_poisoned BEFORE INSERT ON "PageUpdate" FOR EACH ROW EXECUTE FUNCTION refuse_poisoned()`);
+    try {
+      const poisonedEditor = await system.editor(poisoned);
+      await poisonedEditor.insert(0, "poisoned page");
 
-    const failure = await system.edge.replica.flusher.flush("owned").catch((error: unknown) => error);
-    for (const [slug, text] of small) expect(await system.originText(slug)).toBe(text);
-    expect((failure as FlushIncompleteError).slugs).toEqual([poisoned]);
-    const page = system.edge.replica.pages.get(poisoned)!;
-    expect(page.dirty).toBe(true);
-    expect(page.doc.getText("body").toString()).toBe("nul \u0000 here");
-    expect(system.edge.replica.flusher.heldPages().get(poisoned)?.status).toBe(500);
+      const failure = await system.edge.replica.flusher.flush("owned").catch((error: unknown) => error);
+      for (const [slug, text] of small) expect(await system.originText(slug)).toBe(text);
+      expect((failure as FlushIncompleteError).slugs).toEqual([poisoned]);
+      const page = system.edge.replica.pages.get(poisoned)!;
+      expect(page.dirty).toBe(true);
+      expect(page.doc.getText("body").toString()).toBe("poisoned page");
+      expect(system.edge.replica.flusher.heldPages().get(poisoned)?.status).toBe(500);
+    } finally {
+      await origin.db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_poisoned ON "PageUpdate"`);
+    }
+  });
+
+  it("a page holding a NUL character flushes like any other (the origin stores U+FFFD in its text)", async () => {
+    system = await startSystem({});
+    const slug = slugOf("Nul");
+    await (await system.editor(slug)).insert(0, "nul \u0000 here");
+    await system.edge.replica.flusher.flush("owned");
+    expect(system.edge.replica.pages.get(slug)!.dirty).toBe(false);
+    expect(await system.originText(slug)).toBe("nul \uFFFD here");
   });
 });
