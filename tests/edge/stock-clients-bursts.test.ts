@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { originText } from "../support/origin-text";
+import { originText as committedText } from "../support/origin-text";
 import type { RunningEdge } from "../../edge/edge";
 import { CloseCode } from "../../edge/protocol/close-codes";
 import { type Cluster, startCluster } from "../support/cluster";
@@ -36,7 +36,7 @@ describe("stock y-websocket clients bursting over the edit rate on two PoPs", ()
     }
     const originText = await until(
       `the origin to hold all ${expected.length} inserts`,
-      async () => (await originText(cluster.origin, slug)) ?? "",
+      async () => (await committedText(cluster.origin, slug)) ?? "",
       (text) => markerProblems(text, expected).missing.length === 0,
     );
     expect(markerProblems(originText, expected)).toEqual({ missing: [], repeated: [] });
