@@ -52,7 +52,7 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     }),
     popLogEntries: new Gauge({
       name: "weirwood_edge_pop_log_entries",
-      help: "Entries in the PoP's durable log (JetStream at pop durability): updates the origin has not committed",
+      help: "Entries in the PoP's durable log (JetStream at pop durability): updates the origin has not committed, and one checkpoint per page edited since the log was last emptied",
       registers,
     }),
     hotPageClients: new Gauge({
