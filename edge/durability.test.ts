@@ -104,4 +104,20 @@ describe("write-through", () => {
     await expect(durable.unchanged(red)).resolves.toBe("origin");
     expect(pending).toHaveLength(1);
   });
+
+  it("a resend that arrives while the first delivery's write is in flight waits for that write", async () => {
+    const { origin, pending } = heldOrigin();
+    const durable = writeThrough(origin, "us-east", "us-east-a");
+    const red = page("Red_Wedding");
+    const first = durable.update(red, new Uint8Array([1]), "Arya", applied);
+    await tick();
+    let acknowledged = false;
+    const resend = durable.unchanged(red).then((level) => ((acknowledged = true), level));
+    await tick();
+    expect(acknowledged).toBe(false);
+    expect(pending).toHaveLength(1);
+    pending[0]!.answer();
+    await expect(resend).resolves.toBe("origin");
+    await expect(first).resolves.toBe("origin");
+  });
 });
