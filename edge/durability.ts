@@ -21,8 +21,12 @@ export interface Durability {
    * page holds is durable, writing again what is not.
    */
   unchanged(page: Page): Promise<DurabilityLevel>;
-  /** Content that reached the page from a peer's memory, not known to be durable. */
-  unverified(page: Page, update: Uint8Array): void;
+  /**
+   * Content that reached the page from a peer's memory, not known to be
+   * durable; an origin commit of the page's `generation` (default: its
+   * current one) or later covers it.
+   */
+  unverified(page: Page, update: Uint8Array, generation?: number): void;
 }
 
 /** `edge`: the update is in this replica's memory; acknowledge at once. */
@@ -40,8 +44,8 @@ function tracked(level: DurabilityLevel, write: WriteDurably, trackPeers: boolea
   return {
     update: (page, update, author, applied) => writes.add(page, update, author, applied).then(() => level),
     unchanged: (page) => writes.settle(page).then(() => level),
-    unverified: (page, update) => {
-      if (trackPeers) writes.unverified(page, update);
+    unverified: (page, update, generation) => {
+      if (trackPeers) writes.unverified(page, update, generation);
     },
   };
 }

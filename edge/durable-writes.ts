@@ -69,11 +69,12 @@ export class DurableWrites {
 
   /**
    * Content that reached the page from a peer's memory (anti-entropy, a
-   * draining peer): that peer may hold it because its own write failed. It
-   * is written again by the next acknowledgement that needs it.
+   * draining peer, a bootstrap): that peer may hold it because its own
+   * write failed. It is written again by the next acknowledgement that
+   * needs it, unless a flush of `generation` or later covered it first.
    */
-  unverified(page: Page, update: Uint8Array): void {
-    this.pending(page).add({ update, authors: [], generation: page.dirtyGeneration, inFlight: undefined });
+  unverified(page: Page, update: Uint8Array, generation = page.dirtyGeneration): void {
+    this.pending(page).add({ update, authors: [], generation, inFlight: undefined });
     this.adjustUnwritten(page, 1);
   }
 

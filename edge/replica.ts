@@ -378,6 +378,12 @@ export class Replica implements ConnectionHost {
     if (fromPeers) {
       page = new Page(slug, { protection: fromPeers.protection, originVector: fromPeers.originVector, revision: fromPeers.revision });
       Y.applyUpdate(page.doc, fromPeers.update, { kind: "load" } satisfies UpdateOrigin);
+      // What the peer held beyond the origin may be there because its own
+      // log append failed: written again before an ack here relies on it
+      // (once, shared), unless a flush of a later change covers it first.
+      // Deletions alone do not show here, as in OriginFollowing.peerFlushed.
+      const beyondOrigin = Y.encodeStateAsUpdate(page.doc, page.originVector);
+      if (Y.parseUpdateMeta(beyondOrigin).to.size > 0) this.writes.unverified(page, beyondOrigin, page.dirtyGeneration + 1);
       this.metrics.bootstraps.inc({ source: "peer" });
     } else {
       const state = await this.stateFromOriginOrLog(slug);

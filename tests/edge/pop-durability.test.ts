@@ -106,7 +106,10 @@ describe.runIf(hasNats)(`pop durability: acks after the log, recovery without th
     await origin?.close();
   });
 
-  it("an update whose log append failed is acknowledged on its resend only once it is in the log, and reaches the origin once after every replica died", async () => {
+  it.each([
+    { to: "the replica that took it", peer: false },
+    { to: "a peer that took the page from that replica's memory", peer: true },
+  ])("an update whose log append failed, resent to $to, is acknowledged only once it is in the log, and reaches the origin once after every replica died", async ({ peer }) => {
     const nats = await startPrivateNats();
     try {
       const pop = `pop-${randomBytes(3).toString("hex")}`;
@@ -135,15 +138,27 @@ describe.runIf(hasNats)(`pop durability: acks after the log, recovery without th
       );
       expect(await loggedText(nats.url, pop, slug)).not.toContain("[lost]");
 
+      let resendTo = a;
+      if (peer) {
+        // A replica that joins now gets the page, "[lost]" included, from
+        // a's memory (a bootstrap or anti-entropy), not from the log.
+        resendTo = await start(pop, `${pop}-b`, nats.url, { EDGE_FLUSH_MS: "600000" });
+        const watcher = ProtocolEditor.connect({ url: resendTo.url, slug, token, acks: false });
+        await watcher.synced;
+        await eventually(() => watcher.text.toString(), (text) => text.includes("[lost]"), 10_000);
+        expect(watcher.text.toString()).toContain("[lost]");
+        watcher.terminate();
+      }
       // The client comes back and resends what it holds; the edge already
       // has "[lost]" in memory, so the resend changes nothing there.
-      expect(await resendOnReconnect({ url: a.url, slug, token, doc: writer.doc })).toBe("pop");
+      expect(await resendOnReconnect({ url: resendTo.url, slug, token, doc: writer.doc })).toBe("pop");
       expect(await loggedText(nats.url, pop, slug)).toContain("[lost]");
       markers.push("[lost]");
 
       await killed(a);
+      if (resendTo !== a) await killed(resendTo);
       // A replica started after the whole PoP died replays the log and flushes it.
-      await start(pop, `${pop}-b`, nats.url, { EDGE_FLUSH_MS: "200" });
+      await start(pop, `${pop}-c`, nats.url, { EDGE_FLUSH_MS: "200" });
       const text = await eventually(() => originText(slug), (value) => markers.every((marker) => value.includes(marker)), 20_000);
       expectEachOnce(text, markers);
       writer.terminate();
