@@ -123,6 +123,11 @@ describe("the PoP log without the origin", () => {
     page.revision = 4;
     await popLog.append(page, type(page, "[one]"), ["Bran"]);
     await popLog.append(page, type(page, "[two]"), ["Bran"]);
+    // Before any commit: the checkpoint written before the first entry holds what the origin had.
+    const beforeCommit = emptyPage("Winterfell");
+    Y.applyUpdate(beforeCommit.doc, (await popLog.loggedPage("Winterfell" as Slug))!.state);
+    await popLog.replayPage(beforeCommit);
+    expect(beforeCommit.doc.getText("body").toString()).toBe("[from the origin][one][two]");
     await popLog.committed(page, await log.lastSequence());
     await popLog.append(page, type(page, "[three]"), ["Bran"]);
     // The checkpoint written after the commit, and the entry after it.
