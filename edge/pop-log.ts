@@ -54,6 +54,12 @@ export class PopLog {
   private readonly unrecovered = new Map<Slug, unknown>();
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /**
+   * The log as a replay read it, while it runs: the pages it opens read
+   * their entries from it instead of reading the whole log again each (what
+   * follows it reaches them through the follow, which starts after it).
+   */
+  private replaying: LogEntry[] | undefined;
 
   constructor(
     private readonly log: DurableLog,
@@ -93,6 +99,20 @@ export class PopLog {
 
   private async replayAll(): Promise<void> {
     const entries = await this.log.readAll();
+    this.replaying = entries;
+    try {
+      await this.replayEntries(entries);
+    } finally {
+      this.replaying = undefined;
+    }
+    if (!this.unfollow) {
+      // From 1 when the log was empty: an entry appended meanwhile must not be skipped.
+      const from = (entries.at(-1)?.sequence ?? 0n) + 1n;
+      this.unfollow = await this.log.follow(from, (entry) => this.onEntry(entry));
+    }
+  }
+
+  private async replayEntries(entries: LogEntry[]): Promise<void> {
     let applied = 0;
     const failed = new Map<Slug, unknown>();
     for (const entry of entries) {
@@ -122,11 +142,6 @@ export class PopLog {
         "pop log: pages with entries in the log could not be loaded (no peer, no origin, no checkpoint); serving the others and retrying these",
       );
       this.scheduleRetry();
-    }
-    if (!this.unfollow) {
-      // From 1 when the log was empty: an entry appended meanwhile must not be skipped.
-      const from = (entries.at(-1)?.sequence ?? 0n) + 1n;
-      this.unfollow = await this.log.follow(from, (entry) => this.onEntry(entry));
     }
   }
 
@@ -160,7 +175,7 @@ export class PopLog {
 
   /** A page just loaded: apply its entries still in the log. */
   async replayPage(page: Page): Promise<void> {
-    for (const entry of await this.log.readAll()) {
+    for (const entry of this.replaying ?? (await this.log.readAll())) {
       const decoded = this.decode(entry);
       if (decoded?.slug !== page.slug) continue;
       if (decoded.type === "checkpoint") this.checkpointed.add(page);
@@ -180,7 +195,7 @@ export class PopLog {
   async loggedPage(slug: Slug): Promise<LoggedPage | undefined> {
     const states: Uint8Array[] = [];
     let newest: Extract<Decoded, { type: "checkpoint" }> | undefined;
-    for (const entry of await this.log.readAll()) {
+    for (const entry of this.replaying ?? (await this.log.readAll())) {
       const decoded = this.decode(entry);
       if (decoded?.slug !== slug || decoded.type !== "checkpoint") continue;
       states.push(decoded.state);
