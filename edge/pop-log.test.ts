@@ -170,4 +170,35 @@ describe("the PoP log without the origin", () => {
     expect(replica.pages.get("Harrenhal")?.doc.getText("body").toString()).toBe("[no one]");
     await popLog.stop();
   });
+
+  it("a recovery after a peer vanished that cannot read the log is tried again until it can", async () => {
+    const memory = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    let unreadable = 0;
+    const log: DurableLog = {
+      append: (subject, data) => memory.append(subject, data),
+      follow: (from, onEntry) => memory.follow(from, onEntry),
+      readAll: () => (unreadable-- > 0 ? Promise.reject(new Error("stream info timed out")) : memory.readAll()),
+      purge: (subject, below) => memory.purge(subject, below),
+      lastSequence: () => memory.lastSequence(),
+      entryCount: () => memory.entryCount(),
+    };
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"), 10);
+    replica.attach(popLog);
+    await popLog.recover();
+    // A peer dies having appended an entry whose page this replica never held, while the log cannot be read.
+    const doc = new Y.Doc();
+    doc.getText("body").insert(0, "[the peer's]");
+    await memory.append(
+      subjects.logPage(pop, "Pyke"),
+      encodeEnvelope({ type: "update", replica: "gone", slug: "Pyke", update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Theon"] }),
+    );
+    unreadable = 3;
+    popLog.recoverAgain();
+    const deadline = Date.now() + 5000;
+    while (!replica.pages.has("Pyke") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(unreadable).toBe(-1);
+    expect(replica.pages.get("Pyke")?.doc.getText("body").toString()).toBe("[the peer's]");
+    await popLog.stop();
+  });
 });

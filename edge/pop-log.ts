@@ -53,6 +53,8 @@ export class PopLog {
   /** Pages with entries in the log that no peer, origin or checkpoint could give yet: retried. */
   private readonly unrecovered = new Map<Slug, unknown>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** One pending retry of a failed recovery, however many peers vanished meanwhile. */
+  private recoveryRetry: NodeJS.Timeout | undefined;
   private stopped = false;
   /**
    * The log as a replay read it, while it runs: the pages it opens read
@@ -85,10 +87,13 @@ export class PopLog {
   /** A recovery after a peer vanished: one that fails (the log unreadable) is tried again, not just logged. */
   recoverAgain(): void {
     this.recover().catch((error: unknown) => {
-      if (this.stopped) return;
+      if (this.stopped || this.recoveryRetry) return;
       this.logger.warn({ err: error, retryInMs: this.retryMs }, "pop log: recovery failed; trying again");
-      const timer = setTimeout(() => this.recoverAgain(), this.retryMs);
-      timer.unref();
+      this.recoveryRetry = setTimeout(() => {
+        this.recoveryRetry = undefined;
+        this.recoverAgain();
+      }, this.retryMs);
+      this.recoveryRetry.unref();
     });
   }
 
@@ -251,6 +256,7 @@ export class PopLog {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.recoveryRetry);
     this.unfollow?.();
     this.unfollow = undefined;
   }
