@@ -1,11 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
+
+/** Whether the nats-server binary is there (Debian's package). */
+export function natsServerInstalled(): boolean {
+  return existsSync(NATS_SERVER);
+}
 
 /** A NATS server of a test's own, with JetStream in a folder of its own, that the test may stop and start again. */
 export interface PrivateNats {
