@@ -29,6 +29,8 @@ export interface ConnectionHost {
   pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
+  /** An update that changed nothing in the page (a resend): resolves once what the page holds is durable. */
+  unchangedUpdate(page: Page): Promise<DurabilityLevel>;
   /** Applies a client's awareness update. */
   applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void;
   readonly presenceLimits: PresenceLimits;
@@ -306,7 +308,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       if (refusal === undefined) {
         checkUpdate(update);
       } else if (!wouldChange(page.doc, update)) {
-        this.acknowledge(++this.updateSeq, Promise.resolve(this.host.durability));
+        this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
         return;
       }
     } catch (error) {
@@ -315,8 +317,9 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
     if (!typed && refusal === undefined && !wouldChange(page.doc, update)) {
       // The sync step 2 every client sends on connect, with nothing the page
-      // lacks: acknowledged, not applied, and not counted as an edit.
-      this.acknowledge(++this.updateSeq, Promise.resolve(this.host.durability));
+      // lacks: not applied, not counted as an edit, and acknowledged once
+      // what the page holds is durable (a resend after a failed write).
+      this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
       return;
     }
     if (refusal) {

@@ -52,7 +52,7 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     }),
     popLogEntries: new Gauge({
       name: "weirwood_edge_pop_log_entries",
-      help: "Entries in the PoP's durable log (JetStream at pop durability): updates the origin has not committed",
+      help: "Entries in the PoP's durable log (JetStream at pop durability): updates the origin has not committed, and one checkpoint per page edited since the log was last emptied",
       registers,
     }),
     hotPageClients: new Gauge({
@@ -114,7 +114,7 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     clientBufferedBytes: new Gauge({ name: "weirwood_edge_client_buffered_bytes", help: "Bytes buffered in all client sockets, not yet handed to the kernel", registers }),
     bootstraps: new Counter({
       name: "weirwood_edge_page_loads_total",
-      help: "Pages loaded, by source (peer, origin)",
+      help: "Pages loaded, by source (peer, origin, log: rebuilt from the PoP log while the origin was down)",
       labelNames: ["source"] as const,
       registers,
     }),

@@ -3,9 +3,11 @@ import * as Y from "yjs";
 import { createLogger } from "../common/logger";
 import type { Slug } from "../common/slug";
 import type { DurableLog, LogEntry } from "./broker/broker";
+import { createMemoryBus } from "./broker/memory";
 import { Page } from "./page";
 import { PopLog, type PopLogHost } from "./pop-log";
 import { encodeEnvelope } from "./protocol/envelope";
+import { subjects } from "./protocol/subjects";
 import { TickBatcher } from "./tick-batch";
 
 /** A log whose followed entries the test hands in itself. */
@@ -65,5 +67,138 @@ describe("following the PoP's log", () => {
     log.deliver(entry(7n, "me", "[mine again]"));
     expect(page.logSequence).toBe(7n);
     page.destroy();
+  });
+});
+
+/** A replica as the log sees it: pages in a map, opened by `load` and then replayed from the log. */
+function replicaOver(load: (slug: Slug) => Promise<Page>) {
+  const pages = new Map<string, Page>();
+  const host: PopLogHost = {
+    replica: "me",
+    openPage: async (slug) => {
+      const page = pages.get(slug) ?? (await load(slug));
+      if (!pages.has(slug)) {
+        pages.set(slug, page);
+        await popLog.replayPage(page);
+      }
+      return page;
+    },
+    heldPage: (slug) => pages.get(slug),
+    loadingPage: () => undefined,
+    apply: (target, update, origin) => Y.applyUpdate(target.doc, update, origin),
+    applyLogEntry: (target, update) => Y.applyUpdate(target.doc, update),
+    applyPending: () => false,
+  };
+  let popLog!: PopLog;
+  return {
+    pages,
+    host,
+    attach(log: PopLog) {
+      popLog = log;
+    },
+  };
+}
+
+const pop = "north";
+const emptyPage = (slug: string) => new Page(slug as Slug, { protection: "none", originVector: new Uint8Array([0]), revision: 0 });
+
+/** Types `text` at the end of the page and returns the update. */
+function type(page: Page, text: string): Uint8Array {
+  let update: Uint8Array = new Uint8Array();
+  const capture = (u: Uint8Array) => (update = u);
+  page.doc.once("update", capture);
+  page.doc.getText("body").insert(page.doc.getText("body").length, text);
+  return update;
+}
+
+describe("the PoP log without the origin", () => {
+  it("after a commit the log keeps a checkpoint and the later entries, and rebuilds the page from them alone", async () => {
+    const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"));
+    replica.attach(popLog);
+    const page = emptyPage("Winterfell");
+    // What the origin had when the page was loaded: not in the log at all.
+    Y.applyUpdate(page.doc, type(emptyPage("scratch"), "[from the origin]"));
+    page.revision = 4;
+    await popLog.append(page, type(page, "[one]"), ["Bran"]);
+    await popLog.append(page, type(page, "[two]"), ["Bran"]);
+    // Before any commit: the checkpoint written before the first entry holds what the origin had.
+    const beforeCommit = emptyPage("Winterfell");
+    Y.applyUpdate(beforeCommit.doc, (await popLog.loggedPage("Winterfell" as Slug))!.state);
+    await popLog.replayPage(beforeCommit);
+    expect(beforeCommit.doc.getText("body").toString()).toBe("[from the origin][one][two]");
+    await popLog.committed(page, await log.lastSequence());
+    await popLog.append(page, type(page, "[three]"), ["Bran"]);
+    // The checkpoint written after the commit, and the entry after it.
+    expect(await log.entryCount()).toBe(2);
+
+    const rebuilt = await popLog.loggedPage("Winterfell" as Slug);
+    expect(rebuilt?.revision).toBe(4);
+    const fresh = emptyPage("Winterfell");
+    Y.applyUpdate(fresh.doc, rebuilt!.state);
+    await popLog.replayPage(fresh);
+    expect(fresh.doc.getText("body").toString()).toBe("[from the origin][one][two][three]");
+    await popLog.stop();
+  });
+
+  it("a page the log cannot rebuild and nobody can load does not stop the others; it is retried until it loads", async () => {
+    const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const entryOf = (slug: string, text: string) => {
+      const doc = new Y.Doc();
+      doc.getText("body").insert(0, text);
+      return encodeEnvelope({ type: "update", replica: "gone", slug, update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Arya"] });
+    };
+    await log.append(subjects.logPage(pop, "Braavos"), entryOf("Braavos", "[a girl]"));
+    await log.append(subjects.logPage(pop, "Harrenhal"), entryOf("Harrenhal", "[no one]"));
+    let refusals = 2;
+    const replica = replicaOver(async (slug) => {
+      if (slug === "Harrenhal" && refusals-- > 0) throw new Error("origin unreachable");
+      return emptyPage(slug);
+    });
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"), 10);
+    replica.attach(popLog);
+    expect(await popLog.loggedPage("Harrenhal" as Slug)).toBeUndefined();
+
+    await popLog.recover();
+    expect(replica.pages.get("Braavos")?.doc.getText("body").toString()).toBe("[a girl]");
+    expect(popLog.pagesToRecover).toEqual(["Harrenhal"]);
+    const deadline = Date.now() + 5000;
+    while (popLog.pagesToRecover.length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(popLog.pagesToRecover).toEqual([]);
+    expect(refusals).toBe(-1);
+    expect(replica.pages.get("Harrenhal")?.doc.getText("body").toString()).toBe("[no one]");
+    await popLog.stop();
+  });
+
+  it("a recovery after a peer vanished that cannot read the log is tried again until it can", async () => {
+    const memory = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    let unreadable = 0;
+    const log: DurableLog = {
+      append: (subject, data) => memory.append(subject, data),
+      follow: (from, onEntry) => memory.follow(from, onEntry),
+      readAll: () => (unreadable-- > 0 ? Promise.reject(new Error("stream info timed out")) : memory.readAll()),
+      purge: (subject, below) => memory.purge(subject, below),
+      lastSequence: () => memory.lastSequence(),
+      entryCount: () => memory.entryCount(),
+    };
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"), 10);
+    replica.attach(popLog);
+    await popLog.recover();
+    // A peer dies having appended an entry whose page this replica never held, while the log cannot be read.
+    const doc = new Y.Doc();
+    doc.getText("body").insert(0, "[the peer's]");
+    await memory.append(
+      subjects.logPage(pop, "Pyke"),
+      encodeEnvelope({ type: "update", replica: "gone", slug: "Pyke", update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Theon"] }),
+    );
+    unreadable = 3;
+    popLog.recoverAgain();
+    const deadline = Date.now() + 5000;
+    while (!replica.pages.has("Pyke") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(unreadable).toBe(-1);
+    expect(replica.pages.get("Pyke")?.doc.getText("body").toString()).toBe("[the peer's]");
+    await popLog.stop();
   });
 });

@@ -1,8 +1,9 @@
 import type { Logger } from "../common/logger";
 import { parseSlug, type Slug } from "../common/slug";
 import type { DurableLog, LogEntry, Unsubscribe } from "./broker/broker";
-import type { Page, UpdateOrigin } from "./page";
-import { decodeEnvelope } from "./protocol/envelope";
+import * as Y from "yjs";
+import type { Page, Protection, UpdateOrigin } from "./page";
+import { decodeEnvelope, encodeEnvelope } from "./protocol/envelope";
 
 /** What the log needs from its replica. */
 export interface PopLogHost {
@@ -17,17 +18,50 @@ export interface PopLogHost {
   applyPending(page: Page): boolean;
 }
 
+/** A page as the log alone holds it: its checkpoints merged, and what the newest knew of the origin. */
+export interface LoggedPage {
+  state: Uint8Array;
+  protection: Protection;
+  originVector: Uint8Array;
+  revision: number;
+}
+
+type Decoded =
+  | { type: "update"; slug: Slug; update: Uint8Array; replica: string }
+  | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number };
+
 /**
  * The PoP's durable log at `pop` durability: every acknowledged client
  * update is in it before its ack. A replica follows the log in order (that
  * is how peers' updates reach it) and replays it when it starts or when a
  * peer vanished, so that nothing acknowledged lives only in a dead replica's
- * memory. Entries for a page are purged once the origin committed them.
- * Replaying an entry twice is harmless: Yjs updates are idempotent.
+ * memory. Replaying an entry twice is harmless: Yjs updates are idempotent.
+ *
+ * Each page's entries in the log start from a checkpoint (the page's whole
+ * state, written before its first entry and after each origin commit), and
+ * a commit purges only what an older checkpoint or entry held once a newer
+ * checkpoint holds it. So the log alone rebuilds any page it has entries
+ * for, and a PoP whose replicas all died serves again while the origin is
+ * down. A page the log cannot rebuild (no checkpoint: written by replicas
+ * from before checkpoints) is retried until a peer or the origin has it.
  */
 export class PopLog {
   private unfollow: Unsubscribe | undefined;
   private recovering: Promise<void> | undefined;
+  /** Pages whose log holds a checkpoint, as far as this replica knows. */
+  private readonly checkpointed = new WeakSet<Page>();
+  /** Pages with entries in the log that no peer, origin or checkpoint could give yet: retried. */
+  private readonly unrecovered = new Map<Slug, unknown>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** One pending retry of a failed recovery, however many peers vanished meanwhile. */
+  private recoveryRetry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /**
+   * The log as a replay read it, while it runs: the pages it opens read
+   * their entries from it instead of reading the whole log again each (what
+   * follows it reaches them through the follow, which starts after it).
+   */
+  private replaying: LogEntry[] | undefined;
 
   constructor(
     private readonly log: DurableLog,
@@ -35,26 +69,47 @@ export class PopLog {
     /** The log subject of a page's entries. */
     private readonly subjectOf: (slug: string) => string,
     private readonly logger: Logger,
+    /** How often pages and recoveries that failed are tried again. */
+    private readonly retryMs = 2000,
   ) {}
 
-  /** Replays every entry still in the log, then follows new ones. */
+  /**
+   * Replays every entry still in the log, then follows new ones. A page
+   * that cannot be loaded is left for later (retried every `retryMs`)
+   * rather than failing the rest; only a log that cannot be read rejects.
+   */
   async recover(): Promise<void> {
     if (this.recovering) return this.recovering;
     this.recovering = this.replayAll().finally(() => (this.recovering = undefined));
     return this.recovering;
   }
 
+  /** A recovery after a peer vanished: one that fails (the log unreadable) is tried again, not just logged. */
+  recoverAgain(): void {
+    this.recover().catch((error: unknown) => {
+      if (this.stopped || this.recoveryRetry) return;
+      this.logger.warn({ err: error, retryInMs: this.retryMs }, "pop log: recovery failed; trying again");
+      this.recoveryRetry = setTimeout(() => {
+        this.recoveryRetry = undefined;
+        this.recoverAgain();
+      }, this.retryMs);
+      this.recoveryRetry.unref();
+    });
+  }
+
+  /** Slugs with entries in the log that this replica could not load yet. */
+  get pagesToRecover(): Slug[] {
+    return [...this.unrecovered.keys()];
+  }
+
   private async replayAll(): Promise<void> {
     const entries = await this.log.readAll();
-    let applied = 0;
-    for (const entry of entries) {
-      const decoded = this.decode(entry);
-      if (!decoded) continue;
-      const page = this.host.heldPage(decoded.slug) ?? (await this.host.openPage(decoded.slug));
-      this.applyEntry(page, entry.sequence, decoded.update);
-      applied += 1;
+    this.replaying = entries;
+    try {
+      await this.replayEntries(entries);
+    } finally {
+      this.replaying = undefined;
     }
-    if (applied > 0) this.logger.info({ entries: applied }, "pop log: replayed entries the origin may not have");
     if (!this.unfollow) {
       // From 1 when the log was empty: an entry appended meanwhile must not be skipped.
       const from = (entries.at(-1)?.sequence ?? 0n) + 1n;
@@ -62,30 +117,174 @@ export class PopLog {
     }
   }
 
-  /** A page just loaded: apply its entries still in the log. */
-  async replayPage(page: Page): Promise<void> {
-    for (const entry of await this.log.readAll()) {
+  private async replayEntries(entries: LogEntry[]): Promise<void> {
+    let applied = 0;
+    const failed = new Map<Slug, unknown>();
+    for (const entry of entries) {
       const decoded = this.decode(entry);
-      if (decoded?.slug === page.slug) this.applyEntry(page, entry.sequence, decoded.update);
+      if (!decoded || failed.has(decoded.slug)) continue;
+      let page = this.host.heldPage(decoded.slug);
+      if (!page) {
+        try {
+          page = await this.host.openPage(decoded.slug);
+        } catch (error) {
+          failed.set(decoded.slug, error);
+          continue;
+        }
+      }
+      if (decoded.type === "checkpoint") {
+        this.checkpointed.add(page);
+        continue;
+      }
+      this.applyEntry(page, entry.sequence, decoded.update);
+      applied += 1;
+    }
+    if (applied > 0) this.logger.info({ entries: applied }, "pop log: replayed entries the origin may not have");
+    for (const [slug, error] of failed) this.unrecovered.set(slug, error);
+    if (failed.size > 0) {
+      this.logger.warn(
+        { pages: [...failed.keys()].slice(0, 20), count: failed.size, err: failed.values().next().value },
+        "pop log: pages with entries in the log could not be loaded (no peer, no origin, no checkpoint); serving the others and retrying these",
+      );
+      this.scheduleRetry();
     }
   }
 
-  /** The origin committed `slug` with everything up to `sequence`: drop those entries. */
-  async committed(slug: string, sequence: bigint): Promise<void> {
-    await this.log.purge(this.subjectOf(slug), sequence + 1n).catch((error: unknown) => {
-      this.logger.warn({ err: error, slug }, "pop log: purge failed; the entries stay and are replayed harmlessly");
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.retryUnrecovered();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  private async retryUnrecovered(): Promise<void> {
+    for (const slug of [...this.unrecovered.keys()]) {
+      if (this.stopped) return;
+      if (this.host.heldPage(slug)) {
+        this.unrecovered.delete(slug);
+        continue;
+      }
+      try {
+        // Opening replays the page's entries (replayPage).
+        await this.host.openPage(slug);
+        this.unrecovered.delete(slug);
+        this.logger.info({ slug }, "pop log: recovered a page that could not be loaded before");
+      } catch (error) {
+        this.unrecovered.set(slug, error);
+      }
+    }
+    if (this.unrecovered.size > 0) this.scheduleRetry();
+  }
+
+  /** A page just loaded: apply its entries still in the log. */
+  async replayPage(page: Page): Promise<void> {
+    for (const entry of this.replaying ?? (await this.log.readAll())) {
+      const decoded = this.decode(entry);
+      if (decoded?.slug !== page.slug) continue;
+      if (decoded.type === "checkpoint") this.checkpointed.add(page);
+      else this.applyEntry(page, entry.sequence, decoded.update);
+    }
+  }
+
+  /**
+   * The page as the log alone holds it, for a load when neither a peer nor
+   * the origin answers: every checkpoint of it merged (two flushers may
+   * each have written one, and each purge keeps the newer), with the newest
+   * one's protection and origin state vector. Its entries are applied by
+   * `replayPage` like any load's. Undefined when the log has no checkpoint
+   * of it: its entries alone may lack the page's base and would show a
+   * partial page.
+   */
+  async loggedPage(slug: Slug): Promise<LoggedPage | undefined> {
+    const states: Uint8Array[] = [];
+    let newest: Extract<Decoded, { type: "checkpoint" }> | undefined;
+    for (const entry of this.replaying ?? (await this.log.readAll())) {
+      const decoded = this.decode(entry);
+      if (decoded?.slug !== slug || decoded.type !== "checkpoint") continue;
+      states.push(decoded.state);
+      newest = decoded;
+    }
+    if (!newest) return undefined;
+    return { state: Y.mergeUpdates(states), protection: newest.protection, originVector: newest.originVector, revision: newest.revision };
+  }
+
+  /**
+   * Appends a client's update (or content written again) to the page's log.
+   * The page's first entry from this replica goes after a checkpoint, unless
+   * it saw one in the log.
+   */
+  async append(page: Page, update: Uint8Array, authors: string[]): Promise<void> {
+    if (!this.checkpointed.has(page)) {
+      this.checkpointed.add(page);
+      // Not awaited: the update is durable without it; a failure only means
+      // the next append tries again.
+      this.checkpoint(page).catch((error: unknown) => {
+        this.checkpointed.delete(page);
+        this.logger.warn({ err: error, slug: page.slug }, "pop log: could not write a page's checkpoint; the next update tries again");
+      });
+    }
+    await this.log.append(
+      this.subjectOf(page.slug),
+      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors }),
+    );
+  }
+
+  /**
+   * The origin committed the page with everything up to `sequence`: a new
+   * checkpoint holds it (the page after the commit, which includes every
+   * entry up to `sequence` and what the origin said this PoP lacked), then
+   * the entries and checkpoints up to `sequence` are dropped.
+   */
+  async committed(page: Page, sequence: bigint): Promise<void> {
+    try {
+      await this.checkpoint(page);
+      this.checkpointed.add(page);
+    } catch (error) {
+      // The origin has everything purged below, so nothing acknowledged is
+      // lost; without a checkpoint the page waits for a peer or the origin
+      // if the whole PoP restarts while the origin is down.
+      this.checkpointed.delete(page);
+      this.logger.warn({ err: error, slug: page.slug }, "pop log: could not write a checkpoint after a commit; the page cannot be rebuilt from the log alone until the next one");
+    }
+    await this.log.purge(this.subjectOf(page.slug), sequence + 1n).catch((error: unknown) => {
+      this.logger.warn({ err: error, slug: page.slug }, "pop log: purge failed; the entries stay and are replayed harmlessly");
     });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.recoveryRetry);
     this.unfollow?.();
     this.unfollow = undefined;
+  }
+
+  private async checkpoint(page: Page): Promise<void> {
+    await this.log.append(
+      this.subjectOf(page.slug),
+      encodeEnvelope({
+        type: "checkpoint",
+        replica: this.host.replica,
+        slug: page.slug,
+        state: Y.encodeStateAsUpdate(page.doc),
+        protection: page.protection,
+        originVector: page.originVector,
+        revision: page.revision,
+      }),
+    );
   }
 
   private onEntry(entry: LogEntry): void {
     const decoded = this.decode(entry);
     if (!decoded) return;
     const page = this.host.heldPage(decoded.slug);
+    if (decoded.type === "checkpoint") {
+      // Nothing to apply: the page's content reached this replica as entries or loads.
+      if (page) this.checkpointed.add(page);
+      return;
+    }
     if (!page) {
       // A page still loading may have read the log before this entry was
       // appended: apply it once the page is there, or the commit of a later
@@ -113,11 +312,24 @@ export class PopLog {
     if (sequence > page.logSequence) page.logSequence = sequence;
   }
 
-  private decode(entry: LogEntry): { slug: Slug; update: Uint8Array; replica: string } | undefined {
+  private decode(entry: LogEntry): Decoded | undefined {
     try {
       const envelope = decodeEnvelope(entry.data);
-      if (envelope.type !== "update") return undefined;
-      return { slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica };
+      switch (envelope.type) {
+        case "update":
+          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica };
+        case "checkpoint":
+          return {
+            type: "checkpoint",
+            slug: parseSlug(envelope.slug),
+            state: envelope.state,
+            protection: envelope.protection,
+            originVector: envelope.originVector,
+            revision: envelope.revision,
+          };
+        default:
+          return undefined;
+      }
     } catch (error) {
       this.logger.warn({ err: error, sequence: entry.sequence.toString() }, "pop log: skipped an entry that does not decode");
       return undefined;

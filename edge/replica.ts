@@ -8,7 +8,7 @@ import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost } from "./connection";
 import { PageRegistry } from "./documents";
-import { inMemory, inPopLog, type MakeDurable, writeThrough } from "./durability";
+import { type Durability, inMemory, inPopLog, writeThrough } from "./durability";
 import { Fanout } from "./fanout";
 import { TickBatcher } from "./tick-batch";
 import { Flusher } from "./flusher";
@@ -64,7 +64,7 @@ export class Replica implements ConnectionHost {
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
   private readonly batch: TickBatcher;
-  private makeDurable: MakeDurable = inMemory();
+  private writes: Durability = inMemory();
   private popLog: PopLog | undefined;
   private durableLog: DurableLog | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -160,7 +160,7 @@ export class Replica implements ConnectionHost {
       pages: () => this.pages.all(),
       applyFromOrigin: (page, missing) => this.apply(page, missing, { kind: "origin" }),
       announceFlushed: (page, stateVector, revision) => this.peers.publishFlushed(page.slug, stateVector, revision),
-      onCommitted: (page, sequence) => void this.popLog?.committed(page.slug, sequence),
+      onCommitted: (page, sequence) => void this.popLog?.committed(page, sequence),
       metrics: this.metrics,
       log: this.log,
     });
@@ -195,14 +195,14 @@ export class Replica implements ConnectionHost {
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
       this.durableLog = log;
-      this.popLog = new PopLog(log, this, (slug) => subjects.logPage(config.pop, slug), this.log);
-      this.makeDurable = inPopLog(log, config.pop, config.replica);
-      await this.popLog.recover();
-      this.unsubscribers.push(
-        this.membership.onChange(() => void this.popLog?.recover().catch((error) => this.log.error({ err: error }, "pop log recovery failed"))),
-      );
+      const popLog = new PopLog(log, this, (slug) => subjects.logPage(config.pop, slug), this.log, Math.min(5000, Math.max(500, config.flushMs)));
+      this.popLog = popLog;
+      this.writes = inPopLog((page, update, authors) => popLog.append(page, update, authors));
+      // Pages it cannot load yet are retried by the log; only an unreadable log fails the start.
+      await popLog.recover();
+      this.unsubscribers.push(this.membership.onChange(() => popLog.recoverAgain()));
     } else if (config.durability === "origin") {
-      this.makeDurable = writeThrough(origin, config.pop, config.replica);
+      this.writes = writeThrough(origin, config.pop, config.replica);
     }
     this.flusher.start();
     this.slowClients.start();
@@ -349,9 +349,13 @@ export class Replica implements ConnectionHost {
     const applied = this.batch.client(page, update, client.id, client.user);
     // Made durable (the PoP log, the origin) while it waits for its tick;
     // acknowledged once both are done.
-    const durable = this.makeDurable(page, update, client.user);
+    const durable = this.writes.update(page, update, client.user, applied);
     durable.catch(() => {});
     return applied.then(() => durable);
+  }
+
+  unchangedUpdate(page: Page): Promise<DurabilityLevel> {
+    return this.writes.unchanged(page);
   }
 
   applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void {
@@ -386,18 +390,24 @@ export class Replica implements ConnectionHost {
   }
 
   private async loadPage(slug: Slug): Promise<Page> {
-    const { config, origin } = this.deps;
+    const { config } = this.deps;
     const fromPeers = await this.peers.bootstrap(slug, config.bootstrapTimeoutMs);
     let page: Page;
     if (fromPeers) {
       page = new Page(slug, { protection: fromPeers.protection, originVector: fromPeers.originVector, revision: fromPeers.revision });
       Y.applyUpdate(page.doc, fromPeers.update, { kind: "load" } satisfies UpdateOrigin);
+      // What the peer held beyond the origin may be there because its own
+      // log append failed: written again before an ack here relies on it
+      // (once, shared), unless a flush of a later change covers it first.
+      // Deletions alone do not show here, as in OriginFollowing.peerFlushed.
+      const beyondOrigin = Y.encodeStateAsUpdate(page.doc, page.originVector);
+      if (Y.parseUpdateMeta(beyondOrigin).to.size > 0) this.writes.unverified(page, beyondOrigin, page.dirtyGeneration + 1);
       this.metrics.bootstraps.inc({ source: "peer" });
     } else {
-      const state = await origin.pageState(slug);
-      page = new Page(slug, { protection: state.protection, originVector: fromBase64(state.stateVector), revision: state.revision });
-      Y.applyUpdate(page.doc, fromBase64(state.state), { kind: "load" } satisfies UpdateOrigin);
-      this.metrics.bootstraps.inc({ source: "origin" });
+      const state = await this.stateFromOriginOrLog(slug);
+      page = new Page(slug, { protection: state.protection, originVector: state.originVector, revision: state.revision });
+      Y.applyUpdate(page.doc, state.state, { kind: "load" } satisfies UpdateOrigin);
+      this.metrics.bootstraps.inc({ source: state.source });
     }
     this.wire(page);
     this.peers.attach(page);
@@ -406,6 +416,19 @@ export class Replica implements ConnectionHost {
     if (fromPeers) this.peers.pull(page);
     await this.popLog?.replayPage(page);
     return page;
+  }
+
+  /** The page from the origin or, when the origin does not answer, from the PoP log's checkpoints (at `pop`). */
+  private async stateFromOriginOrLog(slug: Slug) {
+    try {
+      const state = await this.deps.origin.pageState(slug);
+      return { source: "origin" as const, state: fromBase64(state.state), protection: state.protection, originVector: fromBase64(state.stateVector), revision: state.revision };
+    } catch (error) {
+      const logged = await this.popLog?.loggedPage(slug);
+      if (!logged) throw error;
+      this.log.info({ slug, err: error }, "origin unavailable: page rebuilt from the PoP log");
+      return { source: "log" as const, ...logged };
+    }
   }
 
   /** Routes every change of a page's document and awareness by where it came from. */
@@ -423,6 +446,8 @@ export class Replica implements ConnectionHost {
           break;
         case "peer":
           page.markDirty(update.byteLength, origin.edits, origin.authors);
+          // From a peer's memory (anti-entropy, a drain): maybe there because its write failed.
+          this.writes.unverified(page, update);
           break;
         case "log":
           page.markDirty(update.byteLength, origin.edits);

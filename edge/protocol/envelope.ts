@@ -17,6 +17,7 @@ export const EnvelopeType = {
   "page-changed": 6,
   hold: 7,
   relay: 8,
+  checkpoint: 9,
 } as const satisfies Record<Envelope["type"], number>;
 
 /** Authors one update envelope may name: a tick's worth of a hot page's editors, with room. */
@@ -60,7 +61,22 @@ export type Envelope =
   /** "You flush this page: hold it", sent to a page's flusher by a replica that loaded it. */
   | { type: "hold"; replica: string; slug: string }
   /** A client's update, relayed live to the other PoPs holding the page (theirs to show, not to flush). */
-  | { type: "relay"; replica: string; pop: string; slug: string; update: Uint8Array };
+  | { type: "relay"; replica: string; pop: string; slug: string; update: Uint8Array }
+  /**
+   * A page's whole state as a replica held it after an origin commit (or
+   * before its first entry in the PoP log), with what it knew of the origin:
+   * a PoP whose replicas all died rebuilds the page from it and the log's
+   * later entries while the origin is down.
+   */
+  | {
+      type: "checkpoint";
+      replica: string;
+      slug: string;
+      state: Uint8Array;
+      protection: "none" | "admin";
+      originVector: Uint8Array;
+      revision: number;
+    };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -116,6 +132,13 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarString(encoder, envelope.pop);
       encoding.writeVarString(encoder, envelope.slug);
       encoding.writeVarUint8Array(encoder, envelope.update);
+      break;
+    case "checkpoint":
+      encoding.writeVarString(encoder, envelope.slug);
+      encoding.writeVarUint8Array(encoder, envelope.state);
+      encoding.writeVarUint(encoder, envelope.protection === "admin" ? 1 : 0);
+      encoding.writeVarUint8Array(encoder, envelope.originVector);
+      encoding.writeVarUint(encoder, envelope.revision);
       break;
     case "page-changed":
       encoding.writeVarString(encoder, envelope.pop);
@@ -209,6 +232,16 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
       return { type: "hold", replica, slug: decoding.readVarString(decoder) };
     case EnvelopeType.relay:
       return { type: "relay", replica, pop: decoding.readVarString(decoder), slug: decoding.readVarString(decoder), update: decoding.readVarUint8Array(decoder) };
+    case EnvelopeType.checkpoint:
+      return {
+        type: "checkpoint",
+        replica,
+        slug: decoding.readVarString(decoder),
+        state: decoding.readVarUint8Array(decoder),
+        protection: decoding.readVarUint(decoder) === 1 ? "admin" : "none",
+        originVector: decoding.readVarUint8Array(decoder),
+        revision: decoding.readVarUint(decoder),
+      };
     default:
       throw new ProtocolError(`unknown envelope type ${type}`);
   }
