@@ -68,9 +68,12 @@ test.describe("a write spike on hot pages", () => {
       const browserMarkers = browsers.markers();
       expect(browsers.reports().every((report) => report.saved), "every browser says its edits are saved").toBe(true);
       const acked = new Map(slugs.map((slug) => [slug, [...(result.markers.acked.get(slug) ?? []), ...(browserMarkers.acked.get(slug) ?? [])]]));
-      // Correctness, not throughput: every edit sent was acknowledged, at the edge (how many is the spike's figure).
-      expect(result.total.sent).toBeGreaterThan(0);
-      expect(result.total.acked, "edits sent but never acknowledged").toBe(result.total.sent);
+      // Correctness, not throughput (how many is the spike's figure): every
+      // edit sent was acknowledged, or its socket closed first, which only a
+      // sibling spec stopping a replica on purpose may cause.
+      expect(result.total.acked).toBeGreaterThan(0);
+      expect(result.total.unanswered, "edits unanswered on an open connection").toBe(0);
+      if (!STOP_REPLICA_COMMAND) expect(result.total.failed, "edits whose connection closed before the ack").toBe(0);
       // The server under test runs at EDGE_DURABILITY (npm start passes it on; default edge): no ack may claim less.
       const level = (process.env.EDGE_DURABILITY ?? "edge") as DurabilityLevel;
       expect(acksBelow(result.acksByDurability, level), `acks below ${level}: ${JSON.stringify(result.acksByDurability)}`).toBe(0);
