@@ -8,6 +8,8 @@ export interface CrowdClientPlan {
   index: number;
   role: "editor" | "follower";
   url: string;
+  /** The other replicas of its PoP: where it reconnects after a close, in turn with `url`, as a real client goes to the PoP's next replica. */
+  alternates: string[];
   pop: string;
   token: string;
   /** A probe decodes everything it receives to time delivery; the others only count bytes and check completeness. */

@@ -121,6 +121,7 @@ class CrowdClient {
   private n = 0;
   private timers: NodeJS.Timeout[] = [];
   private attempts = 0;
+  private connections = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private shutDown = false;
 
@@ -136,7 +137,9 @@ class CrowdClient {
 
   private connect(): void {
     const query = new URLSearchParams({ token: this.plan.token, ext: "weirwood" });
-    const socket = new WebSocket(`${this.plan.url}/${encodeURIComponent(workerPlan.slug)}?${query}`);
+    const urls = [this.plan.url, ...this.plan.alternates];
+    const url = urls[this.connections++ % urls.length]!;
+    const socket = new WebSocket(`${url}/${encodeURIComponent(workerPlan.slug)}?${query}`);
     this.socket = socket;
     this.sentMessages = 0;
     socket.binaryType = "nodebuffer";
@@ -149,8 +152,8 @@ class CrowdClient {
   /**
    * A close the crowd did not ask for. Before the first sync it is a
    * connect failure. After it, the client does what a real one does:
-   * reconnects with y-websocket's backoff (100 ms doubling to 2.5 s) and
-   * resyncs, which brings what it missed; unless the code says not to come
+   * reconnects with y-websocket's backoff (100 ms doubling to 2.5 s), to
+   * the PoP's replicas in turn, and resyncs, which brings what it missed; unless the code says not to come
    * back, and then what it missed stays missing and counts as undelivered.
    */
   private closed(code: number, reason: string): void {

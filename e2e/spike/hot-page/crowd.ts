@@ -77,6 +77,7 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
       index,
       role: index < options.editors ? "editor" : "follower",
       url: edge.url,
+      alternates: options.edges.filter((other) => other.pop === edge.pop && other.url !== edge.url).map((other) => other.url),
       pop: edge.pop,
       token: options.tokens[index % options.tokens.length]!,
       probe: probes.has(index),
