@@ -1,9 +1,11 @@
 import { expect, test } from "@playwright/test";
+import type { DurabilityLevel } from "../edge/protocol/messages";
+import { acksBelow } from "./load/ack-durability";
 import { LoadGenerator } from "./load/load-generator";
 import { BrowserEditors } from "./spike/browser-editors";
 import { awaitConvergence } from "./spike/convergence";
 import { SPIKE_PASSWORD } from "./spike/deployment";
-import { LIVE_EDGES, liveEdges, WAITING_FOR_THE_EDGE } from "./support/live-edges";
+import { LIVE_EDGES, liveEdges, STOP_REPLICA_COMMAND, WAITING_FOR_THE_EDGE } from "./support/live-edges";
 import { uniqueSlug, uniqueWord } from "./support/seed";
 
 /**
@@ -66,10 +68,23 @@ test.describe("a write spike on hot pages", () => {
       const browserMarkers = browsers.markers();
       expect(browsers.reports().every((report) => report.saved), "every browser says its edits are saved").toBe(true);
       const acked = new Map(slugs.map((slug) => [slug, [...(result.markers.acked.get(slug) ?? []), ...(browserMarkers.acked.get(slug) ?? [])]]));
-      expect(result.total.acked).toBeGreaterThan(200);
+      // Correctness, not throughput (how many is the spike's figure): every
+      // edit sent was acknowledged, or its socket closed first, which only a
+      // sibling spec stopping a replica on purpose may cause.
+      expect(result.total.acked).toBeGreaterThan(0);
+      expect(result.total.unanswered, "edits unanswered on an open connection").toBe(0);
+      if (!STOP_REPLICA_COMMAND) expect(result.total.failed, "edits whose connection closed before the ack").toBe(0);
+      // The server under test runs at EDGE_DURABILITY (npm start passes it on; default edge): no ack may claim less.
+      const level = (process.env.EDGE_DURABILITY ?? "edge") as DurabilityLevel;
+      expect(acksBelow(result.acksByDurability, level), `acks below ${level}: ${JSON.stringify(result.acksByDurability)}`).toBe(0);
 
-      // Replicas as they are now: another spec may have stopped one meanwhile.
-      const replicas = (await liveEdges(request)).filter((edge) => edge.state === "up").map(({ replica, url }) => ({ replica, url }));
+      // Every replica that served is checked. One may leave only when a
+      // sibling spec stops it on purpose (WEIRWOOD_E2E_STOP_REPLICA set):
+      // otherwise a replica missing at the end died during the spike.
+      const now = (await liveEdges(request)).filter((edge) => edge.state === "up");
+      const left = edges.filter((edge) => !now.some((later) => later.replica === edge.replica)).map((edge) => edge.replica);
+      if (!STOP_REPLICA_COMMAND) expect(left, "replicas that served the spike and are gone at its end").toEqual([]);
+      const replicas = now.map(({ replica, url }) => ({ replica, url }));
       const convergence = await awaitConvergence({
         slugs,
         replicas,

@@ -1,3 +1,4 @@
+import type { ConvergenceReport } from "../spike/convergence";
 import { cpus } from "node:os";
 import type { DurabilityLevel } from "../../edge/protocol/messages";
 import type { LoadResult } from "./load-generator";
@@ -54,6 +55,10 @@ export interface RunReport {
   cost: { edgeCores: number; edgeCpuMsPerAck: number; fanoutMessagesPerAck: number };
   /** Replicas that died during this run. */
   crashes: { replica: string; exit: number | string; at: string }[];
+  /** Every replica of the run, read as a client reads it: every acknowledged marker once, and the origin's text. */
+  replicaChecks: ConvergenceReport["replicas"];
+  /** Why this run is not to be trusted (lost or duplicated edits, a replica that differs or died, an ack below the level, editors that never connected); empty when sound. */
+  failures: string[];
 }
 
 export interface LevelReport {

@@ -23,6 +23,8 @@ import { cpus, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
+import { awaitConvergence } from "../spike/convergence";
+import { acksBelow } from "./ack-durability";
 import { type BenchSystem, type RunningPops, scrapeMetrics, startBenchSystem } from "./bench-system";
 import { LoadGenerator, type LoadOptions, type LoadResult, withoutMarkers } from "./load-generator";
 import { checkMarkers, type MarkerCheck } from "./markers";
@@ -154,7 +156,7 @@ async function measure(
   system: BenchSystem,
   pops: RunningPops,
   tokens: string[],
-  options: { label: string; slugs: string[]; mode: "open" | "closed"; editors: number; seconds: number; warmupSeconds: number; maxInFlight: number },
+  options: { label: string; level: DurabilityLevel; slugs: string[]; mode: "open" | "closed"; editors: number; seconds: number; warmupSeconds: number; maxInFlight: number },
 ): Promise<RunReport & { markers: LoadResult["markers"] }> {
   const since = Date.now();
   const sampler = new UsageSampler([
@@ -204,6 +206,15 @@ async function measure(
   };
   const crashes = pops.crashes().filter((crash) => Date.parse(crash.at) >= since);
   for (const crash of crashes) log(`  ${options.label}: REPLICA ${crash.replica} EXITED (${crash.exit}) at ${crash.at}, during the run`);
+  // Every replica that served, as a client reads it now; the origin already holds every acknowledged marker (or the check says which it lacks).
+  const replicaChecks = quiet.check.lost === 0 ? await checkReplicas(pops, tokens[0]!, result.markers, quiet.texts) : [];
+  for (const replica of replicaChecks) {
+    if (replica.error || replica.lost || replica.duplicated || replica.differingPages.length) {
+      log(`  ${options.label}: REPLICA ${replica.replica}: lost ${replica.lost}, duplicated ${replica.duplicated}, differs on ${replica.differingPages.join(", ") || "-"} ${replica.error ?? ""}`);
+    }
+  }
+  const failures = verdictOf(options, result, quiet.check, replicaChecks, crashes);
+  for (const failure of failures) log(`  ${options.label}: FAILED: ${failure}`);
   if (quiet.check.lost > 0) {
     const replicaOf = new Map(pops.edges.map((edge) => [edge.url, edge.replica]));
     for (const [slug, lost] of Object.entries(quiet.check.lostByPage)) {
@@ -220,7 +231,53 @@ async function measure(
     usage,
     cost,
     crashes,
+    replicaChecks,
+    failures,
   };
+}
+
+async function checkReplicas(
+  pops: RunningPops,
+  token: string,
+  markers: LoadResult["markers"],
+  originTexts: Map<string, string>,
+): Promise<RunReport["replicaChecks"]> {
+  const slugs = [...new Set([...markers.acked.keys(), ...markers.unacked.keys()])];
+  const report = await awaitConvergence({
+    slugs,
+    replicas: pops.edges.map((edge) => ({ replica: edge.replica, url: edge.url })),
+    token,
+    originTexts: async () => originTexts,
+    acked: markers.acked,
+    unacked: markers.unacked,
+    since: Date.now(),
+    // Anti-entropy may still be carrying the last updates between replicas.
+    timeoutMs: 10_000,
+  });
+  return report.replicas;
+}
+
+/** What makes a run's figures untrustworthy; the same faults the spike fails on (e2e/spike/report.ts). */
+function verdictOf(
+  options: { level: DurabilityLevel; editors: number },
+  result: LoadResult,
+  origin: MarkerCheck,
+  replicas: RunReport["replicaChecks"],
+  crashes: RunReport["crashes"],
+): string[] {
+  const failures: string[] = [];
+  if (origin.lost > 0) failures.push(`${origin.lost} acknowledged edits missing at the origin`);
+  if (origin.duplicated > 0) failures.push(`${origin.duplicated} acknowledged edits duplicated at the origin`);
+  if (origin.unackedDuplicated > 0) failures.push(`${origin.unackedDuplicated} unacknowledged edits duplicated at the origin`);
+  for (const replica of replicas) {
+    if (replica.error) failures.push(`replica ${replica.replica} could not be read: ${replica.error}`);
+    else if (replica.lost || replica.duplicated || replica.differingPages.length) failures.push(`replica ${replica.replica} differs from the origin (lost ${replica.lost}, duplicated ${replica.duplicated}, on ${replica.differingPages.length} pages)`);
+  }
+  const weak = acksBelow(result.acksByDurability, options.level);
+  if (weak > 0) failures.push(`${weak} acks claimed less than ${options.level} durability (${JSON.stringify(result.acksByDurability)})`);
+  for (const crash of crashes) failures.push(`replica ${crash.replica} exited (${crash.exit}) during the run`);
+  if (result.connected < options.editors) failures.push(`only ${result.connected} of ${options.editors} editors connected (${JSON.stringify(result.connectFailures)})`);
+  return failures;
 }
 
 async function runLevel(system: BenchSystem, tokens: string[], level: DurabilityLevel): Promise<LevelReport> {
@@ -242,6 +299,7 @@ async function runLevel(system: BenchSystem, tokens: string[], level: Durability
   try {
     const main = await measure(system, pops, tokens, {
       label: level,
+      level,
       slugs: pageSlugs(level, "open"),
       mode: "open",
       editors: settings.editors,
@@ -253,6 +311,7 @@ async function runLevel(system: BenchSystem, tokens: string[], level: Durability
     if (settings.saturationSeconds > 0) {
       saturation = await measure(system, pops, tokens, {
         label: `${level} saturation`,
+        level,
         slugs: pageSlugs(level, "closed"),
         mode: "closed",
         editors: settings.saturationEditors,
@@ -353,7 +412,12 @@ try {
   for (const level of settings.levels) levels.push(await runLevel(system, tokens, level));
   const ratios = printReport(levels, settings, log);
   const lossFree = levels.every((report) => report.main.verification.lost + report.main.verification.duplicated + (report.saturation ? report.saturation.verification.lost + report.saturation.verification.duplicated : 0) === 0);
-  failed = !lossFree;
+  const failures = levels.flatMap((report) => [
+    ...report.main.failures.map((failure) => `${report.level}: ${failure}`),
+    ...(report.saturation?.failures ?? []).map((failure) => `${report.level} saturation: ${failure}`),
+  ]);
+  failed = failures.length > 0;
+  if (failed) log(`\nFAILED:\n  ${failures.join("\n  ")}`);
   await mkdir("reports", { recursive: true });
   await writeFile(
     args.out,
@@ -371,6 +435,8 @@ try {
         levels,
         ratios,
         lossFree,
+        ok: failures.length === 0,
+        failures,
         durationS: Math.round((Date.now() - started) / 1000),
       },
       null,
@@ -382,6 +448,6 @@ try {
   await system.close();
 }
 if (failed) {
-  console.error("bench:edge: acknowledged edits were lost or duplicated (see the table above)");
+  console.error("bench:edge: the run's checks failed (lost or duplicated edits, a replica that differs or died, acks below the level, or editors that never connected: see FAILED above)");
   process.exitCode = 1;
 }

@@ -1,4 +1,5 @@
 import type { Worker } from "node:worker_threads";
+import { type AcksByDurability, addAcks } from "./ack-durability";
 import {
   type EditRecords,
   type FromWorker,
@@ -168,6 +169,8 @@ export interface LoadResult {
   received: { updates: number; awareness: number; bytes: number; updatesPerSec: number };
   closes: Record<string, number>;
   reconnects: number;
+  /** Every ack by the durability it reported (PROTOCOL.md): a run checks them against the level under test. */
+  acksByDurability: AcksByDurability;
   workerLoad: { worker: number; editors: number; cpuPercent: number; eventLoopUtilization: number }[];
   /** Per page: its editors, the edges they are connected to (ws URLs), its acknowledged edits. */
   perPage: { slug: string; editors: number; edges: string[]; acked: number }[];
@@ -202,11 +205,13 @@ function summarize(
   const closes: Record<string, number> = {};
   const received = { updates: 0, awareness: 0, bytes: 0, updatesPerSec: 0 };
   let reconnects = 0;
+  const acksByDurability: AcksByDurability = {};
 
   for (const { records, summary } of done) {
     const plan = plans[summary.worker]!;
     addSummary(summary, closes, received);
     reconnects += summary.reconnects;
+    addAcks(acksByDurability, summary.acks);
     forEachRecord(records, (r) => {
       const slug = plan.pages[r.page]!;
       total.offered += 1;
@@ -293,6 +298,7 @@ function summarize(
     received,
     closes,
     reconnects,
+    acksByDurability,
     workerLoad: done.map(({ summary }) => ({
       worker: summary.worker,
       editors: summary.editors,

@@ -1,3 +1,4 @@
+import type { AcksByDurability } from "./ack-durability";
 import { checkMarkerTag } from "./markers";
 import { zipfAssignment } from "./zipf";
 
@@ -131,6 +132,8 @@ export interface WorkerSummary {
   received: { updates: number; awareness: number; bytes: number };
   closes: Record<string, number>;
   reconnects: number;
+  /** Acks received, by the durability each reported (counted up to the end of the drain). */
+  acks: AcksByDurability;
 }
 
 /** Worker -> main thread. */

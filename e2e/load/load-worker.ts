@@ -3,6 +3,7 @@
 // edit's send and ack time, and hands the records back (load-generator.ts).
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
+import { type AcksByDurability, countAck } from "./ack-durability";
 import { type EditorPlan, type EditRecords, type FromWorker, rateAt, type ToWorker, type WorkerPlan, type WorkerSummary } from "./load-plan";
 import { markerOf, positionBetweenMarkers } from "./markers";
 import { ProtocolEditor } from "./protocol-editor";
@@ -148,6 +149,8 @@ const closes: Record<string, number> = {};
 /** What editors that are gone had received. */
 const retiredReceived = { updates: 0, awareness: 0, bytes: 0 };
 let reconnects = 0;
+/** Every ack by the durability it reported: the run checks them against the level under test. */
+const acks: AcksByDurability = {};
 let running = false;
 let inFlight = 0;
 let startAt = 0;
@@ -252,6 +255,7 @@ function send(state: EditorState, scheduledAt: number): void {
   // on each remote update (it cost them a core).
   editor.insert(position, `${marker}\n`).then(
     (ack) => {
+      countAck(acks, ack.durability);
       records.ackedAt[index] = sentAt + ack.latencyMs;
       progress.acked += 1;
       progress.latencies.push(ack.latencyMs);
@@ -380,6 +384,7 @@ async function run(startMessage: Extract<ToWorker, { type: "start" }>): Promise<
     received: received(),
     closes,
     reconnects,
+    acks: { ...acks },
   };
   post({ type: "done", records: taken, summary }, [
     taken.editor.buffer,

@@ -36,6 +36,8 @@ export async function replicaText(replica: ReplicaRef, slug: string, token: stri
     return reader.text.toString();
   } finally {
     reader.terminate();
+    // Its Awareness runs a 3 s interval until destroyed, which would keep a process that read many pages alive (bench:edge hung on it).
+    reader.awareness.destroy();
   }
 }
 

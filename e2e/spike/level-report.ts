@@ -1,4 +1,5 @@
 import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { AcksByDurability } from "../load/ack-durability";
 import type { UsageReport } from "../load/process-usage";
 import type { Percentiles } from "../load/stats";
 import type { BrowserEditorReport } from "./browser-editors";
@@ -62,6 +63,8 @@ export interface LevelReport {
   peakAckedPerSec: number;
   connected: number;
   connectFailures: Record<string, number>;
+  /** The protocol editors' acks by the durability each reported: none may claim less than `durability`. */
+  acksByDurability: AcksByDurability;
   /** Edits sent but never acknowledged (a killed replica's in-flight edits): allowed to be lost, never duplicated. */
   unacknowledged: number;
   browserEditors: (BrowserEditorReport & { textMatchesOrigin: boolean })[];

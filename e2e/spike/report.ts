@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
+import { acksBelow } from "../load/ack-durability";
 import type { LevelReport, SpikeSettings } from "./level-report";
 
 /** DESIGN.md, "Targets". */
@@ -55,10 +56,17 @@ function ratio(a: number | null | undefined, b: number | null | undefined): numb
   return a && b && Number.isFinite(a) && Number.isFinite(b) ? Math.round((a / b) * 10) / 10 : null;
 }
 
-/** What fails the run: anything acknowledged lost or duplicated, a replica or browser that did not converge, a crash. */
+/**
+ * What fails the run: anything acknowledged lost or duplicated, an ack
+ * weaker than the level under test, a replica or browser that did not
+ * converge, a crash, a mid-spike event that failed.
+ */
 export function failuresOf(levels: readonly LevelReport[]): string[] {
   const failures: string[] = [];
   for (const level of levels) {
+    const weak = acksBelow(level.acksByDurability, level.durability);
+    if (weak > 0) failures.push(`${level.durability}: ${weak} acks claimed less than ${level.durability} durability (${JSON.stringify(level.acksByDurability)})`);
+    for (const fault of level.faults) if (fault.what === "event failed") failures.push(`${level.durability}: a mid-spike event failed at +${fault.atS}s: ${fault.detail}`);
     if (level.lost > 0) failures.push(`${level.durability}: ${level.lost} acknowledged edits lost`);
     if (level.duplicated > 0) failures.push(`${level.durability}: ${level.duplicated} acknowledged edits duplicated`);
     if (level.verification.origin.unackedDuplicated > 0) failures.push(`${level.durability}: ${level.verification.origin.unackedDuplicated} unacknowledged edits duplicated`);

@@ -3,6 +3,7 @@ import type { RunningPops } from "../load/bench-system";
 import { LoadGenerator, type LoadResult } from "../load/load-generator";
 import type { EdgeTarget } from "../load/load-plan";
 import { UsageSampler } from "../load/process-usage";
+import { compareBrowsers } from "./browser-check";
 import { BrowserEditors } from "./browser-editors";
 import { awaitConvergence, type ReplicaRef } from "./convergence";
 import { type Deployment, type ManagedDeployment, SPIKE_PASSWORD, type TargetDeployment } from "./deployment";
@@ -131,10 +132,7 @@ export async function runLevel(
       timeoutMs: 30_000 + 4 * settings.flushMs + settings.stopOriginS * 1000,
     });
     const { texts: originTexts, ...verificationReport } = verification;
-    const browserEditors = await compareBrowsers(browsers, originTexts);
-    // A browser whose edits were never acknowledged (write-through far behind)
-    // rightly shows text the origin lacks: only the others must match it.
-    const browsersConverged = browserEditors.every((browser) => browser.textMatchesOrigin || !browser.saved);
+    const { browserEditors, browsersConverged } = await compareBrowsers(browsers, originTexts);
     log(
       `  ${verification.converged ? "converged" : "NOT CONVERGED"} ${verification.convergenceMs ?? "-"} ms after the load: ` +
         `origin lost ${verification.origin.lost}, duplicated ${verification.origin.duplicated} of ${verification.origin.acked}; ` +
@@ -192,6 +190,7 @@ export async function runLevel(
       peakAckedPerSec: Math.max(0, ...result.timeline.filter((second) => second.atS >= 0 && second.atS < settings.durationS).map((second) => second.acked)),
       connected: load.connected,
       connectFailures: load.connectFailures,
+      acksByDurability: result.acksByDurability,
       unacknowledged: result.total.sent - result.total.acked,
       browserEditors,
       browsersConverged,
@@ -230,18 +229,4 @@ function perFlusherPerInterval(batches: { edge: string; at: number }[], flushMs:
   let busiest = 0;
   for (const times of byEdge.values()) busiest = Math.max(busiest, times.length / ((times.at(-1)! - times[0]!) / flushMs + 1));
   return round(busiest, 2);
-}
-
-/** Each browser's editor against the origin's converged text (polled briefly: the last update may still be on its way). */
-async function compareBrowsers(browsers: BrowserEditors | undefined, originTexts: Map<string, string>): Promise<LevelReport["browserEditors"]> {
-  if (!browsers) return [];
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const texts = await browsers.texts();
-    const matches = texts.map((entry) => entry.text === originTexts.get(entry.slug));
-    if (matches.every(Boolean) || Date.now() > deadline) {
-      return browsers.reports().map((report, i) => ({ ...report, textMatchesOrigin: matches[i]! }));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }

@@ -10,6 +10,9 @@ import { connectNats } from "./nats";
 import { natsAnswers, natsTestBed } from "./test-nats";
 
 const natsAvailable = await natsAnswers();
+// A developer's machine may lack NATS; CI must not pass by skipping what it could not run.
+const inCi = process.env.CI === "true";
+if (!natsAvailable && inCi) throw new Error("CI=true but NATS does not answer on the test URL: start nats-server (see .ci/run) instead of skipping the NATS tests");
 
 describe.skipIf(!natsAvailable)("NATS broker (shared test server)", () => {
   brokerContract("nats", natsTestBed);
@@ -27,14 +30,13 @@ async function freePort(): Promise<number> {
 }
 
 describe("connectNats", () => {
-  it("fails at once, naming the server and what to do, when NATS is unreachable", async () => {
+  // It answers with an error rather than retrying forever (the test's timeout bounds "at once").
+  it("fails, naming the server and what to do, when NATS is unreachable", async () => {
     const url = `nats://127.0.0.1:${await freePort()}`;
-    const started = Date.now();
     const failure = await connectNats({ servers: url, name: "unreachable" }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(BrokerError);
     expect((failure as Error).message).toContain(`cannot connect to ${url}`);
     expect((failure as Error).message).toContain("start nats-server");
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
 
@@ -92,6 +94,7 @@ function portAnswers(port: number): Promise<boolean> {
 
 const NATS_SERVER = process.env.WEIRWOOD_NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
 const canRunPrivateServer = existsSync(NATS_SERVER);
+if (!canRunPrivateServer && inCi) throw new Error(`CI=true but ${NATS_SERVER} is missing: install nats-server (.ci/run does) or set WEIRWOOD_NATS_SERVER_BIN; the restart test must run in CI`);
 if (!canRunPrivateServer) console.warn(`${NATS_SERVER} not found: skipping the NATS restart test (set WEIRWOOD_NATS_SERVER_BIN).`);
 
 describe.skipIf(!canRunPrivateServer)("NATS broker across a server restart", () => {

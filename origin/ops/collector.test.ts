@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Registry } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { EdgeEntry, GoneEdge } from "../edge-directory";
 import { OpsCollector } from "./collector";
 
@@ -47,16 +47,16 @@ describe("the ops collector", () => {
   it("reads each live replica's /metrics over HTTP and reports acknowledged edits per second", async () => {
     const a = await metricsServer("us-east", "us-east-a");
     cleanups.push(a.close);
-    const collector = new OpsCollector({ roster: () => ({ live: [a.entry], gone: [] }), originMetrics });
+    // The collector's clock, not the machine's: the rate is then exact.
+    let clock = 1_000_000;
+    const collector = new OpsCollector({ roster: () => ({ live: [a.entry], gone: [] }), originMetrics, now: () => clock });
     cleanups.push(() => collector.stop());
     await collector.collect();
     a.edits.inc({ result: "accepted" }, 500);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock += 200;
     const snapshot = await collector.collect();
-    const rate = snapshot.pops[0]!.replicas[0]!.figures!.acceptedPerSecond!;
-    // 500 edits over the ~200 ms between the two reads.
-    expect(rate).toBeGreaterThan(500);
-    expect(rate).toBeLessThan(5000);
+    // 500 edits over the 200 ms between the two reads.
+    expect(snapshot.pops[0]!.replicas[0]!.figures!.acceptedPerSecond).toBe(2500);
     expect(a.reads).toBe(2);
   });
 
@@ -94,12 +94,22 @@ describe("the ops collector", () => {
     expect(snapshot.pops).toEqual([]);
   });
 
-  it("scrapes often while watched, seldom after, and not at all once the history window passed; history survives", async () => {
-    const a = await metricsServer("us-east", "us-east-a");
-    cleanups.push(a.close);
+  it("scrapes every watched interval while watched, every idle interval after, and not at all once the history window passed; history survives", async () => {
+    // Fake timers and a fake clock make the schedule exact; the scrape reads
+    // the registry in-process (HTTP is the first test's), so that no real
+    // I/O runs behind the fake clock's back.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    cleanups.push(() => void vi.useRealTimers());
+    const registry = new Registry();
+    let reads = 0;
+    const entry: EdgeEntry = { pop: "us-east", replica: "us-east-a", url: "ws://unused", httpUrl: "http://unused", state: "up", connections: 0, pages: 0, lastSeen: Date.now() };
     const collector = new OpsCollector({
-      roster: () => ({ live: [a.entry], gone: [] }),
+      roster: () => ({ live: [entry], gone: [] }),
       originMetrics,
+      fetchText: async () => {
+        reads += 1;
+        return registry.metrics();
+      },
       watchedIntervalMs: 50,
       idleIntervalMs: 300,
       historyMs: 1200,
@@ -108,26 +118,27 @@ describe("the ops collector", () => {
     expect(collector.running).toBe(false);
     const seen: number[] = [];
     const unwatch = collector.watch((snapshot) => seen.push(snapshot.at));
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Rounds at 0, 50, ..., 550 ms.
+    await vi.advanceTimersByTimeAsync(599);
     unwatch();
-    const whileWatched = a.reads;
-    expect(whileWatched).toBeGreaterThanOrEqual(5);
-    expect(seen.length).toBe(whileWatched);
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const idle = a.reads - whileWatched;
-    expect(idle).toBeGreaterThanOrEqual(1);
-    expect(idle).toBeLessThanOrEqual(3);
-    // Past the history window with nobody watching: asleep.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(reads).toBe(12);
+    expect(seen.length).toBe(12);
+    // Nobody watching: the next round comes at the idle interval (600), then every 300 ms.
+    await vi.advanceTimersByTimeAsync(600);
+    expect(reads).toBe(12 + 2);
+    // Past the history window (1200 ms after the last watcher left) with nobody watching: asleep.
+    await vi.advanceTimersByTimeAsync(1200);
     expect(collector.running).toBe(false);
-    const asleep = a.reads;
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(a.reads).toBe(asleep);
-    // A new watcher wakes it, and sees at once what history is left.
+    const asleep = reads;
+    // What history is left (the idle rounds of the last 1200 ms), oldest first, survives the sleep.
     const history = collector.history();
+    expect(history.length).toBeGreaterThan(0);
     expect(history.every((snapshot, i) => i === 0 || snapshot.at > history[i - 1]!.at)).toBe(true);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(reads).toBe(asleep);
+    // A new watcher wakes it at once.
     collector.watch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(a.reads).toBeGreaterThan(asleep);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reads).toBe(asleep + 1);
   });
 });

@@ -46,8 +46,12 @@ describe.each(seeds)("coalesced fan-out under random windows and byte bounds (se
         });
       }
     }
-    // Every replica hears every other's first heartbeat before the test types.
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    // Every replica has heard every other of its PoP before the test types.
+    const members = (edge: Cluster["edges"][number]) => edge.replica.membership.list().map((member) => member.replica);
+    await eventually(
+      () => cluster.edges.every((edge) => cluster.edgesOf(edge.replica.pop).every((peer) => members(edge).includes(peer.replica.replica))),
+      Boolean,
+    );
   });
   afterAll(async () => {
     await cluster?.stop();

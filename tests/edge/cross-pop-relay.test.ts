@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Co-editors on two PoPs see each other's keystrokes through the live relay
  * (subjects.pageRelay), not a flush interval later through the origin; the
@@ -29,12 +27,18 @@ describe.each([
     await writer.insert(0, "[across]");
     if (relay === "on") {
       // Flushes are ten minutes apart here: only the relay can carry it.
-      await eventually(() => reader.text.toString(), (text) => text === "[across]", 3000);
+      expect(await eventually(() => reader.text.toString(), (text) => text === "[across]", 5000)).toBe("[across]");
       expect(west.replica.pages.get(slug)?.dirty).toBe(false);
       expect(east.replica.pages.get(slug)?.dirty).toBe(true);
     } else {
-      await sleep(1500);
+      // A barrier instead of a sleep: the writer's presence, sent after the
+      // edit on the same socket, crosses to the other PoP by the broker as
+      // a relayed edit would. Once the reader sees it, a relayed edit
+      // would have arrived before it.
+      writer.awareness.setLocalState({ user: { name: "barrier" } });
+      await eventually(() => reader.awareness.getStates().has(writer.doc.clientID), Boolean, 5000);
       expect(reader.text.toString()).toBe("");
+      expect(west.replica.pages.get(slug)?.doc.getText("body").toString()).toBe("");
     }
     await Promise.all([writer.close(), reader.close()]);
   });

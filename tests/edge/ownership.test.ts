@@ -6,7 +6,9 @@ import { testDatabases } from "../support/databases";
 describe("page ownership", () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", flushMs: 300 });
+    // Relay off: the other PoP's edits then reach this PoP only through the
+    // origin, pulled by the page's flusher here, which is what is tested.
+    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", flushMs: 300, env: { EDGE_CROSS_POP_RELAY: "off" } });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -26,7 +28,7 @@ describe("page ownership", () => {
     await editor.synced;
     await editor.insert(0, "[maester]");
     // The flusher was asked to hold the page, and flushes it on its own clock.
-    await eventually(() => second.replica.pages.get(slug)?.doc.getText("body").toString(), (text) => text === "[maester]", 5000);
+    expect(await eventually(() => second.replica.pages.get(slug)?.doc.getText("body").toString(), (text) => text === "[maester]", 5000)).toBe("[maester]");
     const page = await eventually(
       () => cluster.origin.db.prisma.page.findUnique({ where: { slug } }),
       (found) => found?.text === "[maester]",
@@ -58,17 +60,19 @@ describe("page ownership", () => {
     await near.insert(0, "[here]");
     const added = await cluster.addReplica(here);
     expect(added.replica.replica).toBe(joiner);
-    await eventually(() => first!.replica.membership.ownerOf(slug), (owner) => owner === joiner, 5000);
+    expect(await eventually(() => first!.replica.membership.ownerOf(slug), (owner) => owner === joiner, 5000)).toBe(joiner);
+    // The joiner was asked to hold the page (nobody here would pull it otherwise).
+    await eventually(() => added.replica.pages.get(slug) !== undefined, Boolean, 5000);
 
     // Committed by the other PoP once the page belongs to the joiner: only the joiner pulls it for this PoP.
     await away.insert(0, "[there]");
-    const text = await eventually(
-      () => first!.replica.pages.get(slug)?.doc.getText("body").toString(),
-      (value) => value?.includes("[there]") === true && value.includes("[here]"),
-      8000,
-    );
-    expect(text).toContain("[there]");
-    expect(added.replica.pages.get(slug)).toBeDefined();
+    const both = (value: string | undefined) => value?.includes("[there]") === true && value.includes("[here]");
+    const onJoiner = await eventually(() => added.replica.pages.get(slug)?.doc.getText("body").toString(), both, 8000);
+    expect(both(onJoiner)).toBe(true);
+    const onFirst = await eventually(() => first!.replica.pages.get(slug)?.doc.getText("body").toString(), both, 8000);
+    expect(both(onFirst)).toBe(true);
+    expect(near.text.toString()).toContain("[here]");
+    expect(await eventually(() => near.text.toString(), both, 5000)).toContain("[there]");
     await Promise.all([near.close(), away.close()]);
   });
 });

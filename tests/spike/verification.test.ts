@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEdge } from "../../edge/edge";
+import { acksBelow } from "../../e2e/load/ack-durability";
+import { type BrowserTexts, compareBrowsers } from "../../e2e/spike/browser-check";
+import type { BrowserEditorReport } from "../../e2e/spike/browser-editors";
 import { awaitConvergence } from "../../e2e/spike/convergence";
 import { failuresOf } from "../../e2e/spike/report";
 import type { LevelReport } from "../../e2e/spike/level-report";
 import { spikeShape } from "../../e2e/spike/scenarios";
-import { type Cluster, startCluster } from "../support/cluster";
+import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 
 /**
@@ -72,6 +76,60 @@ describe("the spike's convergence check against real edges", () => {
     await editor.close();
   });
 
+  it("reports an acknowledged marker that a text holds twice as duplicated, and does not converge", async () => {
+    const slug = "Spike_check_duplicate";
+    const editor = cluster.editor(cluster.edges[0]!, slug, token);
+    await editor.synced;
+    await editor.insert(0, "[twice]");
+    await editor.insert(0, "[twice]");
+    const report = await awaitConvergence({
+      slugs: [slug],
+      replicas: cluster.edges.map((edge) => ({ replica: edge.replica.replica, url: edge.url })),
+      token,
+      originTexts,
+      acked: new Map([[slug, ["[twice]"]]]),
+      unacked: new Map(),
+      since: Date.now(),
+      timeoutMs: 3_000,
+    });
+    expect(report.converged).toBe(false);
+    expect(report.origin).toMatchObject({ acked: 1, lost: 0, duplicated: 1 });
+    expect(report.origin.examples.duplicated).toEqual([`${slug} [twice] x2`]);
+    await editor.close();
+  });
+
+  it("names a replica that serves a text other than the origin's, and does not converge", async () => {
+    const slug = "Spike_check_differs";
+    const [writing, stale] = cluster.edgesOf(cluster.pops[0]!) as [RunningEdge, RunningEdge];
+    // The stale replica holds the page, then hears nothing more: its broker is cut.
+    const watcher = cluster.editor(stale, slug, token);
+    const writer = cluster.editor(writing, slug, token);
+    await Promise.all([watcher.synced, writer.synced]);
+    await writer.insert(0, "[first]");
+    await eventually(() => stale.replica.pages.get(slug)?.doc.getText("body").toString(), (text) => text === "[first]");
+    cluster.bus!.disconnect(cluster.brokerOf(stale));
+    try {
+      await writer.insert(0, "[second]");
+      const report = await awaitConvergence({
+        slugs: [slug],
+        replicas: cluster.edges.map((edge) => ({ replica: edge.replica.replica, url: edge.url })),
+        token,
+        originTexts,
+        acked: new Map([[slug, ["[first]", "[second]"]]]),
+        unacked: new Map(),
+        since: Date.now(),
+        timeoutMs: 3_000,
+      });
+      expect(report.origin).toMatchObject({ acked: 2, lost: 0, duplicated: 0 });
+      expect(report.converged).toBe(false);
+      const bad = report.replicas.filter((replica) => replica.differingPages.length > 0);
+      expect(bad).toEqual([{ replica: stale.replica.replica, lost: 1, duplicated: 0, differingPages: [slug] }]);
+    } finally {
+      cluster.bus!.reconnect(cluster.brokerOf(stale));
+      await Promise.all([watcher.close(), writer.close()]);
+    }
+  });
+
   it("names a replica that cannot be read instead of counting it as converged", async () => {
     const slug = "Spike_check_unreachable";
     const report = await awaitConvergence({
@@ -90,9 +148,52 @@ describe("the spike's convergence check against real edges", () => {
   });
 });
 
+describe("the browsers' check", () => {
+  const report = (index: number, slug: string, saved: boolean) => ({ index, slug, saved }) as unknown as BrowserEditorReport;
+  const browsersShowing = (shown: { slug: string; text: string; saved: boolean }[]): BrowserTexts => ({
+    texts: async () => shown.map(({ slug, text }, index) => ({ index, slug, text })),
+    reports: () => shown.map(({ slug, saved }, index) => report(index, slug, saved)),
+  });
+  const origin = new Map([["Kings_Landing", "[a][b]"]]);
+
+  it("passes browsers that show the origin's text", async () => {
+    const result = await compareBrowsers(browsersShowing([{ slug: "Kings_Landing", text: "[a][b]", saved: true }]), origin, 0);
+    expect(result.browsersConverged).toBe(true);
+    expect(result.browserEditors.map((browser) => browser.textMatchesOrigin)).toEqual([true]);
+  });
+
+  it("refuses a browser that said its edits were saved and shows something else", async () => {
+    const shown = [
+      { slug: "Kings_Landing", text: "[a][b]", saved: true },
+      { slug: "Kings_Landing", text: "[a]", saved: true },
+    ];
+    const result = await compareBrowsers(browsersShowing(shown), origin, 0);
+    expect(result.browsersConverged).toBe(false);
+    expect(result.browserEditors.map((browser) => browser.textMatchesOrigin)).toEqual([true, false]);
+  });
+
+  it("leaves a browser still waiting for its acks to the unsaved count, not to the text check", async () => {
+    const result = await compareBrowsers(browsersShowing([{ slug: "Kings_Landing", text: "[a][b][c]", saved: false }]), origin, 0);
+    expect(result.browsersConverged).toBe(true);
+    expect(result.browserEditors[0]!.textMatchesOrigin).toBe(false);
+  });
+});
+
+describe("acks checked against the durability under test", () => {
+  it("counts the acks that claimed less than the level, and none that claimed more", () => {
+    expect(acksBelow({ edge: 3, pop: 5, origin: 1 }, "pop")).toBe(3);
+    expect(acksBelow({ edge: 3, pop: 5 }, "origin")).toBe(8);
+    expect(acksBelow({ pop: 5, origin: 2 }, "pop")).toBe(0);
+    expect(acksBelow({ edge: 4 }, "edge")).toBe(0);
+    expect(acksBelow({}, "origin")).toBe(0);
+  });
+});
+
 describe("the spike's verdict", () => {
   const clean = {
     durability: "edge",
+    acksByDurability: { edge: 10 },
+    faults: [],
     editors: 10,
     connected: 10,
     lost: 0,
@@ -113,9 +214,18 @@ describe("the spike's verdict", () => {
     const waiting = [{ saved: false }] as LevelReport["browserEditors"];
     expect(failuresOf([{ ...clean, browserEditors: waiting }])).toEqual(["edge: 1 browsers never said their edits were saved"]);
     // At write-through, a browser still waiting on the origin is the baseline's slowness, not a fault.
-    expect(failuresOf([{ ...clean, durability: "origin", browserEditors: waiting } as LevelReport])).toEqual([]);
+    expect(failuresOf([{ ...clean, durability: "origin", acksByDurability: { origin: 10 }, browserEditors: waiting } as LevelReport])).toEqual([]);
     expect(failuresOf([{ ...clean, crashes: [{ replica: "east-a", exit: "SIGSEGV", at: "" }] }])[0]).toMatch(/east-a exited/);
     expect(failuresOf([{ ...clean, connected: 7 }])[0]).toMatch(/only 7 of 10/);
+    // An edge under test at pop that acknowledges at edge told its clients less than it promised.
+    expect(failuresOf([{ ...clean, durability: "pop", acksByDurability: { edge: 2, pop: 8 } } as LevelReport])).toEqual([
+      'pop: 2 acks claimed less than pop durability ({"edge":2,"pop":8})',
+    ]);
+    expect(failuresOf([{ ...clean, durability: "pop", acksByDurability: { pop: 8, origin: 2 } } as LevelReport])).toEqual([]);
+    // A mid-spike fault that could not be made leaves the run unproven.
+    const failedEvent = { atS: 12.5, what: "event failed", detail: "spawn ENOENT" };
+    expect(failuresOf([{ ...clean, faults: [failedEvent] }])).toEqual(["edge: a mid-spike event failed at +12.5s: spawn ENOENT"]);
+    expect(failuresOf([{ ...clean, faults: [{ atS: 10, what: "replica killed", detail: "east-b (SIGKILL)" }] }])).toEqual([]);
   });
 });
 

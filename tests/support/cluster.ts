@@ -92,9 +92,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   for (const pop of pops) {
     for (let i = 0; i < (options.replicasPerPop ?? 2); i++) await addReplica(pop);
   }
-  // Let every replica hear every other's first heartbeat, so that page
-  // ownership is settled before the test types.
-  await new Promise((resolve) => setTimeout(resolve, 450));
+  // Every replica has heard every other of its PoP, so that page ownership
+  // is settled before the test types.
+  const knowsItsPop = (edge: RunningEdge) => {
+    const known = new Set(edge.replica.membership.list().map((member) => member.replica));
+    return edges.every((other) => other.replica.pop !== edge.replica.pop || known.has(other.replica.replica));
+  };
+  await eventually(() => edges.every(knowsItsPop), Boolean, 10_000);
 
   return {
     origin,
@@ -151,13 +155,29 @@ async function deleteLogStreams(pops: string[]): Promise<void> {
   }
 }
 
-/** Polls `check` until it holds or `timeoutMs` passes; answers the last value for the assertion. */
+/**
+ * Polls `check` until it holds and answers the value that passed it. A wait
+ * that runs out throws, naming the condition and the last value seen: a
+ * quiet return would let the caller's next line pass on a stale value.
+ */
 export async function eventually<T>(probe: () => Promise<T> | T, check: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await probe();
-  while (!check(value) && Date.now() < deadline) {
+  while (!check(value)) {
+    if (Date.now() > deadline) {
+      throw new Error(`eventually: ${check.toString()} still false after ${timeoutMs} ms; last value ${describe(value)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
     value = await probe();
   }
   return value;
+}
+
+function describe(value: unknown): string {
+  try {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+  } catch {
+    return String(value);
+  }
 }

@@ -1,3 +1,5 @@
+import * as Y from "yjs";
+
 /** A small number per Yjs client seen by this thread, shared by its receivers' coverage. */
 const authorSlots = new Map<number, number>();
 const slotOf = (client: number) => {
@@ -48,4 +50,26 @@ export class Coverage {
     if (clock < (this.contiguous[slot] ?? 0)) return true;
     return (this.ahead.get(slot) ?? []).some(([from, to]) => clock >= from && clock < to);
   }
+}
+
+/** Per author (Yjs client): the clock ranges [from, to) an update really carries. */
+export type ClockRanges = [client: number, from: number, to: number][];
+
+/**
+ * The clock ranges an update holds, exactly: its structs, not the span
+ * from each author's first to last clock. A merged update that lacks an
+ * author's middle edit holds a Skip there (Y.mergeUpdates), and
+ * Y.parseUpdateMeta's from..to would count the missing edit as delivered.
+ * Adjacent structs of one author are joined.
+ */
+export function clockRanges(update: Uint8Array): ClockRanges {
+  const ranges: ClockRanges = [];
+  for (const struct of Y.decodeUpdate(update).structs) {
+    if (struct instanceof Y.Skip) continue;
+    const { client, clock } = struct.id;
+    const last = ranges.at(-1);
+    if (last && last[0] === client && last[2] === clock) last[2] = clock + struct.length;
+    else ranges.push([client, clock, clock + struct.length]);
+  }
+  return ranges;
 }

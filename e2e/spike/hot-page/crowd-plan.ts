@@ -8,6 +8,8 @@ export interface CrowdClientPlan {
   index: number;
   role: "editor" | "follower";
   url: string;
+  /** The other replicas of its PoP: where it reconnects after a close, in turn with `url`, as a real client goes to the PoP's next replica. */
+  alternates: string[];
   pop: string;
   token: string;
   /** A probe decodes everything it receives to time delivery; the others only count bytes and check completeness. */
@@ -52,8 +54,22 @@ export interface CrowdWorkerResult {
 export type FromCrowdWorker =
   | { type: "ready"; connected: number; failures: Record<string, number> }
   | { type: "stopped"; result: CrowdWorkerResult }
-  /** `closes`: every close so far, by code and reason (an edge closes a client too far behind with 4408, and its close frame waits behind what it had not read). */
-  | { type: "checked"; undelivered: number; receiversMissing: number; receiversChecked: number; examples: string[]; closes: Record<string, number> }
+  /**
+   * Over every receiver that ever synced, open or not. `closes`: every close
+   * by the edge so far, by code and reason (4408 for a client too far
+   * behind); `reconnects`: how many times receivers came back after one;
+   * `open`: receivers connected at the check.
+   */
+  | {
+      type: "checked";
+      undelivered: number;
+      receiversMissing: number;
+      receiversChecked: number;
+      open: number;
+      examples: string[];
+      closes: Record<string, number>;
+      reconnects: number;
+    }
   | { type: "progress"; at: number; sent: number; acked: number; delivered: number; deliveryP99: number }
   | { type: "closed" };
 

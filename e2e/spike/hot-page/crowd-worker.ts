@@ -1,9 +1,11 @@
 // One worker thread of the hot-page crowd (crowd.ts): its share of the
 // page's editors (each types about once a second and moves its cursor) and
 // followers (read-only), all on one page. Every client counts what it
-// receives and keeps which Yjs clock ranges reached it, so that at the end
-// it can say which acknowledged edits never arrived; probes also decode
-// every message to time delivery from the marker's send time.
+// receives and keeps exactly which Yjs clock ranges reached it, so that at
+// the end it can say which acknowledged edits never arrived; a client the
+// edge closes reconnects and resyncs, as a real one does. Probes also
+// decode every message to time delivery from the marker's send time, and
+// keep what they got to apply it to a Y.Doc at the check.
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
@@ -11,10 +13,12 @@ import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import WebSocket from "ws";
 import * as Y from "yjs";
+import { CloseCode } from "../../../edge/protocol/close-codes";
 import { decodeMessage, encodeMessage, type Message } from "../../../edge/protocol/messages";
 import { threadCpuSeconds } from "../../load/thread-cpu";
 import { seededRandom } from "../../load/zipf";
-import { Coverage } from "./coverage";
+import { type ClockRanges, clockRanges, Coverage } from "./coverage";
+import { type CheckedReceiver, undeliveredOf } from "./delivery-check";
 import { seatEnd } from "./seats";
 import { type CrowdClientPlan, type CrowdWorkerPlan, type CrowdWorkerResult, type FromCrowdWorker, HOT_MARKER, hotMarker, type ToCrowdWorker } from "./crowd-plan";
 
@@ -31,6 +35,9 @@ const delivery: number[] = [];
 const awarenessLatency: number[] = [];
 const received = { messages: 0, bytes: 0, updateMessages: 0, awarenessMessages: 0 };
 const closes: Record<string, number> = {};
+/** Reconnects after a close by the edge, and closes that say not to come back (close-codes.ts: a client bug or a refusal). */
+let reconnects = 0;
+const FINAL_CLOSES = new Set<number>([CloseCode.unauthorized, CloseCode.badPage, CloseCode.badMessage, CloseCode.messageTooLarge, CloseCode.presenceTooLarge]);
 const edits = { client: [] as number[], clock: [] as number[], sentAt: [] as number[], ackedAt: [] as number[] };
 let progress = { sent: 0, acked: 0, delivered: 0, latencies: [] as number[] };
 
@@ -60,19 +67,12 @@ class Memo<T> {
 
 const digest = (bytes: Uint8Array) => createHash("sha1").update(bytes).digest("base64");
 
-/** Per author (Yjs client): the clock range [from, to) an update carries. */
-type ClockRanges = [client: number, from: number, to: number][];
 /** A marker's author (crowd index) and send time. */
 type Sent = [author: number, sentAt: number][];
 
 const rangesMemo = new Memo<ClockRanges>(4096);
 const markersMemo = new Memo<Sent>(4096);
 const presenceMemo = new Memo<{ name: string | undefined; t: number }[]>(4096);
-
-function clockRanges(update: Uint8Array): ClockRanges {
-  const meta = Y.parseUpdateMeta(update);
-  return [...meta.to].map(([client, to]) => [client, meta.from.get(client) ?? 0, to]);
-}
 
 function markersIn(update: Uint8Array): Sent {
   const sent: Sent = [];
@@ -99,40 +99,105 @@ function presenceStates(update: Uint8Array): { name: string | undefined; t: numb
 class CrowdClient {
   readonly coverage = new Coverage();
   readonly synced: Promise<void>;
-  socket: WebSocket;
+  socket!: WebSocket;
+  /** Synced at least once: from then on it is a receiver the check counts, open or not. */
+  everSynced = false;
   private markSynced!: () => void;
   private failSync!: (error: Error) => void;
   // Editors only: their own document (they do not apply the others' edits: see ProtocolEditor's `follow`).
   private readonly doc: Y.Doc | undefined;
+  /** Probes only: every update received or sent, in order; applied to `mirror` at the check, after the measured window. */
+  private readonly got: Uint8Array[] | undefined;
+  private mirror: Y.Doc | undefined;
+  private applied = 0;
+  private applyError: string | undefined;
   private clock = 0;
   /** Editors only: where the next keystroke goes, the end of its own line (seats.ts). */
   private typingAt = -1;
+  /** Update messages sent on the current connection: the edge numbers them from 1 per connection. */
   private sentMessages = 0;
   private readonly pending = new Map<number, number>();
   private awarenessClock = 0;
   private n = 0;
   private timers: NodeJS.Timeout[] = [];
+  private attempts = 0;
+  private connections = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private shutDown = false;
 
   constructor(readonly plan: CrowdClientPlan) {
     this.doc = plan.role === "editor" ? new Y.Doc() : undefined;
+    this.got = plan.probe ? [] : undefined;
     this.synced = new Promise((resolve, reject) => {
       this.markSynced = resolve;
       this.failSync = reject;
     });
-    const query = new URLSearchParams({ token: plan.token, ext: "weirwood" });
-    this.socket = new WebSocket(`${plan.url}/${encodeURIComponent(workerPlan.slug)}?${query}`);
-    this.socket.binaryType = "nodebuffer";
-    this.socket.on("error", () => {});
-    this.socket.on("open", () => this.send({ type: "sync-step-1", stateVector: this.doc ? Y.encodeStateVector(this.doc) : new Uint8Array([0]) }));
-    this.socket.on("message", (data: Buffer) => this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
-    this.socket.on("close", (code, reason) => {
-      const key = `${code} ${reason.toString()}`.trim();
-      closes[key] = (closes[key] ?? 0) + 1;
+    this.connect();
+  }
+
+  private connect(): void {
+    const query = new URLSearchParams({ token: this.plan.token, ext: "weirwood" });
+    const urls = [this.plan.url, ...this.plan.alternates];
+    const url = urls[this.connections++ % urls.length]!;
+    const socket = new WebSocket(`${url}/${encodeURIComponent(workerPlan.slug)}?${query}`);
+    this.socket = socket;
+    this.sentMessages = 0;
+    socket.binaryType = "nodebuffer";
+    socket.on("error", () => {});
+    socket.on("open", () => this.send({ type: "sync-step-1", stateVector: this.doc ? Y.encodeStateVector(this.doc) : new Uint8Array([0]) }));
+    socket.on("message", (data: Buffer) => this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    socket.on("close", (code, reason) => this.closed(code, reason.toString()));
+  }
+
+  /**
+   * A close the crowd did not ask for. Before the first sync it is a
+   * connect failure. After it, the client does what a real one does:
+   * reconnects with y-websocket's backoff (100 ms doubling to 2.5 s), to
+   * the PoP's replicas in turn, and resyncs, which brings what it missed; unless the code says not to come
+   * back, and then what it missed stays missing and counts as undelivered.
+   */
+  private closed(code: number, reason: string): void {
+    if (this.shutDown) return;
+    const key = `${code} ${reason}`.trim();
+    closes[key] = (closes[key] ?? 0) + 1;
+    for (const index of this.pending.values()) edits.ackedAt[index] = Number.NaN;
+    this.pending.clear();
+    if (!this.everSynced) {
       this.failSync(new Error(`closed ${key}`));
-      for (const index of this.pending.values()) edits.ackedAt[index] = Number.NaN;
-      this.pending.clear();
       this.stop();
-    });
+      return;
+    }
+    if (FINAL_CLOSES.has(code)) {
+      this.stop();
+      return;
+    }
+    const delay = Math.min(100 * 2 ** this.attempts++, 2500);
+    this.reconnectTimer = setTimeout(() => {
+      reconnects += 1;
+      this.connect();
+    }, delay);
+  }
+
+  /** The end of the run: no reconnect, no close counted. */
+  shutdown(): void {
+    this.shutDown = true;
+    this.stop();
+    clearTimeout(this.reconnectTimer);
+    this.socket.terminate();
+  }
+
+  /** What the check reads; a probe first applies what it got since the last check. */
+  checked(): CheckedReceiver {
+    if (this.got) {
+      this.mirror ??= new Y.Doc();
+      try {
+        for (; this.applied < this.got.length; this.applied++) Y.applyUpdate(this.mirror, this.got[this.applied]!);
+      } catch (error) {
+        this.applyError ??= (error as Error).message;
+        this.applied += 1;
+      }
+    }
+    return { label: `client ${this.plan.index} (${this.plan.role}, ${this.plan.pop})`, coverage: this.coverage, doc: this.mirror, applyError: this.applyError };
   }
 
   start(): void {
@@ -196,6 +261,7 @@ class CrowdClient {
   attachDocument(): void {
     this.doc?.on("update", (update: Uint8Array, origin: unknown) => {
       if (origin === REMOTE) return;
+      this.got?.push(update);
       this.sentMessages += 1;
       this.send({ type: "update", update });
     });
@@ -223,6 +289,8 @@ class CrowdClient {
         return;
       case "sync-step-2":
         this.cover(message.update, at, false);
+        this.everSynced = true;
+        this.attempts = 0;
         // An editor starts from the page as it is, and types at the end of its own line.
         if (this.doc) {
           Y.applyUpdate(this.doc, message.update, REMOTE);
@@ -257,6 +325,7 @@ class CrowdClient {
   }
 
   private cover(update: Uint8Array, at: number, time: boolean): void {
+    this.got?.push(update);
     const key = digest(update);
     for (const [client, from, to] of rangesMemo.of(key, () => clockRanges(update))) this.coverage.add(client, from, to);
     if (!time || !this.plan.probe) return;
@@ -327,7 +396,7 @@ port.on("message", (message: ToCrowdWorker) => {
       check(message.acked);
       return;
     case "close":
-      for (const client of clients) client.socket.terminate();
+      for (const client of clients) client.shutdown();
       post({ type: "closed" });
       return;
   }
@@ -359,27 +428,15 @@ async function stop(): Promise<void> {
   post({ type: "stopped", result });
 }
 
-/** For every open receiver: which acknowledged edits (of the others) never reached it. */
+/** For every receiver that ever synced, open or closed: which acknowledged edits never reached it. */
 function check(acked: [number, number[]][]): void {
-  let undelivered = 0;
-  let receiversMissing = 0;
-  let receiversChecked = 0;
-  const examples: string[] = [];
-  for (const client of clients) {
-    if (client.socket.readyState !== WebSocket.OPEN) continue;
-    receiversChecked += 1;
-    let missing = 0;
-    for (const [author, clocks] of acked) {
-      for (const clock of clocks) {
-        if (client.coverage.has(author, clock)) continue;
-        missing += 1;
-        if (examples.length < 5) examples.push(`client ${client.plan.index} (${client.plan.role}, ${client.plan.pop}) lacks ${author}:${clock}`);
-      }
-    }
-    undelivered += missing;
-    if (missing > 0) receiversMissing += 1;
-  }
-  post({ type: "checked", undelivered, receiversMissing, receiversChecked, examples, closes: { ...closes } });
+  const receivers = clients.filter((client) => client.everSynced);
+  const result = undeliveredOf(
+    receivers.map((client) => client.checked()),
+    acked,
+  );
+  const open = receivers.filter((client) => client.socket.readyState === WebSocket.OPEN).length;
+  post({ type: "checked", ...result, open, closes: { ...closes }, reconnects });
 }
 
 void connectAll();

@@ -29,13 +29,16 @@ export interface CrowdResult {
   followers: number;
   connected: number;
   connectFailures: Record<string, number>;
+  /** Closes by the edge, by code and reason; reconnects after them; receivers still open at the check. */
   closes: Record<string, number>;
+  reconnects: number;
+  openAtCheck: number;
   sent: number;
   acked: number;
   ackLatencyMs: Percentiles;
   deliveryMs: Percentiles;
   awarenessMs: Percentiles;
-  /** Acknowledged edits that some open receiver never got (counted per receiver), and how many receivers lacked something. */
+  /** Acknowledged edits that some receiver (every one that ever synced, open or closed) never got, counted per receiver; how many receivers lacked something. */
   undelivered: number;
   receiversMissing: number;
   receiversChecked: number;
@@ -74,6 +77,7 @@ function plan(options: CrowdOptions): CrowdWorkerPlan[] {
       index,
       role: index < options.editors ? "editor" : "follower",
       url: edge.url,
+      alternates: options.edges.filter((other) => other.pop === edge.pop && other.url !== edge.url).map((other) => other.url),
       pop: edge.pop,
       token: options.tokens[index % options.tokens.length]!,
       probe: probes.has(index),
@@ -129,23 +133,23 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
     }
     // An overloaded edge may still be catching its clients up, or closing
     // those too far behind (4408 after EDGE_CLIENT_BEHIND_MS, 20 s: their
-    // close frame arrives only after what they had not read). An edit is
-    // undelivered only at a receiver still open once neither count has
-    // moved for longer than that (or after 120 s in all), not merely late.
+    // close frame arrives only after what they had not read), and those
+    // then reconnect and resync. Every receiver that ever synced is
+    // checked, open or closed: a closed one that did not come back lacks
+    // what it missed. An edit is undelivered once the count has not gone
+    // down for longer than the behind bound (or after 120 s in all), not
+    // merely late.
     let checked: Extract<FromCrowdWorker, { type: "checked" }>[] = [];
     const deadline = Date.now() + 120_000;
     let fewest = Number.POSITIVE_INFINITY;
-    let openReceivers = Number.POSITIVE_INFINITY;
     let progressAt = Date.now();
     for (;;) {
       for (const worker of workers) worker.postMessage({ type: "check", acked: [...acked] } satisfies ToCrowdWorker);
       checked = await Promise.all(inbox.map((box) => box.next("checked")));
       const undelivered = checked.reduce((sum, c) => sum + c.undelivered, 0);
-      const open = checked.reduce((sum, c) => sum + c.receiversChecked, 0);
       if (undelivered === 0 || Date.now() > deadline) break;
-      if (undelivered < fewest || open < openReceivers) {
-        fewest = Math.min(fewest, undelivered);
-        openReceivers = Math.min(openReceivers, open);
+      if (undelivered < fewest) {
+        fewest = undelivered;
         progressAt = Date.now();
       } else if (Date.now() - progressAt > 25_000) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -162,6 +166,8 @@ export async function runCrowd(options: CrowdOptions): Promise<CrowdResult> {
       connected,
       connectFailures,
       closes,
+      reconnects: checked.reduce((sum, c) => sum + c.reconnects, 0),
+      openAtCheck: checked.reduce((sum, c) => sum + c.open, 0),
       sent,
       acked: [...acked.values()].reduce((sum, list) => sum + list.length, 0),
       ackLatencyMs: percentiles(ackLatencies),

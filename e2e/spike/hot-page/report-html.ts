@@ -21,17 +21,23 @@ const R = REPORT;
 const T = R.targets;
 document.getElementById("verdict").textContent = R.ok ? "Every receiver got every acknowledged edit at every point." : "FAILED: " + R.failures.join("; ");
 document.getElementById("verdict").className = R.ok ? "ok" : "bad";
-document.getElementById("meta").textContent = "One page; editors type " + R.settings.editsPerSecond + " edit/s and move their cursor " + R.settings.cursorMovesPerSecond + "/s; followers read. " + R.settings.pops + " PoPs x " + R.settings.replicasPerPop + " replicas; " + R.settings.seconds + " s measured per point; delivery timed at " + R.settings.probes + " probe receivers per point, completeness checked at every receiver. " + R.machine.cores + " cores. " + R.command;
+document.getElementById("meta").textContent = "One page; editors type " + R.settings.editsPerSecond + " edit/s and move their cursor " + R.settings.cursorMovesPerSecond + "/s; followers read. " + R.settings.pops + " PoPs x " + R.settings.replicasPerPop + " replicas; " + R.settings.seconds + " s measured per point; delivery timed at " + R.settings.probes + " probe receivers per point, completeness checked exactly at every receiver that ever synced, open or closed (a receiver the edge closes reconnects and resyncs, as a real client does). " + R.machine.cores + " cores. " + R.command;
 const target = (p) => p.followers === 0 && p.editors >= T.editorsAt ? T.editorsDeliveryP99Ms : p.followers >= T.followersAt ? T.followersDeliveryP99Ms : null;
 document.getElementById("summary").append(table(
-  ["editors", "followers", "delivery p50", "p99", "max ms", "awareness p50", "p99", "max ms", "undelivered", "msgs/client/s", "bytes/client/s", "edge CPU % core", "edge RSS MiB", "ack p99 ms"],
+  ["editors", "followers", "delivery p50", "p99", "max ms", "awareness p50", "p99", "max ms", "undelivered", "closes by the edge", "reconnects", "msgs/client/s", "bytes/client/s", "edge CPU % core", "edge RSS MiB", "ack p99 ms"],
   R.points.map((p) => {
     const t = target(p);
     return [fmt(p.editors), fmt(p.followers), fmt(p.deliveryMs.p50), t ? { text: fmt(p.deliveryMs.p99) + " (≤ " + t + ")", cls: p.deliveryMs.p99 <= t ? "met" : "missed" } : fmt(p.deliveryMs.p99), fmt(p.deliveryMs.max),
       fmt(p.awarenessMs.p50), fmt(p.awarenessMs.p99), fmt(p.awarenessMs.max), { text: fmt(p.undelivered), cls: p.undelivered ? "missed" : "met" },
+      closesText(p.closes), p.reconnects === undefined ? "-" : fmt(p.reconnects),
       fmt(p.messagesPerClientPerSec, 1), fmt(p.bytesPerClientPerSec), fmt(p.edgeCpuPct), fmt(p.edgeRssMb), fmt(p.ackLatencyMs.p99)];
   }),
 ));
+// Reports from before the exact check (2026-12-03) have no reconnects; their closes were never checked.
+function closesText(closes) {
+  const entries = Object.entries(closes ?? {});
+  return entries.length === 0 ? "0" : entries.map(([reason, count]) => fmt(count) + " x " + reason).join(", ");
+}
 function curve(title, points, x, xLabel) {
   if (points.length === 0) return;
   const sorted = [...points].sort((a, b) => x(a) - x(b));

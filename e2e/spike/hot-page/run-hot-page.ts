@@ -44,7 +44,10 @@ export interface HotPagePoint {
   receiversChecked: number;
   receiversMissing: number;
   undeliveredExamples: string[];
+  /** Closes by the edge (code and reason), reconnects after them, receivers open at the check. */
   closes: Record<string, number>;
+  reconnects: number;
+  openAtCheck: number;
   connectFailures: Record<string, number>;
   updateMessagesPerClientPerSec: number;
   awarenessMessagesPerClientPerSec: number;
@@ -141,6 +144,8 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
         receiversMissing: result.receiversMissing,
         undeliveredExamples: result.undeliveredExamples,
         closes: result.closes,
+        reconnects: result.reconnects,
+        openAtCheck: result.openAtCheck,
         connectFailures: result.connectFailures,
         updateMessagesPerClientPerSec: result.updateMessagesPerClientPerSec,
         awarenessMessagesPerClientPerSec: result.awarenessMessagesPerClientPerSec,
@@ -155,6 +160,7 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
       log(
         `  delivery ${ms(result.deliveryMs)} (${result.deliveryMs.count} timed); awareness ${ms(result.awarenessMs)}; ` +
           `undelivered ${result.undelivered} (${result.receiversMissing} of ${result.receiversChecked} receivers lack something); ` +
+          `closes ${closeText(result.closes)}, ${result.reconnects} reconnects, ${result.openAtCheck} open at the check; ` +
           `${result.messagesPerClientPerSec} msgs / ${Math.round(result.bytesPerClientPerSec)} bytes per client per s; edges ${measured.edgeCpuPct}% CPU, ${measured.edgeRssMb} MiB; ` +
           `generator ${result.generator.map((g) => `${g.cpuPercent}%`).join(" + ")}; ` +
           `others ${measured.processes.filter((p) => !edges.some((edge) => edge.replica === p.name) && !p.name.startsWith("crowd")).map((p) => `${p.name.split(" ")[0]} ${p.cpuPercent}%`).join(", ")}; machine ${usage.machineBusyPercent}% busy`,
@@ -183,4 +189,9 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
     deployment: { kind: deployment.kind, originUrl: deployment.originUrl, opsUrl: `${deployment.originUrl}/ops` },
     wallS: Math.round((Date.now() - startedAt) / 1000),
   };
+}
+
+function closeText(closes: Record<string, number>): string {
+  const entries = Object.entries(closes);
+  return entries.length === 0 ? "none" : entries.map(([reason, count]) => `${count} x ${reason}`).join(", ");
 }
