@@ -12,9 +12,9 @@ export function renderPeersHtml(report: PeersReport): string {
     title: `Weirwood and Hocuspocus side by side, ${report.date.slice(0, 16).replace("T", " ")} UTC`,
     data: { ...report, figures },
     body: `<main>
-  <section><h2>Which system was ahead</h2><div id="comparisons"></div></section>
   <section><h2>Crash: SIGKILL of the servers mid-load</h2><div id="crashes"></div></section>
   <section id="charts"><h2>Figures (lower is better)</h2></section>
+  <section><h2>Which system was ahead, by what ratio</h2><div id="comparisons"></div></section>
   <section><h2>Every point</h2><div id="points"></div></section>
   <section><h2>Per process</h2><div id="processes"></div></section>
   <section><h2>Systems and settings</h2><div id="settings"></div></section>
@@ -30,7 +30,22 @@ document.getElementById("verdict").textContent = R.failures.length === 0 ? "Ever
 document.getElementById("verdict").className = R.failures.length === 0 ? "ok" : "bad";
 document.getElementById("meta").textContent = R.command + " on " + R.machine.cores + " cores (" + R.machine.model + "), load average " + R.machine.loadAverageAtStart.join(" ") + " at start. " + R.machine.note + " Pinning: " + R.settings.pinning + ". Weirwood " + R.versions.weirwood + ", Hocuspocus server " + R.versions["@hocuspocus/server"] + ", provider " + R.versions["@hocuspocus/provider"] + ", y-websocket " + R.versions["y-websocket"] + ", Node " + R.versions.node + ".";
 
-document.getElementById("comparisons").append(el("ul", {}, ...R.comparisons.map((c) => el("li", { textContent: c.sentence }))));
+{
+  const label = Object.fromEntries(R.points.map((p) => [p.system, p.label]));
+  const pairs = [...new Set(R.comparisons.map((c) => c.a.system + "|" + c.b.system))];
+  const rows = [...new Set(R.comparisons.map((c) => c.figure + "|" + c.load))].map((key) => {
+    const [figure, load] = key.split("|");
+    const title = R.figures.find((f) => f.key === figure).title;
+    return [title, load, ...pairs.map((pair) => {
+      const c = R.comparisons.find((x) => x.figure === figure && x.load === load && x.a.system + "|" + x.b.system === pair);
+      if (!c) return "-";
+      if (c.ahead === "tie") return "tie";
+      return { text: (c.ahead === c.a.system ? "Weirwood" : "Hocuspocus") + (Number.isFinite(c.ratio) ? " ×" + fmt(c.ratio, 2) : ""), cls: c.ahead === c.a.system ? "met" : "missed" };
+    })];
+  });
+  document.getElementById("comparisons").append(table(["figure", "load", ...pairs.map((pair) => pair.split("|").map((id) => label[id]).join(" vs "))], rows));
+  document.getElementById("comparisons").append(el("details", {}, el("summary", { textContent: "The same in sentences" }), el("ul", {}, ...R.comparisons.map((c) => el("li", { textContent: c.sentence })))));
+}
 document.getElementById("crashes").append(R.crashComparisons.length ? el("ul", {}, ...R.crashComparisons.map((s) => el("li", { textContent: s }))) : el("p", { textContent: "No crash point in this run." }));
 
 const loadKey = (l) => l.clients + " clients @ " + l.ratePerSecond + "/s";
