@@ -47,6 +47,20 @@ document.getElementById("meta").textContent = R.command + " on " + R.machine.cor
   document.getElementById("comparisons").append(el("details", {}, el("summary", { textContent: "The same in sentences" }), el("ul", {}, ...R.comparisons.map((c) => el("li", { textContent: c.sentence })))));
 }
 document.getElementById("crashes").append(R.crashComparisons.length ? el("ul", {}, ...R.crashComparisons.map((s) => el("li", { textContent: s }))) : el("p", { textContent: "No crash point in this run." }));
+if (R.crashes.length) {
+  const box = el("div", { className: "chart" }, el("h3", { textContent: "markers sent > 1 s before the SIGKILL that never reached Postgres (markers)" }));
+  document.getElementById("crashes").append(box);
+  const xs = R.crashes.map((_, i) => i);
+  new uPlot({
+    width: width(), height: 220, legend: { live: false },
+    scales: { x: { time: false, range: [-0.6, R.crashes.length - 0.4] }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    axes: [
+      { splits: () => xs, values: (u, splits) => splits.map((v) => (R.crashes[v] ? R.crashes[v].label : "")), stroke: getComputedStyle(document.body).color, size: 50, font: "11px system-ui" },
+      { label: "markers", stroke: getComputedStyle(document.body).color, size: 70 },
+    ],
+    series: [{ label: "system" }, { label: "lost of those sent > 1 s before the kill", stroke: palette[1], fill: palette[1] + "99", width: 1, paths: uPlot.paths.bars({ size: [0.5, 80], align: 0 }), points: { show: false } }],
+  }, [xs, R.crashes.map((c) => c.lostBeforeKill)], box);
+}
 
 const loadKey = (l) => l.clients + " clients @ " + l.ratePerSecond + "/s";
 const systems = [...new Map(R.points.map((p) => [p.system, p.label])).entries()];
