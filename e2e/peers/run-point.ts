@@ -148,10 +148,9 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
     const atWindowEnd = markerIds(await system.storedText(slug));
     const storedInWindow = [...run.sent.keys()].every((id) => atWindowEnd.has(id));
     const stored = await watchStore(system, slug, (ids) => [...run.sent.keys()].every((id) => ids.has(id)), options.storeTimeoutMs);
-    const seconds = (usage.to - usage.from) / 1000;
     const per1000 = (value: number) => (run.sent.size === 0 ? Number.NaN : (value * 1000) / run.sent.size);
     const processes = usage.processes.map((p) => {
-      const cpuSeconds = (p.cpuPercent / 100) * seconds;
+      const cpuSeconds = p.cpuSeconds;
       return { name: p.name, cpuSeconds: round(cpuSeconds, 2), cpuSecondsPer1000Edits: round(per1000(cpuSeconds), 3), maxRssMiB: p.maxRssMiB };
     });
     const writes = await postgresWritesBetween(options.services.pgUrl, before, after);
