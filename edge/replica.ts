@@ -181,6 +181,8 @@ export class Replica implements ConnectionHost {
     const { config, broker, origin } = this.deps;
     this.peers.start();
     this.membership.start();
+    // A lone replica's membership never changes: set the gauge once, or it reads 0 members.
+    this.metrics.members.set(this.membership.list().length);
     this.unsubscribers.push(
       this.membership.onChange(() => this.metrics.members.set(this.membership.list().length)),
       this.membership.onChange(() => {

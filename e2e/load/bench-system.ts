@@ -180,7 +180,13 @@ export async function startPops(
     await running.stop(5000);
     throw failed.reason;
   }
-  await waitForMembership(running, options.replicasPerPop);
+  try {
+    await waitForMembership(running, options.replicasPerPop);
+  } catch (error) {
+    // Started edges must not outlive a start that failed.
+    await running.stop(5000);
+    throw error;
+  }
   return running;
 }
 

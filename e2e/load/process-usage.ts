@@ -31,6 +31,8 @@ export interface Usage {
   alive: boolean;
   /** Percent of one core over the window (200 = both cores of a 2-core machine). */
   cpuPercent: number;
+  /** CPU seconds (user + system) over the window, unrounded: for costs per unit of work. */
+  cpuSeconds: number;
   rssMiB: number;
   maxRssMiB: number;
 }
@@ -171,6 +173,7 @@ export class UsageSampler {
         name: target.name,
         alive: target.pid === undefined || b.cpu[i]!.has(target.pid),
         cpuPercent: Math.round((cpuBetween(during.map((snapshot) => snapshot.cpu[i]!)) / seconds) * 100),
+        cpuSeconds: cpuBetween(during.map((snapshot) => snapshot.cpu[i]!)),
         rssMiB: mib(b.rss[i]!),
         maxRssMiB: mib(Math.max(...during.map((s) => s.rss[i]!))),
       })),

@@ -43,6 +43,8 @@ export interface Deployment {
 
 export interface ManagedDeployment extends Deployment {
   readonly kind: "managed";
+  /** The scratch Postgres database the origin writes to. */
+  readonly databaseName: string;
   /** The origin process's pid while it runs. */
   originPid(): number | undefined;
   startPops(options: { pops: string[]; replicasPerPop: number; durability: DurabilityLevel; flushMs: number }): Promise<RunningPops>;
@@ -170,7 +172,7 @@ async function spawnOrigin(env: Record<string, string>, timeoutMs = 60_000): Pro
  * stale (the same step as `npm start`), then the origin over a scratch
  * database of `pgUrl`, dropped on close.
  */
-export async function startManaged(options: { pgUrl: string; natsUrl: string; log: (line: string) => void }): Promise<ManagedDeployment> {
+export async function startManaged(options: { pgUrl: string; natsUrl: string; log: (line: string) => void; databasePrefix?: string }): Promise<ManagedDeployment> {
   const prepared = spawnSync(process.execPath, ["origin/server/prepare.mjs"], { stdio: ["ignore", "inherit", "inherit"] });
   if (prepared.status !== 0) throw new Error(`spike: preparing the wiki (generate + build) failed with exit ${prepared.status}`);
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -178,7 +180,7 @@ export async function startManaged(options: { pgUrl: string; natsUrl: string; lo
     for (const step of cleanups.reverse()) await step().catch((error: unknown) => console.error(`spike cleanup: ${(error as Error).message}`));
   };
   try {
-    const scratch = await createScratchDatabase(options.pgUrl, "weirwood_spike");
+    const scratch = await createScratchDatabase(options.pgUrl, options.databasePrefix ?? "weirwood_spike");
     cleanups.push(scratch.drop);
     const dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-spike-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -200,6 +202,7 @@ export async function startManaged(options: { pgUrl: string; natsUrl: string; lo
 
     const managed: ManagedDeployment = {
       kind: "managed",
+      databaseName: scratch.name,
       originUrl,
       originPid: () => origin?.child.pid,
       register: (count, prefix) => registerThrough(originUrl, count, prefix),

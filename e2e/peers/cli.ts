@@ -1,0 +1,88 @@
+// `npm run bench:peers`: Weirwood side by side with Hocuspocus, the same
+// clients and the same load, in one run.
+//
+//   npm run bench:peers                     # 50 clients @ 500 edits/s and 200 @ 1,000, 20 s each, plus the crash points
+//   npm run bench:peers -- --quick          # 20 clients @ 100 edits/s for 4 s, no crash point
+//   npm run bench:peers -- --points 50@500 --duration 10 --systems weirwood-1x1-edge,hocuspocus-1
+//   npm run bench:peers -- --pin on         # servers and load generator on separate cores (taskset), verified
+//
+// Each system runs alone, as separate processes on 127.0.0.1 over a fresh
+// Postgres database (and NATS or Redis where it needs them); see
+// docs/benchmarks.md for what is measured and how. Exits non-zero when a
+// marker never reached a system's database.
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { CRASH_SYSTEMS, SYSTEMS, runBench } from "./bench";
+import type { LoadPoint } from "./crowd";
+import { printReport } from "./report";
+import { renderPeersHtml } from "./report-html";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    points: { type: "string" },
+    duration: { type: "string" },
+    systems: { type: "string" },
+    crash: { type: "string" },
+    "crash-after": { type: "string", default: "12" },
+    probes: { type: "string", default: "4" },
+    workers: { type: "string", default: "2" },
+    // auto: pin on 4 cores or more. On this project's 2-core machine one core
+    // each starved the load generator (200 clients @ 1,000 edits/s: 5,860 of
+    // 32,000 deliveries within the drain, against all of them unpinned).
+    pin: { type: "string", default: "auto" },
+    report: { type: "string" },
+    "pg-url": { type: "string", default: process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
+    "nats-url": { type: "string", default: process.env.NATS_URL ?? "nats://127.0.0.1:4222" },
+    "redis-url": { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+  },
+});
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`bench:peers: --${name} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const durationMs = positive("duration", args.duration ?? (args.quick ? "4" : "20")) * 1000;
+const loads: LoadPoint[] = (args.points ?? (args.quick ? "20@100" : "50@500,200@1000")).split(",").map((point) => {
+  const match = /^(\d+)@(\d+)$/.exec(point.trim());
+  if (!match) throw new Error(`bench:peers: --points takes CLIENTS@EDITS_PER_SECOND,... (e.g. 50@500), got ${JSON.stringify(point)}`);
+  return { clients: Number(match[1]), ratePerSecond: Number(match[2]), durationMs };
+});
+const pick = (ids: string) =>
+  ids
+    .split(",")
+    .filter(Boolean)
+    .map((id) => {
+      const spec = SYSTEMS.find((s) => s.id === id.trim());
+      if (!spec) throw new Error(`bench:peers: unknown system ${JSON.stringify(id)}; known: ${SYSTEMS.map((s) => s.id).join(", ")}`);
+      return spec;
+    });
+const systems = args.systems ? pick(args.systems) : SYSTEMS;
+const crash = pick(args.crash ?? (args.quick ? "" : CRASH_SYSTEMS.join(",")));
+const log = (line: string) => console.log(line);
+
+const report = await runBench({
+  services: { pgUrl: args["pg-url"], natsUrl: args["nats-url"], redisUrl: args["redis-url"], log },
+  systems,
+  loads,
+  probes: positive("probes", args.probes),
+  workers: positive("workers", args.workers),
+  pin: args.pin === "on" || (args.pin === "auto" && cpus().length >= 4),
+  crash,
+  crashAfterMs: positive("crash-after", args["crash-after"]) * 1000,
+  quick: args.quick,
+  command: `npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+});
+printReport(report, log);
+
+const reportPath = args.report ?? (args.quick ? path.join(tmpdir(), "weirwood-peers-quick.json") : "docs/peers/peers.json");
+await mkdir(path.dirname(reportPath), { recursive: true });
+await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+const htmlPath = reportPath.replace(/\.json$/, "") + ".html";
+await writeFile(htmlPath, renderPeersHtml(report));
+log(`report: ${reportPath}, ${htmlPath}`);
+process.exit(report.failures.length > 0 ? 1 : 0);

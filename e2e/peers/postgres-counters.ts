@@ -1,0 +1,59 @@
+import pg from "pg";
+
+/**
+ * What a system made Postgres write: WAL bytes (cluster-wide, so the bench
+ * runs one system at a time, and other users of the same server count too),
+ * and its database's committed transactions and tuples written.
+ */
+export interface PostgresCounters {
+  walLsn: string;
+  transactions: number;
+  tuplesWritten: number;
+}
+
+export interface PostgresWrites {
+  walBytes: number;
+  transactions: number;
+  tuplesWritten: number;
+}
+
+/** pg_stat_database is fed by backends about once a second (PGSTAT_MIN_INTERVAL): wait longer than that before reading. */
+export const STATS_LAG_MS = 1500;
+
+export async function readPostgresCounters(serverUrl: string, database: string): Promise<PostgresCounters> {
+  // Connected to the server's own database, so that the bench's reads never count as the system's.
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_stat_clear_snapshot()");
+    const wal = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+    const stats = await client.query<{ xact_commit: string; tup_inserted: string; tup_updated: string; tup_deleted: string }>(
+      "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = $1",
+      [database],
+    );
+    const row = stats.rows[0];
+    if (!row) throw new Error(`peers: pg_stat_database has no row for ${database} on ${serverUrl}; was the database dropped?`);
+    return {
+      walLsn: wal.rows[0]!.lsn,
+      transactions: Number(row.xact_commit),
+      tuplesWritten: Number(row.tup_inserted) + Number(row.tup_updated) + Number(row.tup_deleted),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+export async function postgresWritesBetween(serverUrl: string, before: PostgresCounters, after: PostgresCounters): Promise<PostgresWrites> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const diff = await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes", [after.walLsn, before.walLsn]);
+    return {
+      walBytes: Number(diff.rows[0]!.bytes),
+      transactions: after.transactions - before.transactions,
+      tuplesWritten: after.tuplesWritten - before.tuplesWritten,
+    };
+  } finally {
+    await client.end();
+  }
+}
