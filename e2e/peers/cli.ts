@@ -5,6 +5,13 @@
 //   npm run bench:peers -- --quick          # 20 clients @ 100 edits/s for 4 s, no crash point
 //   npm run bench:peers -- --points 50@500 --duration 10 --systems weirwood-1x1-edge,hocuspocus-1
 //   npm run bench:peers -- --pin on         # servers and load generator on separate cores (taskset), verified
+//   npm run bench:peers -- --pg-url postgres://postgres@127.0.0.1:5432/postgres   # a shared server instead of a private one
+//
+// By default the systems' databases live on a Postgres cluster the bench
+// starts for itself (e2e/support/private-postgres.ts): WAL is counted per
+// cluster, and on a shared server every other writer's WAL counts too (two
+// runs on the shared server here measured Hocuspocus at 17 and 471 kB per
+// 1,000 edits).
 //
 // Each system runs alone, as separate processes on 127.0.0.1 over a fresh
 // Postgres database (and NATS or Redis where it needs them); see
@@ -16,6 +23,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { CRASH_SYSTEMS, SYSTEMS, runBench } from "./bench";
 import type { LoadPoint } from "./crowd";
+import { startPrivatePostgres } from "../support/private-postgres";
 import { printReport } from "./report";
 import { renderPeersHtml } from "./report-html";
 
@@ -34,7 +42,7 @@ const { values: args } = parseArgs({
     // 32,000 deliveries within the drain, against all of them unpinned).
     pin: { type: "string", default: "auto" },
     report: { type: "string" },
-    "pg-url": { type: "string", default: process.env.WEIRWOOD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
+    "pg-url": { type: "string" },
     "nats-url": { type: "string", default: process.env.NATS_URL ?? "nats://127.0.0.1:4222" },
     "redis-url": { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
   },
@@ -65,8 +73,11 @@ const systems = args.systems ? pick(args.systems) : SYSTEMS;
 const crash = pick(args.crash ?? (args.quick ? "" : CRASH_SYSTEMS.join(",")));
 const log = (line: string) => console.log(line);
 
+const privatePostgres = args["pg-url"] ? undefined : await startPrivatePostgres();
+const pgUrl = args["pg-url"] ?? privatePostgres!.url;
+log(`Postgres: ${privatePostgres ? `a private cluster at ${pgUrl} (its WAL is this bench's alone)` : `${pgUrl} (shared: its WAL counts every writer)`}`);
 const report = await runBench({
-  services: { pgUrl: args["pg-url"], natsUrl: args["nats-url"], redisUrl: args["redis-url"], log },
+  services: { pgUrl, natsUrl: args["nats-url"], redisUrl: args["redis-url"], log },
   systems,
   loads,
   probes: positive("probes", args.probes),
@@ -77,6 +88,7 @@ const report = await runBench({
   quick: args.quick,
   command: `npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
 });
+await privatePostgres?.stop();
 printReport(report, log);
 
 const reportPath = args.report ?? (args.quick ? path.join(tmpdir(), "weirwood-peers-quick.json") : "docs/peers/peers.json");
