@@ -18,6 +18,9 @@ export const SYSTEMS: SystemSpec[] = [
   hocuspocusSpec(2),
 ];
 
+/** The same single-node shapes set to persist every 10 s, for WAL per edit at an equal persist interval (run by default, not by the test). */
+export const EQUAL_PERSIST_SYSTEMS: SystemSpec[] = [weirwoodSpec({ pops: 1, replicasPerPop: 1 }, "edge", 10_000), hocuspocusSpec(1, 10_000)];
+
 /** Where each system is SIGKILLed by default: the single-node shapes, Weirwood at both levels that acknowledge before the origin. */
 export const CRASH_SYSTEMS = ["weirwood-1x1-edge", "weirwood-1x1-pop", "hocuspocus-1"];
 

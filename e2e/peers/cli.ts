@@ -21,7 +21,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { CRASH_SYSTEMS, SYSTEMS, runBench } from "./bench";
+import { CRASH_SYSTEMS, EQUAL_PERSIST_SYSTEMS, SYSTEMS, runBench } from "./bench";
 import type { LoadPoint } from "./crowd";
 import { startPrivatePostgres } from "../support/private-postgres";
 import { printReport } from "./report";
@@ -65,11 +65,11 @@ const pick = (ids: string) =>
     .split(",")
     .filter(Boolean)
     .map((id) => {
-      const spec = SYSTEMS.find((s) => s.id === id.trim());
-      if (!spec) throw new Error(`bench:peers: unknown system ${JSON.stringify(id)}; known: ${SYSTEMS.map((s) => s.id).join(", ")}`);
+      const spec = [...SYSTEMS, ...EQUAL_PERSIST_SYSTEMS].find((s) => s.id === id.trim());
+      if (!spec) throw new Error(`bench:peers: unknown system ${JSON.stringify(id)}; known: ${[...SYSTEMS, ...EQUAL_PERSIST_SYSTEMS].map((s) => s.id).join(", ")}`);
       return spec;
     });
-const systems = args.systems ? pick(args.systems) : SYSTEMS;
+const systems = args.systems ? pick(args.systems) : args.quick ? SYSTEMS : [...SYSTEMS, ...EQUAL_PERSIST_SYSTEMS];
 const crash = pick(args.crash ?? (args.quick ? "" : CRASH_SYSTEMS.join(",")));
 const log = (line: string) => console.log(line);
 

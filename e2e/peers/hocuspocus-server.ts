@@ -34,6 +34,16 @@ if (redisPrefix) {
   extensions.push(new Redis({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379), prefix: redisPrefix }));
 }
 
-const server = new Server({ address: "127.0.0.1", port: Number(process.env.PORT ?? 0), quiet: true, stopOnSignals: true, extensions });
+// HOCUSPOCUS_PERSIST_MS sets debounce and maxDebounce both, for a side by
+// side at an equal persist interval; unset, Hocuspocus's defaults apply.
+const persistMs = process.env.HOCUSPOCUS_PERSIST_MS ? Number(process.env.HOCUSPOCUS_PERSIST_MS) : undefined;
+const server = new Server({
+  address: "127.0.0.1",
+  port: Number(process.env.PORT ?? 0),
+  quiet: true,
+  stopOnSignals: true,
+  extensions,
+  ...(persistMs ? { debounce: persistMs, maxDebounce: persistMs } : {}),
+});
 await server.listen();
 console.log(JSON.stringify({ event: "hocuspocus-ready", url: `ws://127.0.0.1:${server.address.port}`, pid: process.pid }));

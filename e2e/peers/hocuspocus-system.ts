@@ -12,15 +12,18 @@ import type { BenchServices, RunningSystem, SystemSpec } from "./system";
  * the Database extension on a fresh Postgres database, or `nodes` of them
  * joined by the Redis extension (a key prefix of their own on the shared Redis).
  */
-export function hocuspocusSpec(nodes: number): SystemSpec {
+export function hocuspocusSpec(nodes: number, persistEveryMs?: number): SystemSpec {
+  const persist = persistEveryMs
+    ? `debounce ${persistEveryMs.toLocaleString("en")} ms / maxDebounce ${persistEveryMs.toLocaleString("en")} ms (stores at most every ${persistEveryMs / 1000} s)`
+    : "default debounce 2,000 ms / maxDebounce 10,000 ms";
   return {
-    id: nodes === 1 ? "hocuspocus-1" : `hocuspocus-redis-${nodes}`,
-    label: nodes === 1 ? "Hocuspocus, 1 process" : `Hocuspocus + Redis, ${nodes} processes`,
+    id: (nodes === 1 ? "hocuspocus-1" : `hocuspocus-redis-${nodes}`) + (persistEveryMs ? `-persist${persistEveryMs / 1000}s` : ""),
+    label: (nodes === 1 ? "Hocuspocus, 1 process" : `Hocuspocus + Redis, ${nodes} processes`) + (persistEveryMs ? `, store every ${persistEveryMs / 1000} s` : ""),
     family: "hocuspocus",
     settings:
-      "@hocuspocus/server 4.7.0 + @hocuspocus/extension-database 4.7.0 (whole Yjs state upserted into one row per document), default debounce 2,000 ms / maxDebounce 10,000 ms" +
+      `@hocuspocus/server 4.7.0 + @hocuspocus/extension-database 4.7.0 (whole Yjs state upserted into one row per document), ${persist}` +
       (nodes > 1 ? ` + @hocuspocus/extension-redis 4.7.0 on Redis, ${nodes} processes` : ""),
-    start: (services) => startHocuspocus(services, nodes),
+    start: (services) => startHocuspocus(services, nodes, persistEveryMs),
   };
 }
 
@@ -51,9 +54,10 @@ async function spawnHocuspocus(env: Record<string, string>, timeoutMs = 30_000):
   return { child, url, exited };
 }
 
-async function startHocuspocus(services: BenchServices, nodes: number): Promise<RunningSystem> {
+async function startHocuspocus(services: BenchServices, nodes: number, persistEveryMs: number | undefined): Promise<RunningSystem> {
   const scratch = await createScratchDatabase(services.pgUrl, "hocuspocus_peers");
   const env: Record<string, string> = { DATABASE_URL: scratch.url, REDIS_URL: services.redisUrl };
+  if (persistEveryMs) env.HOCUSPOCUS_PERSIST_MS = String(persistEveryMs);
   if (nodes > 1) env.HOCUSPOCUS_REDIS_PREFIX = `peers-${randomBytes(4).toString("hex")}`;
   let running: HocuspocusProcess[] = [];
   const stopAll = async () => {

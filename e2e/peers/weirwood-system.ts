@@ -14,18 +14,24 @@ export const WEIRWOOD_FLUSH_MS = 2000;
  * PoP names are random so that their JetStream logs never meet another
  * run's on the shared NATS.
  */
-export function weirwoodSpec(shape: { pops: number; replicasPerPop: number }, durability: DurabilityLevel): SystemSpec {
+export function weirwoodSpec(shape: { pops: number; replicasPerPop: number }, durability: DurabilityLevel, flushMs = WEIRWOOD_FLUSH_MS): SystemSpec {
   const name = shape.pops === 1 && shape.replicasPerPop === 1 ? "1 edge" : `${shape.pops} PoPs × ${shape.replicasPerPop} replicas`;
+  const flush = flushMs === WEIRWOOD_FLUSH_MS ? "" : `, flush every ${flushMs / 1000} s`;
   return {
-    id: `weirwood-${shape.pops}x${shape.replicasPerPop}-${durability}`,
-    label: `Weirwood ${name}, ${durability}`,
+    id: `weirwood-${shape.pops}x${shape.replicasPerPop}-${durability}${flushMs === WEIRWOOD_FLUSH_MS ? "" : `-flush${flushMs / 1000}s`}`,
+    label: `Weirwood ${name}, ${durability}${flush}`,
     family: "weirwood",
-    settings: `origin process + ${shape.pops * shape.replicasPerPop} edge process(es), EDGE_DURABILITY=${durability}, EDGE_FLUSH_MS=${WEIRWOOD_FLUSH_MS} (default), EDGE_RATE_LIMIT=off, NATS JetStream`,
-    start: (services) => startWeirwood(services, shape, durability),
+    settings: `origin process + ${shape.pops * shape.replicasPerPop} edge process(es), EDGE_DURABILITY=${durability}, EDGE_FLUSH_MS=${flushMs}${flushMs === WEIRWOOD_FLUSH_MS ? " (default)" : ""}, EDGE_RATE_LIMIT=off, NATS JetStream`,
+    start: (services) => startWeirwood(services, shape, durability, flushMs),
   };
 }
 
-async function startWeirwood(services: BenchServices, shape: { pops: number; replicasPerPop: number }, durability: DurabilityLevel): Promise<RunningSystem> {
+async function startWeirwood(
+  services: BenchServices,
+  shape: { pops: number; replicasPerPop: number },
+  durability: DurabilityLevel,
+  flushMs: number,
+): Promise<RunningSystem> {
   const deployment = await startManaged({ pgUrl: services.pgUrl, natsUrl: services.natsUrl, log: services.log, databasePrefix: "weirwood_peers" });
   const runs: RunningPops[] = [];
   try {
@@ -34,7 +40,7 @@ async function startWeirwood(services: BenchServices, shape: { pops: number; rep
       pops: Array.from({ length: shape.pops }, (_, i) => `peers-${tag}-${i + 1}`),
       replicasPerPop: shape.replicasPerPop,
       durability,
-      flushMs: WEIRWOOD_FLUSH_MS,
+      flushMs,
     };
     runs.push(await deployment.startPops(popOptions));
     const accounts = await deployment.register(2, `Peers ${tag}`);
