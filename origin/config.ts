@@ -32,7 +32,7 @@ export const originEnvSchema = z.object({
     .number()
     .int()
     .positive()
-    .default(10_000)
+    .default(30_000)
     .describe("a hot page's text, search vector, links and history lag its newest flush by at most about this much"),
   ORIGIN_TEXT_QUIET_MS: z.coerce
     .number()

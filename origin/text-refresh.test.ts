@@ -84,7 +84,7 @@ describe.each(testDatabases)("incremental page storage on $name", (kind) => {
       expect(copy.getText("body").toString()).toBe(page.text);
       copy.destroy();
     };
-    for (let round = 0; round < 70; round++) {
+    for (let round = 0; round < 130; round++) {
       body.insert(body.length, `Line ${round}.\n`);
       if (round % 3 === 0) body.delete(0, 2);
       await page.flush(db.prisma);
@@ -93,7 +93,7 @@ describe.each(testDatabases)("incremental page storage on $name", (kind) => {
     }
     await check();
     expect(await storedRows(db.prisma, page.slug)).toBeGreaterThan(0);
-    // Past 64 rows the refresh folds them into the page's base.
+    // Past 128 rows the refresh folds them into the page's base.
     const [outcome] = (await refreshAllPages(db.prisma)).filter((o) => o.slug === page.slug);
     expect(outcome).toMatchObject({ refreshed: true, compacted: true });
     expect(await storedRows(db.prisma, page.slug)).toBe(0);

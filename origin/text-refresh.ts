@@ -22,10 +22,18 @@ export interface TextRefreshOptions {
   quietMs: number;
 }
 
-export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 10_000, quietMs: 1_000 };
+// 30 s: a refresh rewrites the page's whole text, and with it its search
+// vector and every one of its GIN entries, which on a crowd's page of unique
+// words costs several times the text (peers bench: at 10 s, refreshes were
+// most of Weirwood's WAL). Page reads never wait for it.
+export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 30_000, quietMs: 1_000 };
 
-/** Compaction folds a page's rows into its base past either bound. */
-const COMPACT_ROWS = 64;
+/**
+ * Compaction folds a page's rows into its base past either bound: as many
+ * bytes appended as the base holds (so rewriting the base costs at most
+ * about what was appended), or many rows (so rebuilding the page stays cheap).
+ */
+const COMPACT_ROWS = 128;
 const COMPACT_MIN_BYTES = 16 * 1024;
 
 /** A revision's text is a delta, but a snapshot every so many revisions bounds what reading an old one costs. */
@@ -137,7 +145,7 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
       outcome.revisionsOpened = await history.save(text);
       outcome.textChanged = text !== page.text;
       const newestSeq = rows.length > 0 ? BigInt(rows.at(-1)!.seq) : textSeq;
-      const compact = rows.length >= COMPACT_ROWS || rowBytes(rows) >= Math.max(COMPACT_MIN_BYTES, page.state.byteLength / 2);
+      const compact = rows.length >= COMPACT_ROWS || rowBytes(rows) >= Math.max(COMPACT_MIN_BYTES, page.state.byteLength);
       if (compact) {
         outcome.compacted = true;
         await tx.$executeRaw`

@@ -43,5 +43,7 @@ export interface SystemSpec {
   family: "weirwood" | "hocuspocus";
   /** What was configured, for the report. */
   settings: string;
+  /** How often it persists under steady typing (flush interval, or debounce): the window waits two of these after the load. */
+  persistMs?: number;
   start(services: BenchServices): Promise<RunningSystem>;
 }

@@ -21,6 +21,7 @@ export function weirwoodSpec(shape: { pops: number; replicasPerPop: number }, du
     id: `weirwood-${shape.pops}x${shape.replicasPerPop}-${durability}${flushMs === WEIRWOOD_FLUSH_MS ? "" : `-flush${flushMs / 1000}s`}`,
     label: `Weirwood ${name}, ${durability}${flush}`,
     family: "weirwood",
+    persistMs: flushMs,
     settings: `origin process + ${shape.pops * shape.replicasPerPop} edge process(es), EDGE_DURABILITY=${durability}, EDGE_FLUSH_MS=${flushMs}${flushMs === WEIRWOOD_FLUSH_MS ? " (default)" : ""}, EDGE_RATE_LIMIT=off, NATS JetStream`,
     start: (services) => startWeirwood(services, shape, durability, flushMs),
   };
