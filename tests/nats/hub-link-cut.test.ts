@@ -84,6 +84,7 @@ describe.runIf(natsServerAvailable())(`two PoPs on their NATS clusters, leaf nod
 
     // The hub gone: no PoP server has its leaf link, the origin has no NATS.
     await topology.hub.kill("SIGKILL");
+    for (const pop of pops) await topology.leavesLost(pop);
     await type(east, "e-cut-", 20);
     await type(west, "w-cut-", 20);
 

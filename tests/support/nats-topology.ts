@@ -51,6 +51,8 @@ export interface NatsTopology {
   pop(name: string): NatsPop;
   /** Waits until the hub has a leaf connection from every running PoP server. */
   leavesConnected(): Promise<void>;
+  /** Waits until no running server of the PoP has a leaf connection (the hub is gone, as they see it). */
+  leavesLost(pop: string): Promise<void>;
   /** The server currently leading a stream's replicas. */
   streamLeader(pop: string, stream: string): Promise<string | undefined>;
   /** SIGKILLs every server it started, and removes the stores. */
@@ -193,6 +195,14 @@ export async function startNatsTopology(options: { pops: string[] }): Promise<Na
         return pop;
       },
       leavesConnected,
+      async leavesLost(pop) {
+        for (const server of topology.pop(pop).servers.filter((candidate) => candidate.running)) {
+          await until(`${server.name} still has its leaf connection`, async () => {
+            const leafz = await getJson<{ leafnodes?: number }>(`${server.monitorUrl}/leafz`);
+            return leafz?.leafnodes === 0;
+          });
+        }
+      },
       async streamLeader(pop, stream) {
         for (const server of topology.pop(pop).servers) {
           if (!server.running) continue;
