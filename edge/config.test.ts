@@ -16,7 +16,18 @@ describe("configuration", () => {
     expect(edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_FANOUT_WINDOW_MS: "2", EDGE_FANOUT_WINDOW_MAX_MS: "30" })).toMatchObject({ fanoutWindowMaxMs: 30 });
   });
 
+  it("NATS_URL takes one server or a PoP's servers comma-separated, kept in their order", () => {
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east", NATS_URL: "nats://127.0.0.1:4222" }).natsServers).toEqual(["nats://127.0.0.1:4222"]);
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east", NATS_URL: "nats://b:4252, nats://a:4251,nats://c:4253" }).natsServers).toEqual([
+      "nats://b:4252",
+      "nats://a:4251",
+      "nats://c:4253",
+    ]);
+    expect(edgeConfigFromEnv({ EDGE_POP: "us-east" }).natsServers).toEqual([]);
+  });
+
   it.each([
+    [{ EDGE_POP: "us-east", NATS_URL: "nats://a:4251,,nats://b:4252" }, /NATS_URL must be NATS server URLs, comma-separated/],
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "abc" }, /EDGE_FLUSH_MS .*, got "abc"/],
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "-5" }, /EDGE_FLUSH_MS must be a positive integer/],
     [{ EDGE_POP: "US East" }, /EDGE_POP must be a PoP name .*, got "US East"/],

@@ -17,7 +17,15 @@ export const edgeEnvSchema = z.object({
   ORIGIN_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).default("http://127.0.0.1:3000"),
   EDGE_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   EDGE_SERVICE_SECRET_FILE: z.string().min(1).optional(),
-  NATS_URL: z.string().min(1).optional(),
+  // One URL, or the PoP's servers comma-separated, tried in that order.
+  NATS_URL: z
+    .string()
+    .min(1)
+    .refine(
+      (value) => value.split(",").every((url) => /^\S+$/.test(url.trim())),
+      "must be NATS server URLs, comma-separated (e.g. nats://127.0.0.1:4251,nats://127.0.0.1:4252)",
+    )
+    .optional(),
   EDGE_DURABILITY: z.enum(DURABILITY_LEVELS as [DurabilityLevel, ...DurabilityLevel[]]).default("edge"),
   EDGE_LOG_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   EDGE_LOG_MAX_BYTES: z.coerce.number().int().min(0).default(1024 * 1024 * 1024),
@@ -66,6 +74,8 @@ export interface EdgeConfig {
   serviceSecret: string | undefined;
   serviceSecretFile: string | undefined;
   natsUrl: string | undefined;
+  /** NATS_URL's servers, in the order the replica tries them. */
+  natsServers: string[];
   durability: DurabilityLevel;
   logReplicas: number;
   /** Bounds of the PoP log's stream (0: none); at the bound it refuses appends, never drops entries. */
@@ -138,6 +148,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     serviceSecret: parsed.EDGE_SERVICE_SECRET,
     serviceSecretFile: parsed.EDGE_SERVICE_SECRET_FILE,
     natsUrl: parsed.NATS_URL,
+    natsServers: parsed.NATS_URL?.split(",").map((url) => url.trim()) ?? [],
     durability: parsed.EDGE_DURABILITY,
     logReplicas: parsed.EDGE_LOG_REPLICAS,
     logMaxBytes: parsed.EDGE_LOG_MAX_BYTES,

@@ -13,9 +13,9 @@ const log = createLogger("edge", process.env.LOG_LEVEL ?? "info");
 async function main(): Promise<void> {
   const config = edgeConfigFromEnv(process.env);
   if (!config.natsUrl) {
-    throw new ConfigError("config (edge): NATS_URL must name the PoP's NATS server (e.g. nats://127.0.0.1:4222) for a standalone edge");
+    throw new ConfigError("config (edge): NATS_URL must name the PoP's NATS server(s) (e.g. nats://127.0.0.1:4222, or a comma-separated list) for a standalone edge");
   }
-  const broker = await connectNats({ servers: config.natsUrl, name: config.replica, logReplicas: config.logReplicas, logMaxBytes: config.logMaxBytes, logMaxAgeMs: config.logMaxAgeMs });
+  const broker = await connectNats({ servers: config.natsServers, name: config.replica, logReplicas: config.logReplicas, logMaxBytes: config.logMaxBytes, logMaxAgeMs: config.logMaxAgeMs });
   const edge = await startEdge(config, { broker, processMetrics: true });
   log.info({ pop: config.pop, replica: config.replica, url: edge.url, http: edge.httpUrl, durability: config.durability }, "edge listening");
   // A line for the process that started us (tests, the embedded launcher).

@@ -62,6 +62,9 @@ export async function connectNats(options: NatsBrokerOptions): Promise<Broker> {
       // An edge replica outlives NATS restarts: keep trying (the default
       // gives up after 10 attempts and closes the connection for good).
       maxReconnectAttempts: -1,
+      // The list is in order of preference (a PoP host's own server first):
+      // nats.js would shuffle it. On a server's loss it moves to the next one.
+      noRandomize: true,
       ...(options.reconnectWaitMs === undefined ? {} : { reconnectTimeWait: options.reconnectWaitMs }),
     });
   } catch (error) {

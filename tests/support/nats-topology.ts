@@ -1,0 +1,230 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { hubConf, popServerConf, SERVERS_PER_POP } from "../../edge/broker/nats-conf";
+
+/**
+ * The NATS of docs/self-hosting/, started for a test on 127.0.0.1: the hub
+ * and, per PoP, three servers in a JetStream cluster of the PoP's domain,
+ * each a leaf node of the hub. The configurations are the guide's own
+ * (edge/broker/nats-conf.ts) with free ports and temporary store folders.
+ */
+export const NATS_SERVER_BIN = process.env.WEIRWOOD_NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
+const required = Boolean(process.env.CI || process.env.WEIRWOOD_NATS_SERVER_BIN);
+
+/** Whether nats-server can run here; in CI (or with WEIRWOOD_NATS_SERVER_BIN set) its absence throws instead. */
+export function natsServerAvailable(): boolean {
+  if (existsSync(NATS_SERVER_BIN)) return true;
+  const message = `nats-server not found at ${NATS_SERVER_BIN}: install it (apt-get install nats-server, see .ci/run) or set WEIRWOOD_NATS_SERVER_BIN`;
+  if (required) throw new Error(message);
+  console.warn(`${message}; skipping the NATS topology tests (CI runs them).`);
+  return false;
+}
+
+export interface NatsServer {
+  /** Its server_name, e.g. weirwood-us-east-x1-2. */
+  readonly name: string;
+  /** nats://127.0.0.1:port */
+  readonly url: string;
+  readonly monitorUrl: string;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts it again with the same configuration and store. */
+  start(): Promise<void>;
+  /** What it logged, for a failing test's message. */
+  output(): string;
+}
+
+export interface NatsPop {
+  readonly servers: NatsServer[];
+  readonly urls: string[];
+}
+
+export interface NatsTopology {
+  readonly hub: NatsServer;
+  readonly pops: Map<string, NatsPop>;
+  pop(name: string): NatsPop;
+  /** Waits until the hub has a leaf connection from every running PoP server. */
+  leavesConnected(): Promise<void>;
+  /** Waits until no running server of the PoP has a leaf connection (the hub is gone, as they see it). */
+  leavesLost(pop: string): Promise<void>;
+  /** The server currently leading a stream's replicas. */
+  streamLeader(pop: string, stream: string): Promise<string | undefined>;
+  /** SIGKILLs every server it started, and removes the stores. */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function getJson<T>(url: string): Promise<T | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? ((await response.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for `check`; a wait that runs out throws with `what`. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`nats topology: ${what} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function natsServer(name: string, confFile: string, port: number, httpPort: number): NatsServer {
+  let child: ChildProcess | undefined;
+  let exited: Promise<unknown> = Promise.resolve();
+  const lines: string[] = [];
+  const monitorUrl = `http://127.0.0.1:${httpPort}`;
+  const server: NatsServer = {
+    name,
+    url: `nats://127.0.0.1:${port}`,
+    monitorUrl,
+    get pid() {
+      return child?.pid;
+    },
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    async kill(signal) {
+      if (!server.running) return;
+      child!.kill(signal);
+      await exited;
+    },
+    async start() {
+      const started = spawn(NATS_SERVER_BIN, ["-c", confFile], { stdio: ["ignore", "ignore", "pipe"] });
+      child = started;
+      started.stderr!.on("data", (chunk: Buffer) => {
+        lines.push(chunk.toString());
+        if (lines.length > 200) lines.splice(0, lines.length - 200);
+      });
+      exited = once(started, "exit");
+      let gone = false;
+      void exited.then(() => (gone = true));
+      // /healthz answers ok once JetStream is up and, in a cluster, current.
+      await until(`${name} not healthy (${confFile}):\n${lines.join("")}`, async () => {
+        if (gone) throw new Error(`nats topology: ${name} exited at start (${confFile}):\n${lines.join("")}`);
+        return (await getJson<{ status: string }>(`${monitorUrl}/healthz`))?.status === "ok";
+      });
+    },
+    output: () => lines.join(""),
+  };
+  return server;
+}
+
+export async function startNatsTopology(options: { pops: string[] }): Promise<NatsTopology> {
+  const root = await mkdtemp(path.join(tmpdir(), "weirwood-nats-"));
+  const started: NatsServer[] = [];
+  const configure = async (name: string, text: string) => {
+    const file = path.join(root, `${name}.conf`);
+    await writeFile(file, text);
+    return file;
+  };
+  try {
+    const [hubPort, hubHttp, hubLeaf] = [await freePort(), await freePort(), await freePort()];
+    await mkdir(path.join(root, "hub"));
+    const hubFile = await configure(
+      "hub",
+      hubConf({ listen: `127.0.0.1:${hubPort}`, http: `127.0.0.1:${hubHttp}`, leafListen: `127.0.0.1:${hubLeaf}`, storeDir: path.join(root, "hub") }),
+    );
+    const hub = natsServer("weirwood-hub", hubFile, hubPort, hubHttp);
+    started.push(hub);
+    await hub.start();
+
+    const pops = new Map<string, NatsPop>();
+    for (const pop of options.pops) {
+      const ports = [];
+      for (let i = 0; i < SERVERS_PER_POP; i++) ports.push({ client: await freePort(), http: await freePort(), route: await freePort() });
+      const routes = ports.map((port) => `127.0.0.1:${port.route}`);
+      const servers: NatsServer[] = [];
+      for (const [i, port] of ports.entries()) {
+        const index = i + 1;
+        const storeDir = path.join(root, `${pop}-${index}`);
+        await mkdir(storeDir);
+        const file = await configure(
+          `${pop}-${index}`,
+          popServerConf({
+            pop,
+            index,
+            listen: `127.0.0.1:${port.client}`,
+            http: `127.0.0.1:${port.http}`,
+            clusterListen: routes[i]!,
+            routes,
+            hubLeafUrl: `nats-leaf://127.0.0.1:${hubLeaf}`,
+            storeDir,
+          }),
+        );
+        const server = natsServer(`weirwood-${pop}-${index}`, file, port.client, port.http);
+        started.push(server);
+        servers.push(server);
+      }
+      // Together: a JetStream cluster is healthy only once its peers met.
+      await Promise.all(servers.map((server) => server.start()));
+      pops.set(pop, { servers, urls: servers.map((server) => server.url) });
+    }
+
+    const leavesConnected = async () => {
+      const running = [...pops.values()].flatMap((pop) => pop.servers).filter((server) => server.running).length;
+      await until(`the hub does not count ${running} leaf connections`, async () => {
+        const leafz = await getJson<{ leafnodes?: number }>(`${hub.monitorUrl}/leafz`);
+        return leafz?.leafnodes === running;
+      });
+    };
+    await leavesConnected();
+
+    const topology: NatsTopology = {
+      hub,
+      pops,
+      pop(name) {
+        const pop = pops.get(name);
+        if (!pop) throw new Error(`nats topology: no PoP ${name} (started: ${[...pops.keys()].join(", ")})`);
+        return pop;
+      },
+      leavesConnected,
+      async leavesLost(pop) {
+        for (const server of topology.pop(pop).servers.filter((candidate) => candidate.running)) {
+          await until(`${server.name} still has its leaf connection`, async () => {
+            const leafz = await getJson<{ leafnodes?: number }>(`${server.monitorUrl}/leafz`);
+            return leafz?.leafnodes === 0;
+          });
+        }
+      },
+      async streamLeader(pop, stream) {
+        for (const server of topology.pop(pop).servers) {
+          if (!server.running) continue;
+          const jsz = await getJson<{ account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] }>(
+            `${server.monitorUrl}/jsz?streams=true`,
+          );
+          for (const account of jsz?.account_details ?? []) {
+            const leader = account.stream_detail?.find((detail) => detail.name === stream)?.cluster?.leader;
+            if (leader) return leader;
+          }
+        }
+        return undefined;
+      },
+      async stop() {
+        await Promise.all(started.map((server) => server.kill("SIGKILL")));
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+    return topology;
+  } catch (error) {
+    await Promise.all(started.map((server) => server.kill("SIGKILL")));
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+}
