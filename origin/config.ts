@@ -38,8 +38,8 @@ export const originEnvSchema = z.object({
     .number()
     .int()
     .nonnegative()
-    .default(1_000)
-    .describe("a page not flushed for this long has its text refreshed at once"),
+    .default(5_000)
+    .describe("a page not flushed for this long (keep it above the edges' EDGE_FLUSH_MS) has its text refreshed at once"),
   ORIGIN_TOKEN_TTL_S: z.coerce.number().int().positive().default(15 * 60),
   ORIGIN_SESSION_TTL_S: z.coerce.number().int().positive().default(14 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

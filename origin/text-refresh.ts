@@ -26,7 +26,10 @@ export interface TextRefreshOptions {
 // vector and every one of its GIN entries, which on a crowd's page of unique
 // words costs several times the text (peers bench: at 10 s, refreshes were
 // most of Weirwood's WAL). Page reads never wait for it.
-export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 30_000, quietMs: 1_000 };
+// Quiet means no flush for longer than the edges' flush interval (2 s by
+// default, and two PoPs flush out of step): at 1 s a page flushed every 2 s
+// was "quiet" between every two flushes and refreshed at each.
+export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 30_000, quietMs: 5_000 };
 
 /**
  * Compaction folds a page's rows into its base past either bound: as many

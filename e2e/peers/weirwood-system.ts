@@ -33,7 +33,10 @@ async function startWeirwood(
   durability: DurabilityLevel,
   flushMs: number,
 ): Promise<RunningSystem> {
-  const deployment = await startManaged({ pgUrl: services.pgUrl, natsUrl: services.natsUrl, log: services.log, databasePrefix: "weirwood_peers" });
+  // A page is quiet once no flush came for longer than the edges' flush
+  // interval: the origin's default (5 s) suits the default 2 s flushes.
+  const originEnv: Record<string, string> = flushMs > 4000 ? { ORIGIN_TEXT_QUIET_MS: String(Math.round(flushMs * 1.5)) } : {};
+  const deployment = await startManaged({ pgUrl: services.pgUrl, natsUrl: services.natsUrl, log: services.log, databasePrefix: "weirwood_peers", originEnv });
   const runs: RunningPops[] = [];
   try {
     const tag = randomBytes(3).toString("hex");

@@ -172,7 +172,14 @@ async function spawnOrigin(env: Record<string, string>, timeoutMs = 60_000): Pro
  * stale (the same step as `npm start`), then the origin over a scratch
  * database of `pgUrl`, dropped on close.
  */
-export async function startManaged(options: { pgUrl: string; natsUrl: string; log: (line: string) => void; databasePrefix?: string }): Promise<ManagedDeployment> {
+export async function startManaged(options: {
+  pgUrl: string;
+  natsUrl: string;
+  log: (line: string) => void;
+  databasePrefix?: string;
+  /** More of the origin's settings (e.g. ORIGIN_TEXT_QUIET_MS). */
+  originEnv?: Record<string, string>;
+}): Promise<ManagedDeployment> {
   const prepared = spawnSync(process.execPath, ["origin/server/prepare.mjs"], { stdio: ["ignore", "inherit", "inherit"] });
   if (prepared.status !== 0) throw new Error(`spike: preparing the wiki (generate + build) failed with exit ${prepared.status}`);
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -186,7 +193,7 @@ export async function startManaged(options: { pgUrl: string; natsUrl: string; lo
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const port = await freePort();
     const originUrl = `http://127.0.0.1:${port}`;
-    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: options.natsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ORIGIN_REGISTRATIONS_PER_ADDRESS: "0" };
+    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: options.natsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ORIGIN_REGISTRATIONS_PER_ADDRESS: "0", ...options.originEnv };
     let origin: OriginProcess | undefined = await spawnOrigin(env);
     cleanups.push(async () => {
       if (!origin) return;
