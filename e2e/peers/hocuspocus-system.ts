@@ -20,7 +20,8 @@ export function hocuspocusSpec(nodes: number, persistEveryMs?: number): SystemSp
     id: (nodes === 1 ? "hocuspocus-1" : `hocuspocus-redis-${nodes}`) + (persistEveryMs ? `-persist${persistEveryMs / 1000}s` : ""),
     label: (nodes === 1 ? "Hocuspocus, 1 process" : `Hocuspocus + Redis, ${nodes} processes`) + (persistEveryMs ? `, store every ${persistEveryMs / 1000} s` : ""),
     family: "hocuspocus",
-    persistMs: persistEveryMs,
+    // Its last store: a debounce after the last change (at most maxDebounce).
+    settleMs: 2 * (persistEveryMs ?? 2000),
     settings:
       `@hocuspocus/server 4.7.0 + @hocuspocus/extension-database 4.7.0 (whole Yjs state upserted into one row per document), ${persist}` +
       (nodes > 1 ? ` + @hocuspocus/extension-redis 4.7.0 on Redis, ${nodes} processes` : ""),

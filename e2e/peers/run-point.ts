@@ -140,7 +140,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
     // No reads of the stored page inside the window (they would count as the
     // system's transactions): two persist intervals for the last flush or
     // debounced store, then the statistics' lag; what is stored is checked after.
-    await sleep(options.windowAfterLoadMs ?? 2 * (spec.persistMs ?? PERSIST_INTERVAL_MS) + STATS_LAG_MS);
+    await sleep(options.windowAfterLoadMs ?? (spec.settleMs ?? 2 * PERSIST_INTERVAL_MS) + STATS_LAG_MS);
     const after = await readPostgresCounters(options.services.pgUrl, system.databaseName);
     const to = Date.now();
     sampler.stop();

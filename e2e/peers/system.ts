@@ -43,7 +43,11 @@ export interface SystemSpec {
   family: "weirwood" | "hocuspocus";
   /** What was configured, for the report. */
   settings: string;
-  /** How often it persists under steady typing (flush interval, or debounce): the window waits two of these after the load. */
-  persistMs?: number;
+  /**
+   * How long after the load everything it writes for it has been written
+   * (its last persist, and for Weirwood the text refresh once the page is
+   * quiet): the measured window runs that long past the load.
+   */
+  settleMs?: number;
   start(services: BenchServices): Promise<RunningSystem>;
 }

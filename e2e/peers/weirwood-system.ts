@@ -14,6 +14,11 @@ export const WEIRWOOD_FLUSH_MS = 2000;
  * PoP names are random so that their JetStream logs never meet another
  * run's on the shared NATS.
  */
+/** The origin's quiet period for edges flushing every `flushMs`: its default (5 s) for 2 s flushes, 1.5 intervals for slower ones. */
+function quietMsFor(flushMs: number): number {
+  return Math.max(5000, Math.round(flushMs * 1.5));
+}
+
 export function weirwoodSpec(shape: { pops: number; replicasPerPop: number }, durability: DurabilityLevel, flushMs = WEIRWOOD_FLUSH_MS): SystemSpec {
   const name = shape.pops === 1 && shape.replicasPerPop === 1 ? "1 edge" : `${shape.pops} PoPs × ${shape.replicasPerPop} replicas`;
   const flush = flushMs === WEIRWOOD_FLUSH_MS ? "" : `, flush every ${flushMs / 1000} s`;
@@ -21,7 +26,9 @@ export function weirwoodSpec(shape: { pops: number; replicasPerPop: number }, du
     id: `weirwood-${shape.pops}x${shape.replicasPerPop}-${durability}${flushMs === WEIRWOOD_FLUSH_MS ? "" : `-flush${flushMs / 1000}s`}`,
     label: `Weirwood ${name}, ${durability}${flush}`,
     family: "weirwood",
-    persistMs: flushMs,
+    // The last flush, then the text refresh once the page is quiet (the
+    // origin's ORIGIN_TEXT_QUIET_MS, as startWeirwood sets it), then a tick.
+    settleMs: 2 * flushMs + quietMsFor(flushMs) + 1000,
     settings: `origin process + ${shape.pops * shape.replicasPerPop} edge process(es), EDGE_DURABILITY=${durability}, EDGE_FLUSH_MS=${flushMs}${flushMs === WEIRWOOD_FLUSH_MS ? " (default)" : ""}, EDGE_RATE_LIMIT=off, NATS JetStream`,
     start: (services) => startWeirwood(services, shape, durability, flushMs),
   };
@@ -35,7 +42,7 @@ async function startWeirwood(
 ): Promise<RunningSystem> {
   // A page is quiet once no flush came for longer than the edges' flush
   // interval: the origin's default (5 s) suits the default 2 s flushes.
-  const originEnv: Record<string, string> = flushMs > 4000 ? { ORIGIN_TEXT_QUIET_MS: String(Math.round(flushMs * 1.5)) } : {};
+  const originEnv: Record<string, string> = { ORIGIN_TEXT_QUIET_MS: String(quietMsFor(flushMs)) };
   const deployment = await startManaged({ pgUrl: services.pgUrl, natsUrl: services.natsUrl, log: services.log, databasePrefix: "weirwood_peers", originEnv });
   const runs: RunningPops[] = [];
   try {
