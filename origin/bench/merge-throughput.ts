@@ -4,7 +4,7 @@
 // that whether a flush costs in proportion to its diff or to its page shows.
 // The text refresh (text, search vector, links, revisions, compaction) runs
 // off the flush path: the bench runs it after every REFRESH_EVERY rounds, as
-// a hot page flushed every 2 s and refreshed every 10 s gets it, and reports
+// a hot page flushed and refreshed at the default intervals gets it, and reports
 // its WAL apart and amortized over the flushes.
 //
 //   npm run bench:origin                    # a private Postgres cluster (its WAL is ours alone)
@@ -23,6 +23,8 @@ import * as Y from "yjs";
 import { startPrivatePostgres } from "../../e2e/support/private-postgres";
 import { type FlushBatch, toBase64 } from "../../edge/protocol/flush";
 import { createScratchDatabase } from "../../prisma/scratch-database";
+import { edgeEnvSchema } from "../../edge/config";
+import { originEnvSchema } from "../config";
 import { type Database, openDatabase } from "../db";
 import { mergeBatch } from "../merge";
 import { refreshAllPages } from "../text-refresh";
@@ -46,8 +48,10 @@ const points = args.points.split(",").map((pair) => {
 
 /** Each page gets this many one-character inserts and as many deletes per flush. */
 const EDITS_PER_FLUSH = 20;
-/** ORIGIN_TEXT_REFRESH_MS (10 s) over EDGE_FLUSH_MS (2 s): a hot page's flushes per refresh. */
-const REFRESH_EVERY = 5;
+/** A hot page's flushes per text refresh at the defaults: ORIGIN_TEXT_REFRESH_MS over EDGE_FLUSH_MS. */
+const REFRESH_EVERY = Math.round(
+  originEnvSchema.shape.ORIGIN_TEXT_REFRESH_MS.parse(undefined) / edgeEnvSchema.shape.EDGE_FLUSH_MS.parse(undefined),
+);
 
 /** A page as an edge holds it: text typed in small edits. */
 interface EdgePage {

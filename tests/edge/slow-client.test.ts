@@ -46,7 +46,13 @@ describe("a slow consumer at the edge", () => {
       pops: ["slow"],
       replicasPerPop: 0,
       flushMs: 60_000,
-      env: { EDGE_RATE_LIMIT: "off", EDGE_CLIENT_PAUSE_BYTES: String(PAUSE_BYTES), EDGE_CLIENT_CLOSE_BYTES: String(8 * 1024 * 1024) },
+      env: {
+        EDGE_RATE_LIMIT: "off",
+        EDGE_CLIENT_PAUSE_BYTES: String(PAUSE_BYTES),
+        EDGE_CLIENT_CLOSE_BYTES: String(8 * 1024 * 1024),
+        // The flood writes 15 MiB to one page, far past the default page limit.
+        EDGE_MAX_PAGE_BYTES: String(64 * 1024 * 1024),
+      },
     });
     patient = await cluster.addReplica(cluster.pops[0]!, { EDGE_CLIENT_BEHIND_MS: "60000" });
     strict = await cluster.addReplica(cluster.pops[0]!, { EDGE_CLIENT_BEHIND_MS: "1000" });

@@ -30,7 +30,14 @@ describe("a stock y-websocket client that falls behind", () => {
   let cluster: Cluster;
   let strict: RunningEdge;
   beforeAll(async () => {
-    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", replicasPerPop: 1, flushMs: 600_000 });
+    // The co-editor writes up to 12.8 MB to one page, past the default page limit.
+    cluster = await startCluster({
+      database: testDatabases[0]!,
+      broker: "memory",
+      replicasPerPop: 1,
+      flushMs: 600_000,
+      env: { EDGE_MAX_PAGE_BYTES: String(64 * 1024 * 1024) },
+    });
     // The reader's replica pauses a client at 64 KiB unread and drops it after a second paused.
     strict = await cluster.addReplica(cluster.pops[0]!, { EDGE_CLIENT_PAUSE_BYTES: String(64 * 1024), EDGE_CLIENT_BEHIND_MS: "1000" });
   });
@@ -49,7 +56,7 @@ describe("a stock y-websocket client that falls behind", () => {
       // The reader stops reading: its kernel buffers fill, then the edge's.
       const socket = reader.provider.ws as unknown as WebSocket;
       socket.pause();
-            const before = await slowClientsClosed(strict);
+      const before = await slowClientsClosed(strict);
       const heldByReadersEdge = () => strict.replica.pages.get(slug)?.doc.getText("body").length ?? 0;
       for (let round = 0; round * ROUND < CHUNKS && (await slowClientsClosed(strict)) === before; round++) {
         writer.type(Array.from({ length: ROUND }, (_, i) => `<${round * ROUND + i}>${String.fromCharCode(97 + (i % 26)).repeat(CHUNK)}`));

@@ -107,6 +107,10 @@ describe("the spike's convergence check against real edges", () => {
     await Promise.all([watcher.synced, writer.synced]);
     await writer.insert(0, "[first]");
     await eventually(() => stale.replica.pages.get(slug)?.doc.getText("body").toString(), (text) => text === "[first]");
+    // ... and knows it flushed: a page still dirty there would be flushed by
+    // it after two intervals (the orphan rule), and its flush would bring the
+    // origin's newer text back over HTTP, broker or not.
+    await eventually(() => stale.replica.pages.get(slug)?.dirty, (dirty) => dirty === false);
     cluster.bus!.disconnect(cluster.brokerOf(stale));
     try {
       await writer.insert(0, "[second]");
