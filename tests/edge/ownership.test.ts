@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rendezvousScore } from "../../edge/membership";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { originText } from "../support/origin-text";
 
 describe("page ownership", () => {
   let cluster: Cluster;
@@ -29,12 +30,7 @@ describe("page ownership", () => {
     await editor.insert(0, "[maester]");
     // The flusher was asked to hold the page, and flushes it on its own clock.
     expect(await eventually(() => second.replica.pages.get(slug)?.doc.getText("body").toString(), (text) => text === "[maester]", 5000)).toBe("[maester]");
-    const page = await eventually(
-      () => cluster.origin.db.prisma.page.findUnique({ where: { slug } }),
-      (found) => found?.text === "[maester]",
-      5000,
-    );
-    expect(page?.text).toBe("[maester]");
+    expect(await eventually(() => originText(cluster.origin, slug), (text) => text === "[maester]", 5000)).toBe("[maester]");
     const flushes = await cluster.origin.db.prisma.pageUpdate.findMany({ where: { page: { slug } }, select: { batchId: true } });
     const batches = await cluster.origin.db.prisma.batch.findMany({ where: { id: { in: flushes.map((flush) => flush.batchId) } } });
     expect(batches.map((batch) => batch.edge)).toEqual([second.replica.replica]);

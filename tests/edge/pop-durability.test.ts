@@ -8,6 +8,7 @@ import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { eventually } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { originText as committedText } from "../support/origin-text";
 import { type EdgeProcess, spawnEdge } from "../support/edge-process";
 import { natsServerInstalled, startPrivateNats } from "../support/nats-server";
 import { startTestOrigin, type TestOrigin } from "../support/origin";
@@ -69,7 +70,8 @@ describe.runIf(natsServerInstalled())(`pop durability: acks after the log, recov
     expect(await edge.exited).toBe("SIGKILL");
   }
 
-  const originText = async (slug: string) => (await origin.db.prisma.page.findUnique({ where: { slug } }))?.text ?? "";
+  // The committed text, not Page.text, which follows within the refresh bound.
+  const originText = async (slug: string) => (await committedText(origin, slug)) ?? "";
 
   beforeAll(async () => {
     origin = await startTestOrigin(database);
