@@ -99,7 +99,9 @@ describe("a slow consumer at the edge", () => {
     const peak = await peaked;
     const markers = await written;
     expect(await counted(patient, "paused")).toBeGreaterThan(pausedBefore);
-    expect(await gauge(patient, "clientsBehind")).toBe(1);
+    // Only the paused client stays behind; on a loaded machine the arriving
+    // one, which reads, may lag past the bound for a moment too.
+    expect(await eventually(() => gauge(patient, "clientsBehind"), (behind) => behind === 1, 20_000)).toBe(1);
     // ws counts a frame's header too: allow a few bytes per message beyond the payloads.
     expect(peak).toBeLessThanOrEqual(PAUSE_BYTES + CHUNK + 1024);
 
@@ -124,14 +126,16 @@ describe("a slow consumer at the edge", () => {
     await eventually(() => slow.received.updates, (updates) => updates > 0);
     slow.pause();
     const written = flood(strict, slug, token);
-    const peak = await peakBuffered(strict, written);
-    await written;
-    expect(peak).toBeLessThanOrEqual(PAUSE_BYTES + CHUNK + 1024);
-    const closedCount = await eventually(() => counted(strict, "closed"), (count) => count > 0, 10_000);
+    const peaked = peakBuffered(strict, written);
+    const closedCount = await eventually(() => counted(strict, "closed"), (count) => count > 0, 60_000);
     expect(closedCount).toBeGreaterThan(0);
-    // The close frame waits behind what the socket held: read it all.
+    // The close frame waits behind what the socket held: read it all, now.
+    // Reading only once the whole flood is written would come after ws's own
+    // 30 s close timeout on a loaded machine, which ends the socket with 1006.
     slow.resume();
     const closed = await slow.closed;
+    expect(await peaked).toBeLessThanOrEqual(PAUSE_BYTES + CHUNK + 1024);
+    await written;
     expect(closed.code).toBe(CloseCode.tooSlow);
     expect(closed.reason).toMatch(/behind for over 1000 ms .*reconnect/);
     slow.destroy();
