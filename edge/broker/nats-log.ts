@@ -12,6 +12,7 @@ import {
 } from "@nats-io/jetstream";
 import { BrokerError, type DurableLog, type LogEntry, type Unsubscribe } from "./broker";
 import { runHandler } from "./handlers";
+import { waitOutUnavailable } from "./jetstream-wait";
 import { checkPattern, checkSubject, subjectMatches } from "./subjects";
 
 export interface JetStreamLogOptions {
@@ -76,7 +77,7 @@ async function ensureStream(options: JetStreamLogOptions): Promise<void> {
   let existing = await streamInfo(options);
   if (existing === undefined) {
     try {
-      await jsm.streams.add({ name, storage: StorageType.File, ...declared });
+      await waitOutUnavailable(() => jsm.streams.add({ name, storage: StorageType.File, ...declared }));
       return;
     } catch (error) {
       // Another replica of the PoP may have created it a moment ago: check
@@ -139,7 +140,7 @@ async function bringToDeclared(options: JetStreamLogOptions, info: StreamInfo, d
     }
   }
   try {
-    await jsm.streams.update(name, { ...config, ...declared });
+    await waitOutUnavailable(() => jsm.streams.update(name, { ...config, ...declared }));
   } catch (error) {
     throw logError(options, `bringing its stream to the configuration (${changes.join(", ")}): ${refusalHint(options, error)}`, error);
   }
@@ -179,7 +180,7 @@ function refusalHint(options: JetStreamLogOptions, error: unknown): string {
 
 async function streamInfo(options: JetStreamLogOptions): Promise<StreamInfo | undefined> {
   try {
-    return await options.jsm.streams.info(options.name);
+    return await waitOutUnavailable(() => options.jsm.streams.info(options.name));
   } catch (error) {
     if (isStreamNotFound(error)) return undefined;
     throw logError(options, "reading its stream info", error);
@@ -230,7 +231,7 @@ class JetStreamLog implements DurableLog {
     let consumer: Consumer;
     let messages: ConsumerMessages;
     try {
-      consumer = await this.options.js.consumers.get(this.options.name, { opt_start_seq: Number(start) });
+      consumer = await waitOutUnavailable(() => this.options.js.consumers.get(this.options.name, { opt_start_seq: Number(start) }));
       messages = await consumer.consume({
         callback: (message) => {
           // NATS 2.9 starts a consumer whose start sequence lies beyond the

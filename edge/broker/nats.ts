@@ -12,6 +12,7 @@ import {
   type Unsubscribe,
 } from "./broker";
 import { runHandler } from "./handlers";
+import { waitOutUnavailable } from "./jetstream-wait";
 import { openJetStreamLog } from "./nats-log";
 import { checkLogName, checkPattern, checkSubject } from "./subjects";
 
@@ -219,7 +220,7 @@ class NatsBroker implements Broker {
 
   /** One JetStreamManager per connection; its creation checks that JetStream is on. */
   private jetStreamManager(logName: string): Promise<JetStreamManager> {
-    this.manager ??= jetstreamManager(this.nc);
+    this.manager ??= waitOutUnavailable(() => jetstreamManager(this.nc));
     return this.manager.catch((error: unknown) => {
       this.manager = undefined;
       const reason = error instanceof Error ? error.message : String(error);
