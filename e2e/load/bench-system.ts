@@ -116,8 +116,15 @@ export async function startBenchSystem(options: { pgUrl: string; natsUrl: string
 /** Starts PoPs of real edge processes against an origin over NATS; the spike harness uses it too. */
 export async function startPops(
   options: PopOptions,
-  system: { originUrl: string; serviceSecret: string; natsUrl: string },
+  system: {
+    originUrl: string;
+    serviceSecret: string;
+    natsUrl: string;
+    /** A PoP's own NATS servers (comma-separated), when each PoP has its own; `natsUrl` otherwise. */
+    natsUrlOf?: (pop: string) => string;
+  },
 ): Promise<RunningPops> {
+  const natsUrlOf = system.natsUrlOf ?? (() => system.natsUrl);
   const spawned: (EdgeProcess & { pop: string })[] = [];
   const crashes: { replica: string; exit: number | string; at: string }[] = [];
   let stopping = false;
@@ -129,7 +136,7 @@ export async function startPops(
           EDGE_REPLICA: `${pop}-${String.fromCharCode(97 + i)}`,
           ORIGIN_URL: system.originUrl,
           EDGE_SERVICE_SECRET: system.serviceSecret,
-          NATS_URL: system.natsUrl,
+          NATS_URL: natsUrlOf(pop),
           EDGE_DURABILITY: options.durability,
           EDGE_FLUSH_MS: String(options.flushMs),
           LOG_LEVEL: "warn",
@@ -162,7 +169,10 @@ export async function startPops(
           return { replica: edge.replica, exit };
         }),
       );
-      await deleteLogStreams(options.pops, system.natsUrl);
+      for (const pop of options.pops) {
+        // A PoP whose NATS a fault took down has no stream left to remove.
+        await deleteLogStreams([pop], natsUrlOf(pop)).catch((error: unknown) => console.warn(`bench: removing ${pop}'s log stream failed: ${(error as Error).message}`));
+      }
       return exits;
     },
     crashes: () => [...crashes],
@@ -223,7 +233,7 @@ export async function scrapeMetrics(httpUrl: string): Promise<Map<string, number
 
 /** The PoPs' JetStream streams outlive their replicas: remove them (tests/support/cluster.ts does the same). */
 async function deleteLogStreams(pops: readonly string[], natsUrl: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl.split(",") });
   try {
     const jsm = await jetstreamManager(nc);
     for (const pop of pops) await jsm.streams.delete(subjects.logStream(pop)).catch(() => false);

@@ -5,6 +5,10 @@
 //   npm run spike -- --scenario steady --durability pop --duration 30
 //   npm run spike -- --kill-replica --durability pop
 //   npm run spike -- --stop-origin 10
+//   npm run spike -- --durability pop --kill-nats           # faults of the engine: NATS cluster (R3) of the
+//   npm run spike -- --durability pop --partition-pop 30    # guide's topology, started by the harness; a
+//   npm run spike -- --durability pop --restart-nats 5      # single-server PoP (R1) for --restart-nats; a
+//   npm run spike -- --durability pop --restart-postgres 10 # private Postgres for --restart-postgres
 //   npm run spike -- --target http://127.0.0.1:3000 # against a running `npm start`
 //   npm run spike -- --scenario hot-page            # the crowd on one page, as a curve of crowd sizes
 //
@@ -24,7 +28,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
 import { launchChromium } from "./browser-editors";
-import { connectTarget, type Deployment, SPIKE_PASSWORD, startManaged } from "./deployment";
+import { connectTarget, type Deployment, NATS_KINDS, type NatsKind, SPIKE_PASSWORD, startManaged } from "./deployment";
 import { buildReport, printSummary, type SpikeReport } from "./report";
 import { renderHtml } from "./report-html";
 import { renderHotPageHtml } from "./hot-page/report-html";
@@ -52,6 +56,11 @@ const { values: args } = parseArgs({
     "skip-baseline": { type: "boolean", default: false },
     "kill-replica": { type: "boolean", default: false },
     "stop-origin": { type: "string", default: "0" },
+    nats: { type: "string" },
+    "kill-nats": { type: "boolean", default: false },
+    "restart-nats": { type: "string", default: "0" },
+    "partition-pop": { type: "string", default: "0" },
+    "restart-postgres": { type: "string", default: "0" },
     "add-replica": { type: "string", default: "yes" },
     "browser-edit-ms": { type: "string", default: "1000" },
     workers: { type: "string", default: "2" },
@@ -106,14 +115,41 @@ function parseSettings(): { settings: SpikeSettings; levels: DurabilityLevel[]; 
     killReplica: args["kill-replica"],
     stopOriginS: number("stop-origin", args["stop-origin"], 0, { allowZero: true }),
     addReplica: yesNo("add-replica", args["add-replica"]),
+    killNats: args["kill-nats"],
+    restartNatsS: number("restart-nats", args["restart-nats"], 0, { allowZero: true }),
+    partitionPopS: number("partition-pop", args["partition-pop"], 0, { allowZero: true }),
+    restartPostgresS: number("restart-postgres", args["restart-postgres"], 0, { allowZero: true }),
+    nats: "shared",
+    postgres: "shared",
     runTag: randomLetters(4),
   };
-  if (args.target && (settings.killReplica || settings.stopOriginS > 0)) {
-    throw new Error("spike: --kill-replica and --stop-origin need the harness's own deployment (leave out --target)");
+  settings.nats = natsKind(settings);
+  if (settings.restartPostgresS > 0) settings.postgres = "private";
+  const faults = settings.killReplica || settings.stopOriginS > 0 || settings.killNats || settings.restartNatsS > 0 || settings.partitionPopS > 0 || settings.restartPostgresS > 0;
+  if (args.target && (faults || args.nats)) {
+    throw new Error("spike: faults and --nats need the harness's own deployment (leave out --target)");
   }
   if (args.target) settings.addReplica = false;
   const baseline = !args["skip-baseline"] && !args.target && !levels.includes("origin");
   return { settings, levels: baseline ? [...levels, "origin"] : levels, baseline };
+}
+
+/**
+ * The NATS a run needs: what --nats says, else the guide's cluster (R3)
+ * for faults of NATS, a single server per PoP (R1) for --restart-nats
+ * alone, the shared server otherwise. A fault the chosen NATS cannot take
+ * is refused before anything starts.
+ */
+function natsKind(settings: SpikeSettings): NatsKind {
+  if (args.nats !== undefined && !(NATS_KINDS as readonly string[]).includes(args.nats)) {
+    throw new Error(`spike: --nats takes ${NATS_KINDS.join(", ")}, got ${JSON.stringify(args.nats)}`);
+  }
+  const wanted = args.nats as NatsKind | undefined;
+  const natsFaults = settings.killNats || settings.restartNatsS > 0 || settings.partitionPopS > 0;
+  const kind = wanted ?? (settings.killNats || settings.partitionPopS > 0 ? "cluster" : settings.restartNatsS > 0 ? "single" : "shared");
+  if (natsFaults && kind === "shared") throw new Error("spike: --kill-nats, --restart-nats and --partition-pop need NATS of the run's own (--nats cluster or single), not the machine's shared server");
+  if (settings.killNats && kind !== "cluster") throw new Error("spike: --kill-nats kills one server of a PoP's three for good: it needs --nats cluster (a single-server PoP would just be down; try --restart-nats)");
+  return kind;
 }
 
 function randomLetters(count: number): string {
@@ -223,7 +259,9 @@ async function main(): Promise<void> {
     `spike "${settings.scenario}"${args.quick ? " (quick)" : ""}: ${settings.editors} protocol editors + ${settings.browsers} browsers on ${settings.pages} pages, ` +
       `${settings.durationS} s at up to ${settings.peakRate} edits/s; levels ${levels.join(", ")}`,
   );
-  const deployment: Deployment = args.target ? await connectTarget(args.target.replace(/\/$/u, "")) : await startManaged({ pgUrl, natsUrl, log });
+  const deployment: Deployment = args.target
+    ? await connectTarget(args.target.replace(/\/$/u, ""))
+    : await startManaged({ pgUrl, natsUrl, log, nats: settings.nats, postgres: settings.postgres });
   log(`watch it live: ${deployment.originUrl}/ops (admins)`);
   let report: SpikeReport | undefined;
   try {

@@ -13,6 +13,19 @@ import { createScratchDatabase } from "../../prisma/scratch-database";
 import { type RunningPops, startPops } from "../load/bench-system";
 import type { EdgeTarget } from "../load/load-plan";
 import { type EdgeProcess, spawnEdge } from "../../tests/support/edge-process";
+import { type NatsHub, type NatsPop, startNatsHub } from "../../tests/support/nats-topology";
+import { type PrivatePostgres, startPrivatePostgres } from "../support/private-postgres";
+
+/**
+ * Which NATS a managed deployment runs on. `shared`: the machine's server
+ * (NATS_URL), every PoP's log R1 on it. `cluster`: the self-hosting guide's
+ * topology started for the run (tests/support/nats-topology.ts): a hub
+ * where the origin connects and, per PoP, three servers in a JetStream
+ * cluster of the PoP's domain, leaf nodes of the hub, the log at R3.
+ * `single`: the same with one server per PoP, the log at R1.
+ */
+export const NATS_KINDS = ["shared", "cluster", "single"] as const;
+export type NatsKind = (typeof NATS_KINDS)[number];
 
 /**
  * Where a spike runs. `managed`: the harness starts a self-hosted Weirwood
@@ -52,6 +65,12 @@ export interface ManagedDeployment extends Deployment {
   addReplica(pop: string, replica: string, durability: DurabilityLevel, flushMs: number): Promise<EdgeProcess>;
   /** SIGKILLs the origin, waits `downMs`, starts it again on the same port; answers how long it was unreachable. */
   stopOrigin(downMs: number): Promise<{ downMs: number }>;
+  /** The NATS the run is on, and the servers of each PoP when they are the run's own. */
+  readonly nats: { kind: NatsKind; natsPop(pop: string): NatsPop | undefined; describe(): string };
+  /** Crash-stops the run's private Postgres, waits `downMs`, starts it again (only with `postgres: "private"`). */
+  restartPostgres(downMs: number): Promise<{ downMs: number }>;
+  /** "shared server" or "private cluster": where the origin's database lives. */
+  readonly postgres: "shared" | "private";
 }
 
 export interface TargetDeployment extends Deployment {
@@ -179,6 +198,9 @@ export async function startManaged(options: {
   databasePrefix?: string;
   /** More of the origin's settings (e.g. ORIGIN_TEXT_QUIET_MS). */
   originEnv?: Record<string, string>;
+  nats?: NatsKind;
+  /** `private`: a Postgres cluster of the run's own (e2e/support/private-postgres.ts), which the run may restart. */
+  postgres?: "shared" | "private";
 }): Promise<ManagedDeployment> {
   const prepared = spawnSync(process.execPath, ["origin/server/prepare.mjs"], { stdio: ["ignore", "inherit", "inherit"] });
   if (prepared.status !== 0) throw new Error(`spike: preparing the wiki (generate + build) failed with exit ${prepared.status}`);
@@ -187,13 +209,27 @@ export async function startManaged(options: {
     for (const step of cleanups.reverse()) await step().catch((error: unknown) => console.error(`spike cleanup: ${(error as Error).message}`));
   };
   try {
-    const scratch = await createScratchDatabase(options.pgUrl, options.databasePrefix ?? "weirwood_spike");
+    let privatePostgres: PrivatePostgres | undefined;
+    if (options.postgres === "private") {
+      privatePostgres = await startPrivatePostgres();
+      cleanups.push(() => privatePostgres!.stop());
+    }
+    const natsKind = options.nats ?? "shared";
+    let hub: NatsHub | undefined;
+    if (natsKind !== "shared") {
+      hub = await startNatsHub();
+      cleanups.push(() => hub!.stop());
+    }
+    const originNatsUrl = hub?.server.url ?? options.natsUrl;
+    const natsUrlOf = hub ? (pop: string) => hub!.pops.get(pop)?.urls.join(",") ?? hub!.server.url : () => options.natsUrl;
+    const logReplicas = natsKind === "cluster" ? "3" : "1";
+    const scratch = await createScratchDatabase(privatePostgres?.url ?? options.pgUrl, options.databasePrefix ?? "weirwood_spike");
     cleanups.push(scratch.drop);
     const dataDir = await mkdtemp(path.join(tmpdir(), "weirwood-spike-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const port = await freePort();
     const originUrl = `http://127.0.0.1:${port}`;
-    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: options.natsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ORIGIN_REGISTRATIONS_PER_ADDRESS: "0", ...options.originEnv };
+    const env = { DATABASE_URL: scratch.url, WEIRWOOD_DATA_DIR: dataDir, NATS_URL: originNatsUrl, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ORIGIN_REGISTRATIONS_PER_ADDRESS: "0", ...options.originEnv };
     let origin: OriginProcess | undefined = await spawnOrigin(env);
     cleanups.push(async () => {
       if (!origin) return;
@@ -205,7 +241,15 @@ export async function startManaged(options: {
     const database: Database = await openDatabase({ kind: "postgres", url: scratch.url });
     cleanups.push(() => database.close());
     const serviceSecret = (await readFile(path.join(dataDir, "keys", "edge-service-secret"), "utf8")).trim();
-    options.log(`origin (Next.js wiki + API) at ${originUrl}, Postgres scratch database ${scratch.name}, NATS ${options.natsUrl}`);
+    const describeNats = () =>
+      hub
+        ? `a NATS hub (${hub.server.url}) with, per PoP, ${natsKind === "cluster" ? "a cluster of 3 servers (log R3)" : "1 server (log R1)"} as leaf nodes: ` +
+          [...hub.pops].map(([pop, servers]) => `${pop} ${servers.urls.join(",")}`).join("; ")
+        : `the shared NATS server ${options.natsUrl} (logs R1)`;
+    options.log(
+      `origin (Next.js wiki + API) at ${originUrl}, Postgres scratch database ${scratch.name} on ${privatePostgres ? `a private cluster (${privatePostgres.url})` : "the shared server"}, ` +
+        `NATS: ${hub ? `hub ${hub.server.url}, PoPs of ${natsKind === "cluster" ? 3 : 1} server(s) added per level` : options.natsUrl}`,
+    );
 
     const managed: ManagedDeployment = {
       kind: "managed",
@@ -223,15 +267,41 @@ export async function startManaged(options: {
         });
         return rows.map((row) => ({ edge: row.edge, at: row.receivedAt.getTime(), edits: row.editCount }));
       },
-      startPops: (popOptions) =>
-        startPops({ ...popOptions, env: { EDGE_RATE_LIMIT: "off" } }, { originUrl, serviceSecret, natsUrl: options.natsUrl }),
+      nats: { kind: natsKind, natsPop: (pop) => hub?.pops.get(pop), describe: describeNats },
+      postgres: privatePostgres ? "private" : "shared",
+      async startPops(popOptions) {
+        if (hub) {
+          for (const pop of popOptions.pops) await hub.addPop(pop, { servers: natsKind === "cluster" ? 3 : 1, cuttableLink: true });
+          await hub.leavesConnected();
+        }
+        const running = await startPops(
+          { ...popOptions, env: { EDGE_RATE_LIMIT: "off", EDGE_LOG_REPLICAS: logReplicas } },
+          { originUrl, serviceSecret, natsUrl: options.natsUrl, natsUrlOf },
+        );
+        if (!hub) return running;
+        // The PoPs' servers live as long as their replicas.
+        const stopReplicas = running.stop.bind(running);
+        running.stop = async (timeoutMs?: number) => {
+          const exits = await stopReplicas(timeoutMs);
+          for (const pop of popOptions.pops) await hub!.removePop(pop);
+          return exits;
+        };
+        return running;
+      },
+      async restartPostgres(downMs) {
+        if (!privatePostgres) throw new Error("spike: restarting Postgres needs the run's own cluster (--restart-postgres starts one)");
+        const stoppedAt = Date.now();
+        await privatePostgres.restart(downMs);
+        return { downMs: Date.now() - stoppedAt };
+      },
       addReplica: (pop, replica, durability, flushMs) =>
         spawnEdge({
           EDGE_POP: pop,
           EDGE_REPLICA: replica,
           ORIGIN_URL: originUrl,
           EDGE_SERVICE_SECRET: serviceSecret,
-          NATS_URL: options.natsUrl,
+          NATS_URL: natsUrlOf(pop),
+          EDGE_LOG_REPLICAS: logReplicas,
           EDGE_DURABILITY: durability,
           EDGE_FLUSH_MS: String(flushMs),
           EDGE_RATE_LIMIT: "off",

@@ -4,6 +4,7 @@ import type { UsageReport } from "../load/process-usage";
 import type { Percentiles } from "../load/stats";
 import type { BrowserEditorReport } from "./browser-editors";
 import type { ConvergenceReport } from "./convergence";
+import type { NatsKind } from "./deployment";
 import type { Scenario } from "./scenarios";
 
 /**
@@ -35,6 +36,17 @@ export interface SpikeSettings {
   killReplica: boolean;
   stopOriginS: number;
   addReplica: boolean;
+  /** The NATS the managed deployment runs on (deployment.ts NATS_KINDS), and its Postgres. */
+  nats: NatsKind;
+  postgres: "shared" | "private";
+  /** Faults of the engine, mid-peak: SIGKILL of the first PoP's log leader (R3, for good)... */
+  killNats: boolean;
+  /** ...SIGKILL and restart after this many seconds of one of the first PoP's servers (0: none)... */
+  restartNatsS: number;
+  /** ...the first PoP's leaf links to the hub cut for this many seconds... */
+  partitionPopS: number;
+  /** ...and Postgres crash-stopped for this many seconds. */
+  restartPostgresS: number;
   /** Letters that keep this run's markers apart. */
   runTag: string;
 }
@@ -77,6 +89,8 @@ export interface LevelReport {
   transactionsPerFlusherPerInterval: number | null;
   usage: { summary: UsageReport; names: string[]; points: { atS: number; cpuPercent: number[]; rssMiB: number[] }[] };
   faults: { atS: number; what: string; detail: string }[];
+  /** What the level ran on: NATS servers and log replicas, Postgres (managed deployment), or "as deployed". */
+  topology: string;
   bootstrap: { replica: string; processReadyMs: number; firstSyncMs: number; pageBytes: number; loadedFrom: Record<string, number> } | null;
   crashes: { replica: string; exit: number | string; at: string }[];
   problems: string[];

@@ -1,4 +1,5 @@
 import type { DurabilityLevel } from "../../edge/protocol/messages";
+import { subjects } from "../../edge/protocol/subjects";
 import { type RunningPops, scrapeMetrics } from "../load/bench-system";
 import type { EdgeProcess } from "../../tests/support/edge-process";
 import { type ReplicaRef, replicaText } from "./convergence";
@@ -38,6 +39,10 @@ export class MidSpikeEvents {
     if (settings.addReplica) this.at(shape.peakFromS + 0.25 * span, () => this.addReplica());
     if (settings.stopOriginS > 0) this.at(shape.peakFromS + 0.4 * span, () => this.stopOrigin());
     if (settings.killReplica) this.at(shape.peakFromS + 0.5 * span, () => this.killReplica());
+    if (settings.partitionPopS > 0) this.at(shape.peakFromS + 0.2 * span, () => this.partitionPop());
+    if (settings.killNats) this.at(shape.peakFromS + 0.3 * span, () => this.killNats());
+    if (settings.restartNatsS > 0) this.at(shape.peakFromS + 0.4 * span, () => this.restartNats());
+    if (settings.restartPostgresS > 0) this.at(shape.peakFromS + 0.4 * span, () => this.restartPostgres());
   }
 
   /** Resolves when every scheduled event has happened (or failed, which is recorded). */
@@ -107,6 +112,96 @@ export class MidSpikeEvents {
     const { downMs } = await deployment.stopOrigin(settings.stopOriginS * 1000);
     this.faults.push({ atS: at, what: "origin stopped", detail: `SIGKILL, restarted after ${settings.stopOriginS} s: unreachable for ${downMs} ms` });
     log(`  ! origin back after ${downMs} ms`);
+  }
+
+  /** The first PoP's NATS servers, which the engine faults hit. */
+  private natsPop() {
+    const { deployment, pops } = this.context;
+    const pop = pops.pops[0]!;
+    const servers = deployment.nats.natsPop(pop);
+    if (!servers) throw new Error(`spike: ${pop} has no NATS servers of the run's own (--nats ${deployment.nats.kind}); NATS faults need --nats cluster or single`);
+    return { pop, servers };
+  }
+
+  /** The server leading the first PoP's log stream: the one whose loss costs the most (an election). */
+  private async logLeader() {
+    const { pop, servers } = this.natsPop();
+    const stream = subjects.logStream(pop);
+    const leaderName = await waitFor(async () => {
+      for (const server of servers.servers) {
+        if (!server.running) continue;
+        const jsz = await fetch(`${server.monitorUrl}/jsz?streams=true`, { signal: AbortSignal.timeout(2000) })
+          .then((response) => response.json() as Promise<{ account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] }>)
+          .catch(() => undefined);
+        for (const account of jsz?.account_details ?? []) {
+          const detail = account.stream_detail?.find((candidate) => candidate.name === stream);
+          // An unclustered (R1) stream names no leader: its one server holds it.
+          if (detail) return detail.cluster?.leader ?? server.name;
+        }
+      }
+      return undefined;
+    }, 10_000);
+    const leader = servers.servers.find((server) => server.name === leaderName);
+    if (!leader) throw new Error(`spike: no running server of ${pop} leads ${stream} (jsz says ${leaderName ?? "none"})`);
+    return { pop, leader, stream };
+  }
+
+  private async killNats(): Promise<void> {
+    const { log } = this.context;
+    const at = this.atS();
+    const { pop, leader, stream } = await this.logLeader();
+    await leader.kill("SIGKILL");
+    this.faults.push({ atS: at, what: "NATS server killed", detail: `${leader.name} (SIGKILL, not restarted), leader of ${pop}'s log ${stream}` });
+    log(`  ! NATS server ${leader.name}, leader of ${pop}'s log, killed with SIGKILL (for good)`);
+  }
+
+  private async restartNats(): Promise<void> {
+    const { settings, log } = this.context;
+    const at = this.atS();
+    const { pop, leader, stream } = await this.logLeader();
+    const stoppedAt = Date.now();
+    await leader.kill("SIGKILL");
+    log(`  ! NATS server ${leader.name} (${pop}'s log ${stream}) killed with SIGKILL; restarting in ${settings.restartNatsS} s`);
+    await new Promise((resolve) => setTimeout(resolve, settings.restartNatsS * 1000));
+    await leader.start();
+    const downMs = Date.now() - stoppedAt;
+    this.faults.push({ atS: at, what: "NATS server restarted", detail: `${leader.name} (log ${stream}): SIGKILL, started again with its store, down ${downMs} ms` });
+    log(`  ! NATS server ${leader.name} back after ${downMs} ms`);
+  }
+
+  private async partitionPop(): Promise<void> {
+    const { deployment, settings, log } = this.context;
+    const at = this.atS();
+    const { pop, servers } = this.natsPop();
+    if (!servers.link) throw new Error(`spike: ${pop}'s link to the hub cannot be cut`);
+    servers.link.cut();
+    log(`  ! ${pop} cut off the hub (its leaf links) for ${settings.partitionPopS} s`);
+    await new Promise((resolve) => setTimeout(resolve, settings.partitionPopS * 1000));
+    servers.link.restore();
+    this.faults.push({
+      atS: at,
+      what: "PoP partitioned",
+      detail: `${pop}'s ${servers.servers.length} NATS server(s) cut off the hub (origin and other PoPs) for ${settings.partitionPopS} s (${deployment.nats.kind})`,
+    });
+    log(`  ! ${pop}'s link to the hub restored`);
+  }
+
+  private async restartPostgres(): Promise<void> {
+    const { deployment, settings, log } = this.context;
+    const at = this.atS();
+    log(`  ! Postgres crash-stopped (pg_ctl -m immediate) for ${settings.restartPostgresS} s`);
+    const { downMs } = await deployment.restartPostgres(settings.restartPostgresS * 1000);
+    this.faults.push({ atS: at, what: "Postgres restarted", detail: `pg_ctl stop -m immediate, started again after ${downMs} ms` });
+    log(`  ! Postgres back after ${downMs} ms`);
+  }
+}
+
+async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -158,6 +158,7 @@ for (const l of R.levels) {
 
 const events = document.getElementById("events");
 const faultRows = R.levels.flatMap((l) => [
+  ...(l.topology ? [[l.durability, "", "deployment", l.topology]] : []),
   ...l.faults.map((f) => [l.durability, "+" + f.atS + " s", f.what, f.detail]),
   ...(l.bootstrap ? [[l.durability, "", "bootstrap of the added replica", "process ready in " + l.bootstrap.processReadyMs + " ms; hottest page (" + fmt(l.bootstrap.pageBytes) + " bytes) synced in " + l.bootstrap.firstSyncMs + " ms; page loads " + JSON.stringify(l.bootstrap.loadedFrom)]] : []),
 ]);

@@ -27,11 +27,15 @@ export async function runLevel(
   let pops: RunningPops | undefined;
   let targets: (EdgeTarget & { replica: string })[];
   let popNames: string[];
+  let topology = "as deployed (--target)";
   if (deployment.kind === "managed") {
     popNames = Array.from({ length: settings.pops }, (_, i) => `${level}-${settings.runTag}-${i + 1}`);
     log(`\n== ${level}: ${settings.pops} PoPs x ${settings.replicasPerPop} replicas (${popNames.join(", ")}), flush every ${settings.flushMs} ms ==`);
     pops = await (deployment as ManagedDeployment).startPops({ pops: popNames, replicasPerPop: settings.replicasPerPop, durability: level, flushMs: settings.flushMs });
     targets = pops.edges.map((edge) => ({ pop: edge.pop, url: edge.url, replica: edge.replica }));
+    const managed = deployment as ManagedDeployment;
+    topology = `${settings.pops} PoPs x ${settings.replicasPerPop} replicas; NATS: ${managed.nats.describe()}; Postgres: ${managed.postgres === "private" ? "a private cluster of the run's own" : "the shared server"}`;
+    log(`  on ${topology}`);
   } else {
     targets = await (deployment as TargetDeployment).edges();
     popNames = [...new Set(targets.map((edge) => edge.pop))];
@@ -129,7 +133,7 @@ export async function runLevel(
       acked,
       unacked,
       since: loadEndedAt,
-      timeoutMs: 30_000 + 4 * settings.flushMs + settings.stopOriginS * 1000,
+      timeoutMs: 30_000 + 4 * settings.flushMs + (settings.stopOriginS + settings.partitionPopS + settings.restartNatsS + settings.restartPostgresS) * 1000,
     });
     const { texts: originTexts, ...verificationReport } = verification;
     const { browserEditors, browsersConverged } = await compareBrowsers(browsers, originTexts);
@@ -199,6 +203,7 @@ export async function runLevel(
       transactionsPerFlusherPerInterval: batches ? perFlusherPerInterval(batches, settings.flushMs) : null,
       usage: { summary: usage.report(result.window.measureFrom, result.window.measureTo), names: usage.names(), points: usagePoints },
       faults: events?.faults ?? [],
+      topology,
       bootstrap: events?.bootstrap ?? null,
       crashes: crashes.filter((crash) => !killed.has(crash.replica)),
       problems: (pops?.problems() ?? []).slice(0, 30),

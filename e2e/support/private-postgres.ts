@@ -21,6 +21,12 @@ export interface PrivatePostgres {
    * on a busy machine, where wall-clock throughput does not.
    */
   cpuSeconds(): number;
+  /**
+   * Stops the cluster as a crash would (`pg_ctl -m immediate`: no
+   * checkpoint, clients cut), waits `downMs`, and starts it again with its
+   * data: what a Postgres restart mid-spike looks like to the origin.
+   */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,16 +87,20 @@ export async function startPrivatePostgres(options: { settings?: Record<string, 
   const settings = Object.entries({ listen_addresses: "127.0.0.1", unix_socket_directories: dir, ...options.settings })
     .map(([key, value]) => `-c ${key}=${value}`)
     .join(" ");
-  run(path.join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} ${settings}`, "-l", path.join(dir, "log"), "-w", "start"]);
+  const start = () => run(path.join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} ${settings}`, "-l", path.join(dir, "log"), "-w", "start"]);
+  start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.end();
-  const postmaster = Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
-  return {
+  const readPostmaster = () => Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+  let postmaster = readPostmaster();
+  // CPU of the postmasters that ended, so that a restart does not reset the count.
+  let endedSeconds = 0;
+  const cluster: PrivatePostgres = {
     url,
     cpuSeconds() {
-      let seconds = procCpu(postmaster, true)?.seconds ?? 0;
+      let seconds = endedSeconds + (procCpu(postmaster, true)?.seconds ?? 0);
       for (const entry of readdirSync("/proc")) {
         if (!/^\d+$/u.test(entry)) continue;
         const child = procCpu(Number(entry), false);
@@ -98,9 +108,17 @@ export async function startPrivatePostgres(options: { settings?: Record<string, 
       }
       return seconds;
     },
+    async restart(downMs) {
+      endedSeconds = cluster.cpuSeconds();
+      run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      start();
+      postmaster = readPostmaster();
+    },
     async stop() {
       run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }

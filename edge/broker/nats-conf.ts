@@ -75,6 +75,25 @@ leafnodes {
 `;
 }
 
+/**
+ * The PoP's cluster, or none for a PoP of one server: JetStream then runs
+ * unclustered and the log can only be R1 (EDGE_LOG_REPLICAS=1), which loses
+ * what that server had not written to disk when its machine dies.
+ */
+function clusterBlock(conf: PopServerConf): string {
+  if (conf.routes.length <= 1) {
+    return `# A PoP of one server: no cluster, so the log stream is R1 (EDGE_LOG_REPLICAS=1).
+`;
+  }
+  return `# The PoP's three servers, which hold its log stream's three replicas.
+cluster {
+  name: weirwood-${conf.pop}
+  listen: ${conf.clusterListen}
+  routes: ${quoted(conf.routes.map((route) => `nats-route://${route}`))}
+}
+`;
+}
+
 export function popServerConf(conf: PopServerConf): string {
   return `# Weirwood: server ${conf.index} of the three NATS servers of PoP ${conf.pop}.
 #
@@ -104,13 +123,7 @@ jetstream {
   max_file_store: 4GB
 }
 
-# The PoP's three servers, which hold its log stream's three replicas.
-cluster {
-  name: weirwood-${conf.pop}
-  listen: ${conf.clusterListen}
-  routes: ${quoted(conf.routes.map((route) => `nats-route://${route}`))}
-}
-
+${clusterBlock(conf)}
 leafnodes {
   remotes: [
     {

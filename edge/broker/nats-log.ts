@@ -261,10 +261,10 @@ class JetStreamLog implements DurableLog {
   async readAll(): Promise<LogEntry[]> {
     const { js, jsm, name } = this.options;
     try {
-      const { state } = await jsm.streams.info(name);
+      const { state } = await waitOutUnavailable(() => jsm.streams.info(name));
       if (state.messages === 0) return [];
       const last = state.last_seq;
-      const consumer = await js.consumers.get(name, { opt_start_seq: state.first_seq });
+      const consumer = await waitOutUnavailable(() => js.consumers.get(name, { opt_start_seq: state.first_seq }));
       const entries: LogEntry[] = [];
       try {
         // Until the newest entry at call time: later appends (or a purge

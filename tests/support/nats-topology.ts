@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { hubConf, popServerConf, SERVERS_PER_POP } from "../../edge/broker/nats-conf";
+import { startTcpLink, type TcpLink } from "./tcp-link";
 
 /**
  * The NATS of docs/self-hosting/, started for a test on 127.0.0.1: the hub
@@ -43,6 +44,8 @@ export interface NatsServer {
 export interface NatsPop {
   readonly servers: NatsServer[];
   readonly urls: string[];
+  /** The cuttable link to the hub's leaf listener, when the PoP was started with one. */
+  readonly link?: TcpLink;
 }
 
 export interface NatsTopology {
@@ -126,13 +129,38 @@ function natsServer(name: string, confFile: string, port: number, httpPort: numb
   return server;
 }
 
-export async function startNatsTopology(options: { pops: string[] }): Promise<NatsTopology> {
+export interface NatsHub {
+  readonly server: NatsServer;
+  readonly pops: Map<string, NatsPop>;
+  /**
+   * Starts a PoP's servers, each a leaf node of the hub: three in a
+   * JetStream cluster (the guide's shape, for R3 logs) or one (R1). With
+   * `cuttableLink`, their leaf connections go through a TcpLink the harness
+   * can cut, to partition this PoP alone from the hub.
+   */
+  addPop(pop: string, options?: { servers?: 1 | 3; cuttableLink?: boolean }): Promise<NatsPop>;
+  /** SIGKILLs a PoP's servers and removes their stores. */
+  removePop(pop: string): Promise<void>;
+  leavesConnected(): Promise<void>;
+  leavesLost(pop: string): Promise<void>;
+  streamLeader(pop: string, stream: string): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+/** The hub alone, where the origin connects; PoPs are added (and removed) as a run needs them. */
+export async function startNatsHub(): Promise<NatsHub> {
   const root = await mkdtemp(path.join(tmpdir(), "weirwood-nats-"));
   const started: NatsServer[] = [];
+  const links: TcpLink[] = [];
   const configure = async (name: string, text: string) => {
     const file = path.join(root, `${name}.conf`);
     await writeFile(file, text);
     return file;
+  };
+  const stopAll = async () => {
+    await Promise.all(started.map((server) => server.kill("SIGKILL")));
+    await Promise.all(links.map((link) => link.close()));
+    await rm(root, { recursive: true, force: true });
   };
   try {
     const [hubPort, hubHttp, hubLeaf] = [await freePort(), await freePort(), await freePort()];
@@ -141,73 +169,81 @@ export async function startNatsTopology(options: { pops: string[] }): Promise<Na
       "hub",
       hubConf({ listen: `127.0.0.1:${hubPort}`, http: `127.0.0.1:${hubHttp}`, leafListen: `127.0.0.1:${hubLeaf}`, storeDir: path.join(root, "hub") }),
     );
-    const hub = natsServer("weirwood-hub", hubFile, hubPort, hubHttp);
-    started.push(hub);
-    await hub.start();
+    const server = natsServer("weirwood-hub", hubFile, hubPort, hubHttp);
+    started.push(server);
+    await server.start();
 
     const pops = new Map<string, NatsPop>();
-    for (const pop of options.pops) {
-      const ports = [];
-      for (let i = 0; i < SERVERS_PER_POP; i++) ports.push({ client: await freePort(), http: await freePort(), route: await freePort() });
-      const routes = ports.map((port) => `127.0.0.1:${port.route}`);
-      const servers: NatsServer[] = [];
-      for (const [i, port] of ports.entries()) {
-        const index = i + 1;
-        const storeDir = path.join(root, `${pop}-${index}`);
-        await mkdir(storeDir);
-        const file = await configure(
-          `${pop}-${index}`,
-          popServerConf({
-            pop,
-            index,
-            listen: `127.0.0.1:${port.client}`,
-            http: `127.0.0.1:${port.http}`,
-            clusterListen: routes[i]!,
-            routes,
-            hubLeafUrl: `nats-leaf://127.0.0.1:${hubLeaf}`,
-            storeDir,
-          }),
-        );
-        const server = natsServer(`weirwood-${pop}-${index}`, file, port.client, port.http);
-        started.push(server);
-        servers.push(server);
-      }
-      // Together: a JetStream cluster is healthy only once its peers met.
-      await Promise.all(servers.map((server) => server.start()));
-      pops.set(pop, { servers, urls: servers.map((server) => server.url) });
-    }
-
-    const leavesConnected = async () => {
-      const running = [...pops.values()].flatMap((pop) => pop.servers).filter((server) => server.running).length;
-      await until(`the hub does not count ${running} leaf connections`, async () => {
-        const leafz = await getJson<{ leafnodes?: number }>(`${hub.monitorUrl}/leafz`);
-        return leafz?.leafnodes === running;
-      });
+    const popOf = (name: string) => {
+      const pop = pops.get(name);
+      if (!pop) throw new Error(`nats topology: no PoP ${name} (started: ${[...pops.keys()].join(", ")})`);
+      return pop;
     };
-    await leavesConnected();
-
-    const topology: NatsTopology = {
-      hub,
+    const hub: NatsHub = {
+      server,
       pops,
-      pop(name) {
-        const pop = pops.get(name);
-        if (!pop) throw new Error(`nats topology: no PoP ${name} (started: ${[...pops.keys()].join(", ")})`);
-        return pop;
+      async addPop(pop, options = {}) {
+        const count = options.servers ?? SERVERS_PER_POP;
+        const link = options.cuttableLink ? await startTcpLink({ host: "127.0.0.1", port: hubLeaf }) : undefined;
+        if (link) links.push(link);
+        const ports = [];
+        for (let i = 0; i < count; i++) ports.push({ client: await freePort(), http: await freePort(), route: await freePort() });
+        const routes = ports.map((port) => `127.0.0.1:${port.route}`);
+        const servers: NatsServer[] = [];
+        for (const [i, port] of ports.entries()) {
+          const index = i + 1;
+          const storeDir = path.join(root, `${pop}-${index}`);
+          await mkdir(storeDir);
+          const file = await configure(
+            `${pop}-${index}`,
+            popServerConf({
+              pop,
+              index,
+              listen: `127.0.0.1:${port.client}`,
+              http: `127.0.0.1:${port.http}`,
+              clusterListen: routes[i]!,
+              routes,
+              hubLeafUrl: `nats-leaf://127.0.0.1:${link?.port ?? hubLeaf}`,
+              storeDir,
+            }),
+          );
+          const popServer = natsServer(`weirwood-${pop}-${index}`, file, port.client, port.http);
+          started.push(popServer);
+          servers.push(popServer);
+        }
+        // Together: a JetStream cluster is healthy only once its peers met.
+        await Promise.all(servers.map((one) => one.start()));
+        const added: NatsPop = { servers, urls: servers.map((one) => one.url), link };
+        pops.set(pop, added);
+        return added;
       },
-      leavesConnected,
+      async removePop(pop) {
+        const removed = popOf(pop);
+        pops.delete(pop);
+        await Promise.all(removed.servers.map((one) => one.kill("SIGKILL")));
+        await removed.link?.close();
+        await Promise.all(removed.servers.map((one) => rm(path.join(root, one.name.replace(/^weirwood-/u, "")), { recursive: true, force: true })));
+      },
+      async leavesConnected() {
+        const running = [...pops.values()].flatMap((pop) => pop.servers).filter((one) => one.running).length;
+        await until(`the hub does not count ${running} leaf connections`, async () => {
+          const leafz = await getJson<{ leafnodes?: number }>(`${server.monitorUrl}/leafz`);
+          return leafz?.leafnodes === running;
+        });
+      },
       async leavesLost(pop) {
-        for (const server of topology.pop(pop).servers.filter((candidate) => candidate.running)) {
-          await until(`${server.name} still has its leaf connection`, async () => {
-            const leafz = await getJson<{ leafnodes?: number }>(`${server.monitorUrl}/leafz`);
+        for (const one of popOf(pop).servers.filter((candidate) => candidate.running)) {
+          await until(`${one.name} still has its leaf connection`, async () => {
+            const leafz = await getJson<{ leafnodes?: number }>(`${one.monitorUrl}/leafz`);
             return leafz?.leafnodes === 0;
           });
         }
       },
       async streamLeader(pop, stream) {
-        for (const server of topology.pop(pop).servers) {
-          if (!server.running) continue;
+        for (const one of popOf(pop).servers) {
+          if (!one.running) continue;
           const jsz = await getJson<{ account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] }>(
-            `${server.monitorUrl}/jsz?streams=true`,
+            `${one.monitorUrl}/jsz?streams=true`,
           );
           for (const account of jsz?.account_details ?? []) {
             const leader = account.stream_detail?.find((detail) => detail.name === stream)?.cluster?.leader;
@@ -216,15 +252,36 @@ export async function startNatsTopology(options: { pops: string[] }): Promise<Na
         }
         return undefined;
       },
-      async stop() {
-        await Promise.all(started.map((server) => server.kill("SIGKILL")));
-        await rm(root, { recursive: true, force: true });
-      },
+      stop: stopAll,
     };
-    return topology;
+    return hub;
   } catch (error) {
-    await Promise.all(started.map((server) => server.kill("SIGKILL")));
-    await rm(root, { recursive: true, force: true });
+    await stopAll();
     throw error;
   }
+}
+
+/** The guide's whole topology at once: the hub and a three-server cluster per PoP. */
+export async function startNatsTopology(options: { pops: string[] }): Promise<NatsTopology> {
+  const hub = await startNatsHub();
+  try {
+    for (const pop of options.pops) await hub.addPop(pop);
+    await hub.leavesConnected();
+  } catch (error) {
+    await hub.stop();
+    throw error;
+  }
+  return {
+    hub: hub.server,
+    pops: hub.pops,
+    pop(name) {
+      const pop = hub.pops.get(name);
+      if (!pop) throw new Error(`nats topology: no PoP ${name} (started: ${[...hub.pops.keys()].join(", ")})`);
+      return pop;
+    },
+    leavesConnected: () => hub.leavesConnected(),
+    leavesLost: (pop) => hub.leavesLost(pop),
+    streamLeader: (pop, stream) => hub.streamLeader(pop, stream),
+    stop: () => hub.stop(),
+  };
 }
