@@ -77,7 +77,7 @@ export class MidSpikeEvents {
     const name = `${pop}-added`;
     const at = this.atS();
     const spawnedAt = Date.now();
-    const added = (this.added = await deployment.addReplica(pop, name, level, settings.flushMs));
+    const added = (this.added = await restartedOnFailure(() => deployment.addReplica(pop, name, level, settings.flushMs), log));
     const processReadyMs = Date.now() - spawnedAt;
     const syncStarted = Date.now();
     const text = await retryRefused(() => replicaText({ replica: name, url: added.url }, hottest, token, 30_000), 30_000);
@@ -193,6 +193,25 @@ export class MidSpikeEvents {
     const { downMs } = await deployment.restartPostgres(settings.restartPostgresS * 1000);
     this.faults.push({ atS: at, what: "Postgres restarted", detail: `pg_ctl stop -m immediate, started again after ${downMs} ms` });
     log(`  ! Postgres back after ${downMs} ms`);
+  }
+}
+
+/**
+ * A replica whose NATS server is down at start exits saying so (fail fast,
+ * for a configuration error); its supervisor starts it again, as the guide's
+ * systemd unit does (Restart=on-failure). The harness does the same for the
+ * replica it adds mid-spike, when that meets a NATS fault.
+ */
+async function restartedOnFailure(start: () => Promise<EdgeProcess>, log: (line: string) => void, timeoutMs = 60_000): Promise<EdgeProcess> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await start();
+    } catch (error) {
+      if (!/cannot connect to nats/iu.test((error as Error).message) || Date.now() > deadline) throw error;
+      log("  (the added replica found its NATS down and exited; starting it again in 1 s, as systemd would)");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }
 
