@@ -120,6 +120,8 @@ export async function startPops(
     originUrl: string;
     serviceSecret: string;
     natsUrl: string;
+    /** The origin a PoP's replicas flush to, when there are several; `originUrl` otherwise. */
+    originUrlOf?: (pop: string) => string;
     /** A PoP's own NATS servers (comma-separated), when each PoP has its own; `natsUrl` otherwise. */
     natsUrlOf?: (pop: string) => string;
   },
@@ -134,7 +136,7 @@ export async function startPops(
         {
           EDGE_POP: pop,
           EDGE_REPLICA: `${pop}-${String.fromCharCode(97 + i)}`,
-          ORIGIN_URL: system.originUrl,
+          ORIGIN_URL: system.originUrlOf?.(pop) ?? system.originUrl,
           EDGE_SERVICE_SECRET: system.serviceSecret,
           NATS_URL: natsUrlOf(pop),
           EDGE_DURABILITY: options.durability,

@@ -9,6 +9,7 @@
 //   npm run spike -- --durability pop --partition-pop 30    # guide's topology, started by the harness; a
 //   npm run spike -- --durability pop --restart-nats 5      # single-server PoP (R1) for --restart-nats; a
 //   npm run spike -- --durability pop --restart-postgres 10 # private Postgres for --restart-postgres
+//   npm run spike -- --origins 2                             # two origin processes; PoPs flush to them in turn
 //   npm run spike -- --target http://127.0.0.1:3000 # against a running `npm start`
 //   npm run spike -- --scenario hot-page            # the crowd on one page, as a curve of crowd sizes
 //
@@ -57,6 +58,7 @@ const { values: args } = parseArgs({
     "kill-replica": { type: "boolean", default: false },
     "stop-origin": { type: "string", default: "0" },
     nats: { type: "string" },
+    origins: { type: "string", default: "1" },
     "kill-nats": { type: "boolean", default: false },
     "restart-nats": { type: "string", default: "0" },
     "partition-pop": { type: "string", default: "0" },
@@ -121,12 +123,13 @@ function parseSettings(): { settings: SpikeSettings; levels: DurabilityLevel[]; 
     restartPostgresS: number("restart-postgres", args["restart-postgres"], 0, { allowZero: true }),
     nats: "shared",
     postgres: "shared",
+    origins: number("origins", args.origins, 1),
     runTag: randomLetters(4),
   };
   settings.nats = natsKind(settings);
   if (settings.restartPostgresS > 0) settings.postgres = "private";
   const faults = settings.killReplica || settings.stopOriginS > 0 || settings.killNats || settings.restartNatsS > 0 || settings.partitionPopS > 0 || settings.restartPostgresS > 0;
-  if (args.target && (faults || args.nats)) {
+  if (args.target && (faults || args.nats || settings.origins > 1)) {
     throw new Error("spike: faults and --nats need the harness's own deployment (leave out --target)");
   }
   if (args.target) settings.addReplica = false;
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
   );
   const deployment: Deployment = args.target
     ? await connectTarget(args.target.replace(/\/$/u, ""))
-    : await startManaged({ pgUrl, natsUrl, log, nats: settings.nats, postgres: settings.postgres });
+    : await startManaged({ pgUrl, natsUrl, log, nats: settings.nats, postgres: settings.postgres, origins: settings.origins });
   log(`watch it live: ${deployment.originUrl}/ops (admins)`);
   let report: SpikeReport | undefined;
   try {

@@ -69,6 +69,8 @@ export interface ManagedDeployment extends Deployment {
   readonly nats: { kind: NatsKind; natsPop(pop: string): NatsPop | undefined; describe(): string };
   /** Crash-stops the run's private Postgres, waits `downMs`, starts it again (only with `postgres: "private"`). */
   restartPostgres(downMs: number): Promise<{ downMs: number }>;
+  /** Every origin process's URL; the first is `originUrl`, where the harness registers and reads. */
+  readonly originUrls: readonly string[];
   /** "shared server" or "private cluster": where the origin's database lives. */
   readonly postgres: "shared" | "private";
 }
@@ -199,6 +201,8 @@ export async function startManaged(options: {
   /** More of the origin's settings (e.g. ORIGIN_TEXT_QUIET_MS). */
   originEnv?: Record<string, string>;
   nats?: NatsKind;
+  /** Origin processes over the same database and keys (default 1); the PoPs flush to them in turn. */
+  origins?: number;
   /** `private`: a Postgres cluster of the run's own (e2e/support/private-postgres.ts), which the run may restart. */
   postgres?: "shared" | "private";
 }): Promise<ManagedDeployment> {
@@ -241,13 +245,29 @@ export async function startManaged(options: {
     const database: Database = await openDatabase({ kind: "postgres", url: scratch.url });
     cleanups.push(() => database.close());
     const serviceSecret = (await readFile(path.join(dataDir, "keys", "edge-service-secret"), "utf8")).trim();
+    // More origins of the same deployment: the same database and data folder
+    // (so the same signing keys and service secret), each on its own port.
+    // The i-th PoP of a level flushes to origin i mod N.
+    const moreOrigins: OriginProcess[] = [];
+    const originUrls = [originUrl];
+    cleanups.push(async () => {
+      for (const more of moreOrigins) more.child.kill("SIGTERM");
+      await Promise.all(moreOrigins.map((more) => more.exited));
+    });
+    for (let i = 1; i < (options.origins ?? 1); i++) {
+      const morePort = await freePort();
+      moreOrigins.push(await spawnOrigin({ ...env, PORT: String(morePort) }));
+      originUrls.push(`http://127.0.0.1:${morePort}`);
+    }
+    const popOriginUrls = new Map<string, string>();
+    const originUrlOf = (pop: string) => popOriginUrls.get(pop) ?? originUrl;
     const describeNats = () =>
       hub
         ? `a NATS hub (${hub.server.url}) with, per PoP, ${natsKind === "cluster" ? "a cluster of 3 servers (log R3)" : "1 server (log R1)"} as leaf nodes: ` +
           [...hub.pops].map(([pop, servers]) => `${pop} ${servers.urls.join(",")}`).join("; ")
         : `the shared NATS server ${options.natsUrl} (logs R1)`;
     options.log(
-      `origin (Next.js wiki + API) at ${originUrl}, Postgres scratch database ${scratch.name} on ${privatePostgres ? `a private cluster (${privatePostgres.url})` : "the shared server"}, ` +
+      `origin (Next.js wiki + API) at ${originUrls.join(" and ")}, Postgres scratch database ${scratch.name} on ${privatePostgres ? `a private cluster (${privatePostgres.url})` : "the shared server"}, ` +
         `NATS: ${hub ? `hub ${hub.server.url}, PoPs of ${natsKind === "cluster" ? 3 : 1} server(s) added per level` : options.natsUrl}`,
     );
 
@@ -269,14 +289,16 @@ export async function startManaged(options: {
       },
       nats: { kind: natsKind, natsPop: (pop) => hub?.pops.get(pop), describe: describeNats },
       postgres: privatePostgres ? "private" : "shared",
+      originUrls,
       async startPops(popOptions) {
+        popOptions.pops.forEach((pop, i) => popOriginUrls.set(pop, originUrls[i % originUrls.length]!));
         if (hub) {
           for (const pop of popOptions.pops) await hub.addPop(pop, { servers: natsKind === "cluster" ? 3 : 1, cuttableLink: true });
           await hub.leavesConnected();
         }
         const running = await startPops(
           { ...popOptions, env: { EDGE_RATE_LIMIT: "off", EDGE_LOG_REPLICAS: logReplicas } },
-          { originUrl, serviceSecret, natsUrl: options.natsUrl, natsUrlOf },
+          { originUrl, originUrlOf, serviceSecret, natsUrl: options.natsUrl, natsUrlOf },
         );
         if (!hub) return running;
         // The PoPs' servers live as long as their replicas.
@@ -298,7 +320,7 @@ export async function startManaged(options: {
         spawnEdge({
           EDGE_POP: pop,
           EDGE_REPLICA: replica,
-          ORIGIN_URL: originUrl,
+          ORIGIN_URL: originUrlOf(pop),
           EDGE_SERVICE_SECRET: serviceSecret,
           NATS_URL: natsUrlOf(pop),
           EDGE_LOG_REPLICAS: logReplicas,

@@ -39,6 +39,8 @@ export interface SpikeSettings {
   /** The NATS the managed deployment runs on (deployment.ts NATS_KINDS), and its Postgres. */
   nats: NatsKind;
   postgres: "shared" | "private";
+  /** Origin processes over the one database; the PoPs flush to them in turn. */
+  origins: number;
   /** Faults of the engine, mid-peak: SIGKILL of the first PoP's log leader (R3, for good)... */
   killNats: boolean;
   /** ...SIGKILL and restart after this many seconds of one of the first PoP's servers (0: none)... */

@@ -34,7 +34,8 @@ export async function runLevel(
     pops = await (deployment as ManagedDeployment).startPops({ pops: popNames, replicasPerPop: settings.replicasPerPop, durability: level, flushMs: settings.flushMs });
     targets = pops.edges.map((edge) => ({ pop: edge.pop, url: edge.url, replica: edge.replica }));
     const managed = deployment as ManagedDeployment;
-    topology = `${settings.pops} PoPs x ${settings.replicasPerPop} replicas; NATS: ${managed.nats.describe()}; Postgres: ${managed.postgres === "private" ? "a private cluster of the run's own" : "the shared server"}`;
+    topology = `${settings.pops} PoPs x ${settings.replicasPerPop} replicas; NATS: ${managed.nats.describe()}; Postgres: ${managed.postgres === "private" ? "a private cluster of the run's own" : "the shared server"}; ` +
+      `${managed.originUrls.length} origin process(es)${managed.originUrls.length > 1 ? `, ${popNames.map((pop, i) => `${pop} flushing to origin ${(i % managed.originUrls.length) + 1}`).join(", ")}` : ""}`;
     log(`  on ${topology}`);
   } else {
     targets = await (deployment as TargetDeployment).edges();
