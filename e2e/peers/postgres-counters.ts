@@ -4,16 +4,27 @@ import pg from "pg";
  * What a system made Postgres write: WAL bytes (cluster-wide, so the bench
  * runs one system at a time, and other users of the same server count too),
  * and its database's committed transactions and tuples written.
+ *
+ * `transactions` is pg_stat_database's xact_commit: every committed
+ * transaction, reads included (each autocommitted SELECT is one). What costs
+ * WAL are the transactions that wrote: those get a transaction id, so the
+ * cluster's next xid counts them (`writeTransactions`, cluster-wide like the
+ * WAL; the bench's own reads take no xid).
  */
 export interface PostgresCounters {
   walLsn: string;
   transactions: number;
   tuplesWritten: number;
+  nextXid: bigint;
 }
 
 export interface PostgresWrites {
   walBytes: number;
+  /** The LSNs around the window, for pg_waldump on a private cluster (`--keep-postgres`-style analysis). */
+  walFrom: string;
+  walTo: string;
   transactions: number;
+  writeTransactions: number;
   tuplesWritten: number;
 }
 
@@ -27,6 +38,8 @@ export async function readPostgresCounters(serverUrl: string, database: string):
   try {
     await client.query("SELECT pg_stat_clear_snapshot()");
     const wal = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+    // pg_current_snapshot() assigns no xid of its own (txid_current() would).
+    const xid = await client.query<{ next: string }>("SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next");
     const stats = await client.query<{ xact_commit: string; tup_inserted: string; tup_updated: string; tup_deleted: string }>(
       "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = $1",
       [database],
@@ -37,6 +50,7 @@ export async function readPostgresCounters(serverUrl: string, database: string):
       walLsn: wal.rows[0]!.lsn,
       transactions: Number(row.xact_commit),
       tuplesWritten: Number(row.tup_inserted) + Number(row.tup_updated) + Number(row.tup_deleted),
+      nextXid: BigInt(xid.rows[0]!.next),
     };
   } finally {
     await client.end();
@@ -50,7 +64,10 @@ export async function postgresWritesBetween(serverUrl: string, before: PostgresC
     const diff = await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes", [after.walLsn, before.walLsn]);
     return {
       walBytes: Number(diff.rows[0]!.bytes),
+      walFrom: before.walLsn,
+      walTo: after.walLsn,
       transactions: after.transactions - before.transactions,
+      writeTransactions: Number(after.nextXid - before.nextXid),
       tuplesWritten: after.tuplesWritten - before.tuplesWritten,
     };
   } finally {

@@ -90,10 +90,10 @@ for (const f of R.figures) {
 }
 
 document.getElementById("points").append(table(
-  ["system", "load", "sent", "p50 ms", "p99 ms", "max ms", "delivered", "missing in Postgres", "all stored within the window", "server CPU s / 1k", "WAL kB / 1k", "tx / 1k", "tuples / 1k", "machine busy %"],
+  ["system", "load", "sent", "p50 ms", "p99 ms", "max ms", "delivered", "missing in Postgres", "all stored within the window", "server CPU s / 1k", "WAL kB / 1k", "write tx / 1k", "commits / 1k (reads too)", "tuples / 1k", "machine busy %"],
   R.points.map((p) => [p.label, loadKey(p.load), fmt(p.sent), fmt(p.delivery.latencyMs.p50, 1), fmt(p.delivery.latencyMs.p99, 1), fmt(p.delivery.latencyMs.max, 1),
     (p.delivery.ratio * 100).toFixed(2) + "%", { text: String(p.missingFromStore), cls: p.missingFromStore ? "missed" : "met" }, p.storedInWindow ? "yes" : "no (later)",
-    fmt(p.serverCpuSecondsPer1000Edits, 3), fmt(p.postgres.walBytesPer1000Edits / 1000, 1), fmt(p.postgres.transactionsPer1000Edits, 2), fmt(p.postgres.tuplesPer1000Edits, 2), fmt(p.machineBusyPercent)])));
+    fmt(p.serverCpuSecondsPer1000Edits, 3), fmt(p.postgres.walBytesPer1000Edits / 1000, 1), fmt(p.postgres.writeTransactionsPer1000Edits, 2), fmt(p.postgres.transactionsPer1000Edits, 2), fmt(p.postgres.tuplesPer1000Edits, 2), fmt(p.machineBusyPercent)])));
 
 document.getElementById("processes").append(table(
   ["system", "load", "process", "CPU s", "CPU s / 1k edits", "max RSS MiB", "pinned to", "pinning took effect"],

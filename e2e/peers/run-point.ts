@@ -48,7 +48,7 @@ export interface PointResult {
   storedInWindow: boolean;
   processes: ProcessFigures[];
   serverCpuSecondsPer1000Edits: number;
-  postgres: PostgresWrites & { walBytesPer1000Edits: number; transactionsPer1000Edits: number; tuplesPer1000Edits: number };
+  postgres: PostgresWrites & { walBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
   machineBusyPercent: number;
   pinning: Pinning[];
 }
@@ -178,6 +178,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
         ...writes,
         walBytesPer1000Edits: Math.round(per1000(writes.walBytes)),
         transactionsPer1000Edits: round(per1000(writes.transactions), 2),
+        writeTransactionsPer1000Edits: round(per1000(writes.writeTransactions), 2),
         tuplesPer1000Edits: round(per1000(writes.tuplesWritten), 2),
       },
       machineBusyPercent: usage.machineBusyPercent,
