@@ -267,7 +267,7 @@ export async function startManaged(options: {
           [...hub.pops].map(([pop, servers]) => `${pop} ${servers.urls.join(",")}`).join("; ")
         : `the shared NATS server ${options.natsUrl} (logs R1)`;
     options.log(
-      `origin (Next.js wiki + API) at ${originUrls.join(" and ")}, Postgres scratch database ${scratch.name} on ${privatePostgres ? `a private cluster (${privatePostgres.url})` : "the shared server"}, ` +
+      `origin (Next.js wiki + API) at ${originUrls.join(" and ")}, Postgres scratch database ${scratch.name} on ${privatePostgres ? `a private cluster of the run's own (${privatePostgres.url})` : `the server at ${new URL(options.pgUrl).host}`}, ` +
         `NATS: ${hub ? `hub ${hub.server.url}, PoPs of ${natsKind === "cluster" ? 3 : 1} server(s) added per level` : options.natsUrl}`,
     );
 
