@@ -144,16 +144,14 @@ describe.runIf(natsServerAvailable())(`a PoP on its three-server NATS cluster (d
     await expectAtOriginOnce(slug, writers);
   }, 300_000);
 
-  // Fails today, for a reason outside the NATS topology: an update a replica
-  // applied in memory whose log append then failed (the old leader died with
-  // the append in flight; the client was closed, unacknowledged) is never
-  // logged, while later acknowledged updates are anchored on it (the
-  // clients' own documents, and the PoP's other replica through
-  // anti-entropy, hold it). With every replica dead, the replay cannot
-  // integrate those entries (Yjs keeps them pending), the new replica
-  // flushes without them and purges them: acknowledged edits lost. Reported
-  // to the owners of edge/durability.ts and edge/pop-log.ts; unskip once fixed.
-  it.skip("... and then SIGKILL of every replica of the PoP: a replica started on the two servers left replays every acknowledged edit", async () => {
+  // The hard case for `pop`: an update a replica applied in memory whose log
+  // append then failed (the old leader died with the append in flight) must
+  // not leave later acknowledged updates anchored on something the log never
+  // got. Acks wait until the writes before them are settled in the log
+  // (edge/durable-writes.ts), so a replay after every replica died holds
+  // every acknowledged edit; with that settling turned into a no-op this
+  // test fails (the replay keeps entries pending and loses them).
+  it("... and then SIGKILL of every replica of the PoP: a replica started on the two servers left replays every acknowledged edit", async () => {
     const { slug, writers, replicas, survivors } = await killLeaderWhileTyping(pops[1]!, "600000");
     for (const replica of replicas) replica.kill("SIGKILL");
     await Promise.all(replicas.map((replica) => replica.exited));
