@@ -171,6 +171,42 @@ describe("the PoP log without the origin", () => {
     await popLog.stop();
   });
 
+  it("a starting replica serves before the whole log is replayed: pages opened first hold their logged entries, those logged after the start too", async () => {
+    const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const entryOf = (slug: string, text: string) => {
+      const doc = new Y.Doc();
+      doc.getText("body").insert(0, text);
+      return encodeEnvelope({ type: "update", replica: "gone", slug, update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Sam"] });
+    };
+    // The first page's load hangs (a slow peer, an origin timing out): the replay stops there.
+    await log.append(subjects.logPage(pop, "Casterly"), entryOf("Casterly", "[the rock]"));
+    await log.append(subjects.logPage(pop, "Oldtown"), entryOf("Oldtown", "[the citadel]"));
+    let release!: () => void;
+    const hanging = new Promise<void>((resolve) => (release = resolve));
+    const replica = replicaOver(async (slug) => {
+      if (slug === "Casterly") await hanging;
+      return emptyPage(slug);
+    });
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"), 10);
+    replica.attach(popLog);
+
+    await popLog.start();
+    expect(replica.pages.has("Oldtown")).toBe(false);
+    // A client opens a page the background replay has not reached.
+    const oldtown = await replica.host.openPage("Oldtown" as Slug);
+    expect(oldtown.doc.getText("body").toString()).toBe("[the citadel]");
+    // A peer logs an entry of a page this replica does not hold, after the start.
+    await log.append(subjects.logPage(pop, "Highgarden"), entryOf("Highgarden", "[the reach]"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const highgarden = await replica.host.openPage("Highgarden" as Slug);
+    expect(highgarden.doc.getText("body").toString()).toBe("[the reach]");
+
+    release();
+    await popLog.replayed();
+    expect(replica.pages.get("Casterly")?.doc.getText("body").toString()).toBe("[the rock]");
+    await popLog.stop();
+  });
+
   it("a recovery after a peer vanished that cannot read the log is tried again until it can", async () => {
     const memory = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
     let unreadable = 0;

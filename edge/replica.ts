@@ -200,8 +200,10 @@ export class Replica implements ConnectionHost {
       const popLog = new PopLog(log, this, (slug) => subjects.logPage(config.pop, slug), this.log, Math.min(5000, Math.max(500, config.flushMs)));
       this.popLog = popLog;
       this.writes = inPopLog((page, update, authors) => popLog.append(page, update, authors));
-      // Pages it cannot load yet are retried by the log; only an unreadable log fails the start.
-      await popLog.recover();
+      // Serves once the log is read and followed; its pages are replayed in
+      // the background (a page opened first replays its own entries), and
+      // pages it cannot load yet are retried. Only an unreadable log fails the start.
+      await popLog.start();
       this.unsubscribers.push(this.membership.onChange(() => popLog.recoverAgain()));
     } else if (config.durability === "origin") {
       this.writes = writeThrough(origin, config.pop, config.replica);
