@@ -60,6 +60,10 @@ export const edgeEnvSchema = z.object({
   EDGE_MAX_UNFLUSHED_BYTES: count(256 * 1024 * 1024),
   EDGE_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
   EDGE_FLOOD_CLOSE_MS: ms(20_000),
+  EDGE_READ_RATE: count(5),
+  EDGE_READ_BURST: count(20),
+  EDGE_MAX_QUEUED_MESSAGES: count(512),
+  EDGE_MAX_QUEUED_BYTES: count(8 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -122,6 +126,12 @@ export interface EdgeConfig {
   rateLimit: boolean;
   /** A connection held back by the edit rate without a break for longer than this is closed (4529); shorter bursts are only slowed. */
   floodCloseMs: number;
+  /** Sync step 1 and awareness queries per connection: per second, and at once (edge/read-budget.ts). */
+  readRate: number;
+  readBurst: number;
+  /** What a connection may have queued (before its token is checked, while its page loads, behind a held edit). */
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
   logLevel: string;
 }
 
@@ -182,6 +192,10 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     maxUnflushedBytes: parsed.EDGE_MAX_UNFLUSHED_BYTES,
     rateLimit: parsed.EDGE_RATE_LIMIT === "on",
     floodCloseMs: parsed.EDGE_FLOOD_CLOSE_MS,
+    readRate: parsed.EDGE_READ_RATE,
+    readBurst: parsed.EDGE_READ_BURST,
+    maxQueuedMessages: parsed.EDGE_MAX_QUEUED_MESSAGES,
+    maxQueuedBytes: parsed.EDGE_MAX_QUEUED_BYTES,
     logLevel: parsed.LOG_LEVEL,
   };
 }

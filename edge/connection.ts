@@ -6,6 +6,7 @@ import { type FramedWindow, writeWindow } from "./frames";
 import type { Page, PageClient } from "./page";
 import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
 import { CloseCode } from "./protocol/close-codes";
+import { ReadBudget, type ReadLimits } from "./read-budget";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "./protocol/messages";
 import type { Identity } from "./protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
@@ -23,6 +24,10 @@ export interface ConnectionHost {
   editWaitMs(identity: Identity): number;
   /** A connection held back by the edit rate without a break for longer than this is closed (CloseCode.rateLimited). */
   readonly floodCloseMs: number;
+  /** Sync step 1 and awareness queries a connection may send (undefined: no limit, EDGE_RATE_LIMIT=off). */
+  readonly readLimits: ReadLimits | undefined;
+  /** What a connection may have queued and not handled yet: past either bound it is closed (CloseCode.rateLimited). */
+  readonly queueLimits: QueueLimits;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
   /** Why `update` may not grow `page` (over the page size limit), or undefined. */
@@ -42,6 +47,21 @@ export interface ConnectionHost {
   readonly log: Logger;
 }
 
+export interface QueueLimits {
+  messages: number;
+  bytes: number;
+}
+
+/**
+ * Why a queue of `messages` holding `bytes` is over `limits` (what is said
+ * to the client on close), or undefined. Shared with the server's queue of
+ * what a client sends before its token is checked.
+ */
+export function queueOverflow(messages: number, bytes: number, limits: QueueLimits, when: string): string | undefined {
+  if (messages <= limits.messages && bytes <= limits.bytes) return undefined;
+  return `${messages} messages (${bytes} bytes) queued ${when}, over the limit of ${limits.messages} (${limits.bytes} bytes): reconnect and send less at once`;
+}
+
 /** A pause in holding back shorter than this does not end a flood (see `holdBack`). */
 const FLOOD_BREAK_MS = 1000;
 
@@ -55,6 +75,9 @@ export class ClientConnection implements PageClient, WatchedClient {
   private page: Page | undefined;
   /** Messages received and not handled yet, in order: the page is loading, or the first is held back by the edit rate. */
   private readonly waiting: Uint8Array[] = [];
+  private waitingBytes = 0;
+  /** Its sync steps 1 and awareness queries (undefined: not limited). */
+  private readonly reads: ReadBudget | undefined;
   /** Set while the edit rate holds this connection back: the socket is paused until it fires. */
   private resumeTimer: NodeJS.Timeout | undefined;
   /** When the current flood began (holds with less than FLOOD_BREAK_MS between them), and when the last hold ended. */
@@ -86,6 +109,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     socket.on("message", (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     socket.on("close", () => this.onClose());
     socket.on("error", (error) => host.log.debug({ err: error, client: id }, "client socket error"));
+    this.reads = host.readLimits ? new ReadBudget(host.readLimits) : undefined;
     this.presence = new PresenceGate(
       host.presenceLimits,
       (update) => this.applyAwareness(update),
@@ -203,17 +227,31 @@ export class ClientConnection implements PageClient, WatchedClient {
     // Order matters (an awareness update after an edit, a sync step after
     // both): while anything waits, what comes next waits behind it.
     if (!this.page || this.waiting.length > 0) {
-      this.waiting.push(bytes);
+      this.queue(bytes);
       return;
     }
-    if (this.handle(bytes) === "held") this.waiting.push(bytes);
+    if (this.handle(bytes) === "held") this.queue(bytes);
+  }
+
+  /**
+   * Keeps a message for later (the page loads, an edit is held back). While
+   * held back the socket is paused, but what a client sends while its page
+   * loads has no such brake: past the queue's bounds it is closed, with a
+   * code stock clients reconnect on (its edits are in its document and go
+   * again as one sync step 2).
+   */
+  private queue(bytes: Uint8Array): void {
+    this.waiting.push(bytes);
+    this.waitingBytes += bytes.byteLength;
+    const overflow = queueOverflow(this.waiting.length, this.waitingBytes, this.host.queueLimits, this.page ? "behind a held message" : "while the page loads");
+    if (overflow) this.close(CloseCode.rateLimited, overflow);
   }
 
   /** Handles what waited, in order, until the edit rate holds one back again. */
   private handleWaiting(): void {
     while (this.waiting.length > 0 && this.page && !this.closing && !this.resumeTimer) {
       if (this.handle(this.waiting[0]!) === "held") return;
-      this.waiting.shift();
+      this.waitingBytes -= this.waiting.shift()!.byteLength;
     }
   }
 
@@ -256,7 +294,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     if (now - this.floodSince > this.host.floodCloseMs) {
       this.close(
         CloseCode.rateLimited,
-        `over the edit rate for ${now - this.floodSince} ms without a break: reconnect; your unsent edits go as one`,
+        `over the ${this.heldRate} rate for ${now - this.floodSince} ms without a break: reconnect; your unsent edits go as one`,
       );
       return;
     }
@@ -269,12 +307,23 @@ export class ClientConnection implements PageClient, WatchedClient {
     }, waitMs);
   }
 
-  /** Answers the milliseconds to wait when the edit rate holds the message back, else undefined. */
+  /** Which rate held the last message back: the edit rate (updates) or the read rate (sync steps 1, awareness queries). */
+  private heldRate: "edit" | "read" = "edit";
+
+  private heldBy(rate: "edit" | "read", waitMs: number): number {
+    this.heldRate = rate;
+    return waitMs;
+  }
+
+  /** Answers the milliseconds to wait when the edit or read rate holds the message back, else undefined. */
   private dispatch(page: Page, message: Message): number | undefined {
     switch (message.type) {
-      case "sync-step-1":
+      case "sync-step-1": {
+        const waitMs = this.reads?.take() ?? 0;
+        if (waitMs > 0) return this.heldBy("read", waitMs);
         this.send(encodeMessage({ type: "sync-step-2", update: Y.encodeStateAsUpdate(page.doc, message.stateVector) }));
         return;
+      }
       case "sync-step-2":
       case "update":
         // A sync step 2 is what every client sends on connect (usually
@@ -284,6 +333,8 @@ export class ClientConnection implements PageClient, WatchedClient {
         this.offerAwareness(message.update);
         return;
       case "query-awareness": {
+        const waitMs = this.reads?.take() ?? 0;
+        if (waitMs > 0) return this.heldBy("read", waitMs);
         const ids = [...page.awareness.getStates().keys()];
         this.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
         return;
@@ -347,7 +398,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     // Held back, not refused: the same message comes here again when the
     // bucket has refilled, so its sequence number is taken only once it passes.
     const waitMs = this.host.editWaitMs(this.identity);
-    if (waitMs > 0) return waitMs;
+    if (waitMs > 0) return this.heldBy("edit", waitMs);
     const seq = ++this.updateSeq;
     const durable = this.host.applyClientUpdate(page, update, this);
     this.acknowledge(

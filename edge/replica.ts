@@ -6,7 +6,8 @@ import { writePermission } from "./auth/permissions";
 import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
-import type { ClientConnection, ConnectionHost } from "./connection";
+import type { ClientConnection, ConnectionHost, QueueLimits } from "./connection";
+import type { ReadLimits } from "./read-budget";
 import { PageRegistry } from "./documents";
 import { type Durability, inMemory, inPopLog, writeThrough } from "./durability";
 import { Fanout } from "./fanout";
@@ -347,6 +348,15 @@ export class Replica implements ConnectionHost {
 
   get floodCloseMs(): number {
     return this.deps.config.floodCloseMs;
+  }
+
+  get readLimits(): ReadLimits | undefined {
+    const { rateLimit, readRate, readBurst } = this.deps.config;
+    return rateLimit ? { perSecond: readRate, burst: readBurst } : undefined;
+  }
+
+  get queueLimits(): QueueLimits {
+    return { messages: this.deps.config.maxQueuedMessages, bytes: this.deps.config.maxQueuedBytes };
   }
 
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel> {

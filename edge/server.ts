@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { parseSlug, SlugError } from "../common/slug";
 import { secretMatches } from "../common/secret";
 import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
-import { ClientConnection } from "./connection";
+import { ClientConnection, queueOverflow } from "./connection";
 import { PageLimitError } from "./documents";
 import { CloseCode } from "./protocol/close-codes";
 import type { Replica } from "./replica";
@@ -66,11 +66,19 @@ export function serveReplica(
     ws.on("error", (error) => replica.log.debug({ err: error }, "client socket error"));
     // A client speaks first (sync step 1) as soon as the socket opens, while
     // its token is still being checked: keep what it says until then.
+    const refuse = (code: number, reason: string) => ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
     const early: [Buffer, boolean][] = [];
-    const keep = (data: Buffer, isBinary: boolean) => early.push([data, isBinary]);
+    let earlyBytes = 0;
+    const keep = (data: Buffer, isBinary: boolean) => {
+      early.push([data, isBinary]);
+      earlyBytes += data.byteLength;
+      // An honest client says two or three things before it hears back; a
+      // stream of them while the token is checked is kept only so far.
+      const overflow = queueOverflow(early.length, earlyBytes, replica.queueLimits, "before the token was checked");
+      if (overflow) refuse(CloseCode.rateLimited, overflow);
+    };
     ws.on("message", keep);
     const url = new URL(request.url ?? "/", "http://edge.invalid");
-    const refuse = (code: number, reason: string) => ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
     if (replica.isDraining) return refuse(CloseCode.draining, "this replica is shutting down: reconnect to another replica of the PoP");
     if (replica.connectionCount >= options.maxConnections) {
       return refuse(CloseCode.overloaded, `this replica holds its limit of ${options.maxConnections} connections: try another`);
@@ -93,7 +101,7 @@ export function serveReplica(
       throw error;
     }
     ws.off("message", keep);
-    // It may have hung up while its token was checked: its "close" is past.
+    // It may have hung up (or been refused for what it queued) while its token was checked.
     if (ws.readyState !== ws.OPEN) return;
     const client = new ClientConnection(nextId++, ws, identity, url.searchParams.get("ext") === "weirwood", replica);
     for (const [data, isBinary] of early) ws.emit("message", data, isBinary);
