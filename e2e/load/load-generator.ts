@@ -75,13 +75,29 @@ export class LoadGenerator {
     }
   }
 
-  /** Closes every editor's socket and stops the workers. */
-  async close(): Promise<void> {
+  /**
+   * Closes every editor's socket and stops the workers. Answers the markers
+   * acknowledged after the drain ended (by page slug): they are not in the
+   * run's figures, but an ack is an ack, and the loss check must cover them.
+   * A second call answers nothing more.
+   */
+  async close(): Promise<Map<string, string[]>> {
+    const lateAcked = new Map<string, string[]>();
+    if (this.closed) return lateAcked;
+    this.closed = true;
     const close: ToWorker = { type: "close" };
     for (const worker of this.workers) worker.postMessage(close);
-    await Promise.all(this.inbox.map((box) => Promise.race([box.next("closed"), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(() => {})));
+    const answers = await Promise.all(
+      this.inbox.map((box) => Promise.race([box.next("closed"), new Promise<undefined>((resolve) => setTimeout(resolve, 5000))]).catch(() => undefined)),
+    );
+    for (const answer of answers) {
+      for (const [slug, markers] of answer?.lateAcked ?? []) lateAcked.set(slug, [...(lateAcked.get(slug) ?? []), ...markers]);
+    }
     await Promise.all(this.workers.map((worker) => worker.terminate()));
+    return lateAcked;
   }
+
+  private closed = false;
 
   private reportProgress(measureFrom: number): () => void {
     const onProgress = this.options.onProgress;

@@ -141,7 +141,8 @@ export type FromWorker =
   | { type: "ready"; connected: number; failures: Record<string, number> }
   | { type: "progress"; seq: number; at: number; offered: number; acked: number; failed: number; inFlight: number; latencies: number[]; received: number }
   | { type: "done"; records: EditRecords; summary: WorkerSummary }
-  | { type: "closed" };
+  /** `lateAcked`: markers acknowledged after the drain ended, by page slug (still due in the loss check). */
+  | { type: "closed"; lateAcked: [string, string[]][] };
 
 /** Validates options and splits the editors over workers, PoPs, replicas, pages and tokens. */
 export function planWorkers(options: LoadOptions): WorkerPlan[] {

@@ -145,6 +145,10 @@ const editors: EditorState[] = plan.editors.map((editor) => ({
   nextAt: 0,
 }));
 const records = new Records();
+/** Set once the records went to the main thread: an ack after that is a late one. */
+let recordsTaken = false;
+/** Markers acknowledged after the drain, by page slug: sent with "closed", and checked like the others. */
+const lateAcked = new Map<string, string[]>();
 const closes: Record<string, number> = {};
 /** What editors that are gone had received. */
 const retiredReceived = { updates: 0, awareness: 0, bytes: 0 };
@@ -255,6 +259,14 @@ function send(state: EditorState, scheduledAt: number): void {
   // on each remote update (it cost them a core).
   editor.insert(position, `${marker}\n`).then(
     (ack) => {
+      if (recordsTaken) {
+        // After the drain: not in this run's figures, but acknowledged all the same, so still checked.
+        const late = lateAcked.get(state.slug) ?? [];
+        late.push(marker);
+        lateAcked.set(state.slug, late);
+        settled(state, editor);
+        return;
+      }
       countAck(acks, ack.durability);
       records.ackedAt[index] = sentAt + ack.latencyMs;
       progress.acked += 1;
@@ -373,6 +385,7 @@ async function run(startMessage: Extract<ToWorker, { type: "start" }>): Promise<
   while (inFlight > 0 && now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 20));
   clearInterval(reporter);
   const taken = records.take();
+  recordsTaken = true;
   for (let i = 0; i < taken.fate.length; i++) {
     if (!Number.isNaN(taken.sentAt[i]!) && Number.isNaN(taken.ackedAt[i]!) && taken.fate[i] === 0) taken.fate[i] = 2;
   }
@@ -409,7 +422,7 @@ async function closeAll(): Promise<void> {
       editor.terminate();
     }),
   );
-  post({ type: "closed" });
+  post({ type: "closed", lateAcked: [...lateAcked] });
 }
 
 port.on("message", (message: ToWorker) => {

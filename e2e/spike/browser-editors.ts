@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "@playwright/test";
+import type { DurabilityLevel } from "../../edge/protocol/messages";
 
 /**
  * Real people in the spike: Chromium pages that log in, open a hot page's
@@ -33,8 +34,22 @@ export interface BrowserEditorReport {
   typed: number;
   /** Whether the page said "Saved" for every edit by the end. */
   saved: boolean;
+  /** What it said then ("Saved at the edge · in the PoP's log"), and the durability that names. */
+  savedAs?: string;
+  savedLevel?: DurabilityLevel;
   /** Milliseconds from opening the editor to its first "Connected". */
   openMs: number;
+}
+
+/**
+ * The durability the wiki's status line names (components/editor/status-text.ts):
+ * "Saved to the wiki at …" is the origin, "… in the PoP's log" the PoP, "Saved at the edge" the edge.
+ */
+export function savedLevel(text: string): DurabilityLevel | undefined {
+  if (/^Saved to the wiki/u.test(text)) return "origin";
+  if (/^Saved at the edge · in the PoP's log/u.test(text)) return "pop";
+  if (/^Saved at the edge/u.test(text)) return "edge";
+  return undefined;
 }
 
 const CHROMIUM_ARGS = [
@@ -130,12 +145,15 @@ export class BrowserEditors {
     await Promise.all(this.loops);
     await Promise.all(
       this.sessions.map(async (session) => {
-        session.report.saved = await session.page
-          .getByTestId("status-saving")
-          .filter({ hasText: /^Saved/u })
+        const saving = session.page.getByTestId("status-saving").filter({ hasText: /^Saved/u });
+        session.report.saved = await saving
           .waitFor({ timeout: timeoutMs })
           .then(() => true)
           .catch(() => false);
+        if (session.report.saved) {
+          session.report.savedAs = (await saving.textContent().catch(() => null)) ?? undefined;
+          session.report.savedLevel = session.report.savedAs ? savedLevel(session.report.savedAs) : undefined;
+        }
       }),
     );
   }

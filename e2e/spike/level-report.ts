@@ -79,6 +79,8 @@ export interface LevelReport {
   connectFailures: Record<string, number>;
   /** The protocol editors' acks by the durability each reported: none may claim less than `durability`. */
   acksByDurability: AcksByDurability;
+  /** Acks that arrived after the drain (not in the figures), checked at the origin: each lost or duplicated one counts in `lost` / `duplicated` too. */
+  lateAcks?: { count: number; lost: number; duplicated: number };
   /** Edits sent but never acknowledged (a killed replica's in-flight edits): allowed to be lost, never duplicated. */
   unacknowledged: number;
   browserEditors: (BrowserEditorReport & { textMatchesOrigin: boolean })[];

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { acksBelow } from "../load/ack-durability";
+import type { DurabilityLevel } from "../../edge/protocol/messages";
 import type { LevelReport, SpikeSettings } from "./level-report";
 
 /** DESIGN.md, "Targets". */
@@ -61,6 +62,13 @@ function ratio(a: number | null | undefined, b: number | null | undefined): numb
  * weaker than the level under test, a replica or browser that did not
  * converge, a crash, a mid-spike event that failed.
  */
+const LEVEL_RANK: Record<DurabilityLevel, number> = { edge: 0, pop: 1, origin: 2 };
+
+/** Whether a browser's saved level is at least the level under test (unknown: not). */
+function atLeast(saved: DurabilityLevel | undefined, level: DurabilityLevel): boolean {
+  return saved !== undefined && LEVEL_RANK[saved]! >= LEVEL_RANK[level]!;
+}
+
 export function failuresOf(levels: readonly LevelReport[]): string[] {
   const failures: string[] = [];
   for (const level of levels) {
@@ -74,6 +82,9 @@ export function failuresOf(levels: readonly LevelReport[]): string[] {
     // At write-through a browser may still be waiting for the origin when the harness stops; at the edge it may not.
     const unsaved = level.browserEditors.filter((browser) => !browser.saved).length;
     if (level.durability !== "origin" && unsaved > 0) failures.push(`${level.durability}: ${unsaved} browsers never said their edits were saved`);
+    // A browser says which durability its edits reached: none may say less than the level under test.
+    const weakBrowsers = level.browserEditors.filter((browser) => browser.saved && !atLeast(browser.savedLevel, level.durability));
+    for (const browser of weakBrowsers) failures.push(`${level.durability}: browser ${browser.index} said "${browser.savedAs ?? "?"}", less than ${level.durability} durability`);
     if (!level.browsersConverged) failures.push(`${level.durability}: a browser that said its edits were saved does not show the origin's text`);
     for (const crash of level.crashes) failures.push(`${level.durability}: replica ${crash.replica} exited (${crash.exit}) during the run`);
     if (level.connected < level.editors) failures.push(`${level.durability}: only ${level.connected} of ${level.editors} editors connected`);

@@ -148,6 +148,12 @@ export async function runLevel(
       if (replica.error || replica.differingPages.length || replica.lost) log(`    ${replica.replica}: lost ${replica.lost}, differs on ${replica.differingPages.join(", ") || "-"} ${replica.error ?? ""}`);
     }
 
+    // Acks that came after the drain ended are not in the run's figures, but
+    // they are acks: close the editors (no more can come) and check those at
+    // the origin too, waiting for them as for the others.
+    const late = await checkLateAcks(await load.close(), (list) => deployment.originTexts(list), 30_000 + 4 * settings.flushMs);
+    if (late.count > 0) log(`  ${late.count} acks arrived after the drain: ${late.lost} of them lost, ${late.duplicated} duplicated at the origin`);
+
     const batches = await deployment.batches(popNames, levelStart);
     const totalAcked = result.total.acked + browserAcked;
     // Counted from the database when the harness can read it, else from the origin's /metrics.
@@ -180,8 +186,9 @@ export async function runLevel(
       browsers: settings.browsers,
       durationS: settings.durationS,
       acked: totalAcked,
-      lost: verification.origin.lost + sum(verification.replicas, (replica) => Math.max(0, replica.lost)),
-      duplicated: verification.origin.duplicated + sum(verification.replicas, (replica) => Math.max(0, replica.duplicated)),
+      lost: verification.origin.lost + sum(verification.replicas, (replica) => Math.max(0, replica.lost)) + late.lost,
+      duplicated: verification.origin.duplicated + sum(verification.replicas, (replica) => Math.max(0, replica.duplicated)) + late.duplicated,
+      lateAcks: late,
       converged: verification.converged,
       convergenceMs: verification.convergenceMs,
       ackLatencyMs: result.ackLatencyMs,
@@ -216,6 +223,36 @@ export async function runLevel(
     await browsers?.close().catch(() => {});
     await events?.close();
     if (pops) await pops.stop();
+  }
+}
+
+/**
+ * The markers acknowledged after the drain, against the origin's text: each
+ * must be there exactly once. Waits up to `timeoutMs` for the last of them
+ * to be flushed (they were acknowledged last).
+ */
+export async function checkLateAcks(
+  lateAcked: Map<string, string[]>,
+  originTexts: (slugs: string[]) => Promise<Map<string, string>>,
+  timeoutMs: number,
+): Promise<{ count: number; lost: number; duplicated: number }> {
+  const count = sum([...lateAcked.values()], (markers) => markers.length);
+  if (count === 0) return { count, lost: 0, duplicated: 0 };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const texts = await originTexts([...lateAcked.keys()]);
+    let lost = 0;
+    let duplicated = 0;
+    for (const [slug, markers] of lateAcked) {
+      const text = texts.get(slug) ?? "";
+      for (const marker of markers) {
+        const times = text.split(marker).length - 1;
+        if (times === 0) lost += 1;
+        if (times > 1) duplicated += 1;
+      }
+    }
+    if ((lost === 0 && duplicated === 0) || Date.now() > deadline) return { count, lost, duplicated };
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -5,6 +5,8 @@ import { type BrowserTexts, compareBrowsers } from "../../e2e/spike/browser-chec
 import type { BrowserEditorReport } from "../../e2e/spike/browser-editors";
 import { awaitConvergence } from "../../e2e/spike/convergence";
 import { failuresOf } from "../../e2e/spike/report";
+import { savedLevel } from "../../e2e/spike/browser-editors";
+import { checkLateAcks } from "../../e2e/spike/run-level";
 import type { LevelReport } from "../../e2e/spike/level-report";
 import { spikeShape } from "../../e2e/spike/scenarios";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
@@ -230,6 +232,32 @@ describe("the spike's verdict", () => {
     const failedEvent = { atS: 12.5, what: "event failed", detail: "spawn ENOENT" };
     expect(failuresOf([{ ...clean, faults: [failedEvent] }])).toEqual(["edge: a mid-spike event failed at +12.5s: spawn ENOENT"]);
     expect(failuresOf([{ ...clean, faults: [{ atS: 10, what: "replica killed", detail: "east-b (SIGKILL)" }] }])).toEqual([]);
+  });
+
+  it("fails a browser whose status line names less durability than the level under test", () => {
+    const browser = (savedAs: string) => ({ index: 1, slug: "A", pop: "p", connectedTo: "", typed: 3, saved: true, savedAs, savedLevel: savedLevel(savedAs), openMs: 1, textMatchesOrigin: true });
+    const atPop = (savedAs: string) => failuresOf([{ ...clean, durability: "pop", acksByDurability: { pop: 10 }, browserEditors: [browser(savedAs)] } as LevelReport]);
+    expect(atPop("Saved at the edge")).toEqual(['pop: browser 1 said "Saved at the edge", less than pop durability']);
+    expect(atPop("Saved at the edge · in the PoP's log")).toEqual([]);
+    expect(atPop("Saved to the wiki at 18:02:11")).toEqual([]);
+    expect(atPop("Saved somewhere new")[0]).toMatch(/less than pop/);
+    expect(failuresOf([{ ...clean, browserEditors: [browser("Saved at the edge")] } as LevelReport])).toEqual([]);
+  });
+});
+
+describe("acks that arrive after the drain", () => {
+  it("are checked at the origin like the others: a missing one is lost, one there twice duplicated", async () => {
+    const late = new Map([["A", ["[a1]", "[a2]", "[a3]"]], ["B", ["[b1]"]]]);
+    const texts = async () => new Map([["A", "[a1][a3][a3]"], ["B", "[b1]"]]);
+    expect(await checkLateAcks(late, texts, 0)).toEqual({ count: 4, lost: 1, duplicated: 1 });
+    expect(await checkLateAcks(new Map(), texts, 0)).toEqual({ count: 0, lost: 0, duplicated: 0 });
+  });
+
+  it("waits for the last of them to reach the origin", async () => {
+    let reads = 0;
+    const texts = async () => new Map([["A", ++reads > 2 ? "[a1]" : ""]]);
+    expect(await checkLateAcks(new Map([["A", ["[a1]"]]]), texts, 10_000)).toEqual({ count: 1, lost: 0, duplicated: 0 });
+    expect(reads).toBe(3);
   });
 });
 
