@@ -26,6 +26,7 @@ import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/mes
 import { awaitConvergence } from "../spike/convergence";
 import { acksBelow } from "./ack-durability";
 import { type BenchSystem, type RunningPops, scrapeMetrics, startBenchSystem } from "./bench-system";
+import { countLateAsAcked } from "./late-acks";
 import { LoadGenerator, type LoadOptions, type LoadResult, withoutMarkers } from "./load-generator";
 import { checkMarkers, type MarkerCheck } from "./markers";
 import { fmt, type LevelReport, type OriginTransactions, printReport, type RunReport, TARGETS } from "./bench-edge-report";
@@ -183,12 +184,16 @@ async function measure(
   });
   if (load.connected < options.editors) log(`  ${options.label}: only ${load.connected} of ${options.editors} editors connected: ${JSON.stringify(load.connectFailures)}`);
   let result: LoadResult;
+  let lateAcked = new Map<string, string[]>();
   try {
     result = await load.run();
   } finally {
-    await load.close();
+    lateAcked = await load.close();
     sampler.stop();
   }
+  // Acked after the drain: not in the figures, but checked like every ack.
+  const late = countLateAsAcked(result.markers, lateAcked);
+  if (late > 0) log(`  ${options.label}: ${late} acks arrived after the drain; checked with the others`);
   const usage = sampler.report(result.window.measureFrom, result.window.measureTo);
   const quiet = await quiesce(system, pops.pops, result.markers, 10_000 + 3 * settings.flushMs);
   const originTransactions = await countTransactions(system, pops.pops, since, result.total.acked);

@@ -1,5 +1,6 @@
 import type { DurabilityLevel } from "../../edge/protocol/messages";
 import type { RunningPops } from "../load/bench-system";
+import { checkLateAcks } from "../load/late-acks";
 import { LoadGenerator, type LoadResult } from "../load/load-generator";
 import type { EdgeTarget } from "../load/load-plan";
 import { UsageSampler } from "../load/process-usage";
@@ -223,36 +224,6 @@ export async function runLevel(
     await browsers?.close().catch(() => {});
     await events?.close();
     if (pops) await pops.stop();
-  }
-}
-
-/**
- * The markers acknowledged after the drain, against the origin's text: each
- * must be there exactly once. Waits up to `timeoutMs` for the last of them
- * to be flushed (they were acknowledged last).
- */
-export async function checkLateAcks(
-  lateAcked: Map<string, string[]>,
-  originTexts: (slugs: string[]) => Promise<Map<string, string>>,
-  timeoutMs: number,
-): Promise<{ count: number; lost: number; duplicated: number }> {
-  const count = sum([...lateAcked.values()], (markers) => markers.length);
-  if (count === 0) return { count, lost: 0, duplicated: 0 };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const texts = await originTexts([...lateAcked.keys()]);
-    let lost = 0;
-    let duplicated = 0;
-    for (const [slug, markers] of lateAcked) {
-      const text = texts.get(slug) ?? "";
-      for (const marker of markers) {
-        const times = text.split(marker).length - 1;
-        if (times === 0) lost += 1;
-        if (times > 1) duplicated += 1;
-      }
-    }
-    if ((lost === 0 && duplicated === 0) || Date.now() > deadline) return { count, lost, duplicated };
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

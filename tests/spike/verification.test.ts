@@ -6,7 +6,7 @@ import type { BrowserEditorReport } from "../../e2e/spike/browser-editors";
 import { awaitConvergence } from "../../e2e/spike/convergence";
 import { failuresOf } from "../../e2e/spike/report";
 import { savedLevel } from "../../e2e/spike/browser-editors";
-import { checkLateAcks } from "../../e2e/spike/run-level";
+import { checkLateAcks, countLateAsAcked } from "../../e2e/load/late-acks";
 import type { LevelReport } from "../../e2e/spike/level-report";
 import { spikeShape } from "../../e2e/spike/scenarios";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
@@ -251,6 +251,12 @@ describe("acks that arrive after the drain", () => {
     const texts = async () => new Map([["A", "[a1][a3][a3]"], ["B", "[b1]"]]);
     expect(await checkLateAcks(late, texts, 0)).toEqual({ count: 4, lost: 1, duplicated: 1 });
     expect(await checkLateAcks(new Map(), texts, 0)).toEqual({ count: 0, lost: 0, duplicated: 0 });
+  });
+
+  it("bench:edge moves them from the unacknowledged markers (allowed to be lost) to the acknowledged (checked)", () => {
+    const markers = { acked: new Map([["A", ["[a1]"]]]), unacked: new Map([["A", ["[a2]", "[a3]"]]]) };
+    expect(countLateAsAcked(markers, new Map([["A", ["[a2]"]]]))).toBe(1);
+    expect(markers).toEqual({ acked: new Map([["A", ["[a1]", "[a2]"]]]), unacked: new Map([["A", ["[a3]"]]]) });
   });
 
   it("waits for the last of them to reach the origin", async () => {
