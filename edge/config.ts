@@ -60,6 +60,7 @@ export const edgeEnvSchema = z.object({
   EDGE_MAX_UNFLUSHED_BYTES: count(256 * 1024 * 1024),
   EDGE_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
   EDGE_FLOOD_CLOSE_MS: ms(20_000),
+  EDGE_TOKEN_GRACE_MS: ms(30_000),
   EDGE_READ_RATE: count(5),
   EDGE_READ_BURST: count(20),
   EDGE_MAX_QUEUED_MESSAGES: count(512),
@@ -126,6 +127,8 @@ export interface EdgeConfig {
   rateLimit: boolean;
   /** A connection held back by the edit rate without a break for longer than this is closed (4529); shorter bursts are only slowed. */
   floodCloseMs: number;
+  /** How long past its token's expiry an open connection lives on (then CloseCode.tokenExpired). */
+  tokenGraceMs: number;
   /** Sync step 1 and awareness queries per connection: per second, and at once (edge/read-budget.ts). */
   readRate: number;
   readBurst: number;
@@ -192,6 +195,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     maxUnflushedBytes: parsed.EDGE_MAX_UNFLUSHED_BYTES,
     rateLimit: parsed.EDGE_RATE_LIMIT === "on",
     floodCloseMs: parsed.EDGE_FLOOD_CLOSE_MS,
+    tokenGraceMs: parsed.EDGE_TOKEN_GRACE_MS,
     readRate: parsed.EDGE_READ_RATE,
     readBurst: parsed.EDGE_READ_BURST,
     maxQueuedMessages: parsed.EDGE_MAX_QUEUED_MESSAGES,

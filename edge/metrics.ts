@@ -104,6 +104,11 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       registers,
     }),
     presenceTimeouts: new Counter({ name: "weirwood_edge_presence_timeouts_total", help: "Client presence states removed for not being renewed", registers }),
+    tokenExpiredCloses: new Counter({
+      name: "weirwood_edge_token_expired_closes_total",
+      help: "Connections closed because their token expired while open (past EDGE_TOKEN_GRACE_MS)",
+      registers,
+    }),
     slowClients: new Counter({
       name: "weirwood_edge_slow_clients_total",
       help: "Clients that fell behind, by event: paused, caught-up, closed",

@@ -7,6 +7,7 @@ import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost, QueueLimits } from "./connection";
+import { CloseCode } from "./protocol/close-codes";
 import type { ReadLimits } from "./read-budget";
 import { PageRegistry } from "./documents";
 import { type Durability, inMemory, inPopLog, writeThrough } from "./durability";
@@ -218,6 +219,10 @@ export class Replica implements ConnectionHost {
         page.forgetDeparturesBefore(now - config.clientBehindMs - 1000);
       }
     });
+    // A token is checked when the socket opens; one that expires while the
+    // socket is open must not keep it open for good (a role change or a
+    // deleted account reaches the edge only through a new token).
+    this.every(Math.max(100, Math.min(5000, Math.floor(config.tokenGraceMs / 2))), () => this.closeExpired(Date.now()));
     this.every(config.antiEntropyMs, () => {
       for (const page of this.pages.all()) this.peers.pull(page);
     });
@@ -313,6 +318,17 @@ export class Replica implements ConnectionHost {
     const page = client.currentPage;
     if (page && client.awarenessIds.size > 0) {
       awarenessProtocol.removeAwarenessStates(page.awareness, [...client.awarenessIds], { kind: "client-closed" });
+    }
+  }
+
+  /** Closes the connections whose token expired more than EDGE_TOKEN_GRACE_MS ago, with a code clients reconnect on. */
+  private closeExpired(now: number): void {
+    const grace = this.deps.config.tokenGraceMs;
+    for (const client of this.connections) {
+      const expiresAt = client.identity.expiresAt?.getTime();
+      if (expiresAt === undefined || now <= expiresAt + grace) continue;
+      this.metrics.tokenExpiredCloses.inc();
+      client.close(CloseCode.tokenExpired, `your token expired at ${new Date(expiresAt).toISOString()}: reconnect with a fresh one (POST /api/auth/token)`);
     }
   }
 

@@ -144,6 +144,32 @@ describe("the browser's edge provider", () => {
     expect(edge.received.map((connection) => connection.token)).toEqual(["fresh"]);
   });
 
+  it("gets a new token and reconnects, losing nothing typed, when the edge closes it for an expired token (4511)", async () => {
+    const edge = await replica("us-east", "us-east-a");
+    let current = "first";
+    const tokens: TokenSource & { invalidated: number } = {
+      invalidated: 0,
+      get: async () => current,
+      invalidate() {
+        this.invalidated += 1;
+        current = "second";
+      },
+      stop() {},
+    };
+    const { provider: p, body } = provider({ edges: () => [edge.endpoint], tokens });
+    await until(p, (s) => s.synced, "the first sync");
+    edge.closeClients(CloseCode.tokenExpired, "your token expired");
+    // Typed as the close arrives: it goes with the next connection's sync step 2 if not before.
+    body.insert(0, "[typed while reconnecting]");
+    const deadline = Date.now() + 5000;
+    while (edge.received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(p, (s) => s.synced && s.phase === "connected", "a sync with a fresh token");
+    expect(tokens.invalidated).toBe(1);
+    expect(edge.received.map((connection) => connection.token)).toEqual(["first", "second"]);
+    while (!edge.text(SLUG).includes("[typed while reconnecting]") && Date.now() < deadline + 5000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(edge.text(SLUG)).toContain("[typed while reconnecting]");
+  });
+
   it("shows the edge's reason when it denies writes", async () => {
     const edge = await replica("us-east", "us-east-a");
     edge.denyWrites = "this page is protected: only admins can edit it";

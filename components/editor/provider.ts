@@ -83,6 +83,7 @@ const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 const isFatalClose = (code: number) => isPermanentClose(code) && code !== CloseCode.unauthorized;
 const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
   [CloseCode.unauthorized]: "the edge refused the token; getting a new one",
+  [CloseCode.tokenExpired]: "the token expired while connected; getting a new one",
   [CloseCode.badPage]: "the edge does not accept this page name",
   [CloseCode.badMessage]: "the edge could not read a message from this editor",
   [CloseCode.messageTooLarge]: "an edit was larger than the edge accepts",
@@ -410,8 +411,9 @@ export class EdgeProvider {
       return;
     }
     this.update({ phase: "offline", synced: false, problem: detail });
-    if (code === CloseCode.unauthorized) this.options.tokens.invalidate();
-    const quick = code === CloseCode.draining || code === CloseCode.overloaded || code === CloseCode.unauthorized;
+    const tokenRefused = code === CloseCode.unauthorized || code === CloseCode.tokenExpired;
+    if (tokenRefused) this.options.tokens.invalidate();
+    const quick = code === CloseCode.draining || code === CloseCode.overloaded || tokenRefused;
     const floor = code === CloseCode.rateLimited ? 5_000 : 0;
     this.scheduleRetry({ quick, floor });
   }

@@ -177,6 +177,11 @@ export class FakeReplica {
     for (const message of early.splice(0)) handle(message);
   }
 
+  /** Closes every client socket with `code`, the replica staying up (as an edge does for an expired token). */
+  closeClients(code: number, reason: string): void {
+    for (const socket of this.own) socket.close(code, reason);
+  }
+
   /** Stops the replica, closing its clients with `code` (draining) or abruptly. */
   async stop(code: number | "abrupt" = CloseCode.draining): Promise<void> {
     for (const socket of this.own) {

@@ -56,6 +56,13 @@ export const CloseCode = {
    * user; deleting content is always accepted.
    */
   pageTooLarge: 4422,
+  /**
+   * The token the connection was opened with expired (past a grace of
+   * EDGE_TOKEN_GRACE_MS): reconnect with a fresh one. Not in 4400-4499, so
+   * that stock clients come back; a client that reconnects with the same
+   * token is then refused with 4401.
+   */
+  tokenExpired: 4511,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

@@ -30,8 +30,10 @@ export interface Identity {
   name: string;
   role: Role;
   createdAt: Date;
+  /** When the token that proved this identity expires: an edge closes its connections past it (plus a grace). */
+  expiresAt?: Date;
 }
 
 export function identityFromClaims(claims: TokenClaims): Identity {
-  return { userId: claims.sub, name: claims.name, role: claims.role, createdAt: new Date(claims.created * 1000) };
+  return { userId: claims.sub, name: claims.name, role: claims.role, createdAt: new Date(claims.created * 1000), expiresAt: new Date(claims.exp * 1000) };
 }
