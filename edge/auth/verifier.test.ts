@@ -7,7 +7,7 @@ import { base64url, generateKeyPair, type JWK, SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadSigningKeys, type SigningKeys } from "../../origin/auth/keys";
 import { issueToken } from "../../origin/auth/tokens";
-import { EDGE_AUDIENCE, type Identity, SESSION_AUDIENCE, TOKEN_ISSUER } from "../protocol/token";
+import { EDGE_AUDIENCE, type Identity, SESSION_AUDIENCE, TOKEN_ISSUER } from "../../protocol/token";
 import {
   createTokenVerifier,
   SigningKeysUnavailableError,
@@ -140,9 +140,14 @@ describe("verifying a good token", () => {
     const server = await startJwksServer(origin.jwks.keys);
     const { verifier } = verifierFor(server.url);
 
+    const before = Math.floor(Date.now() / 1000);
     const identity = await verifier.verify(await issueToken(origin, arya, EDGE_AUDIENCE, 900));
 
-    expect(identity).toEqual(arya);
+    expect(identity).toEqual({ ...arya, expiresAt: identity.expiresAt });
+    // When the token ends: the edge closes the connection past it (tests/edge/token-expiry.test.ts).
+    const expiresS = identity.expiresAt!.getTime() / 1000;
+    expect(expiresS).toBeGreaterThanOrEqual(before + 900);
+    expect(expiresS).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 900);
   });
 
   it("twenty connections at a cold start share one JWKS request", async () => {
@@ -320,7 +325,7 @@ describe("key rotation and the cooldown", () => {
     server.jwks = { keys: [...origin.jwks.keys, ...rotated.jwks.keys] };
     clock.now += COOLDOWN_MS;
 
-    await expect(verifier.verify(await issueToken(rotated, arya, EDGE_AUDIENCE, 900))).resolves.toEqual(arya);
+    await expect(verifier.verify(await issueToken(rotated, arya, EDGE_AUDIENCE, 900))).resolves.toMatchObject(arya);
     await verifier.verify(await issueToken(rotated, arya, EDGE_AUDIENCE, 900));
 
     expect(server.requests).toBe(2);
@@ -392,7 +397,7 @@ describe("when the origin is down", () => {
     await vi.waitFor(() => expect(fetches).toHaveLength(2));
     clock.now += COOLDOWN_MS;
     await expect(verifier.verify(token)).resolves.toMatchObject({ userId: "user-arya" });
-    await expect(verifier.verify(await issueToken(origin, arya, EDGE_AUDIENCE, 900))).resolves.toEqual(arya);
+    await expect(verifier.verify(await issueToken(origin, arya, EDGE_AUDIENCE, 900))).resolves.toMatchObject(arya);
   });
 
   it("tokens with unknown kids make one request per cooldown to a down origin, and known keys still verify", async () => {
@@ -492,7 +497,7 @@ describe("when the origin is down", () => {
     clock.now += COOLDOWN_MS;
     await verifier.verify(await sign(origin)).catch(() => undefined);
     await vi.waitFor(() => expect(verifier.heldKeySet()).toEqual(rotated.jwks));
-    await expect(verifier.verify(await issueToken(rotated, arya, EDGE_AUDIENCE, 900))).resolves.toEqual(arya);
+    await expect(verifier.verify(await issueToken(rotated, arya, EDGE_AUDIENCE, 900))).resolves.toMatchObject(arya);
   });
 
   it("with the origin down and no peer holding keys, the error is the origin's", async () => {
