@@ -1,6 +1,6 @@
 import { cookies } from "next/headers";
 import { cache } from "react";
-import type { Identity } from "@/edge/protocol/token";
+import type { Identity } from "@/protocol/token";
 import { UnauthorizedError } from "@/origin/errors";
 import { SESSION_COOKIE, sessionIdentity } from "@/origin/http/auth";
 import { getOrigin } from "@/origin/runtime";

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import type { DurabilityLevel } from "../edge/protocol/messages";
+import type { DurabilityLevel } from "../protocol/messages";
 import { acksBelow } from "./load/ack-durability";
 import { LoadGenerator } from "./load/load-generator";
 import { BrowserEditors } from "./spike/browser-editors";

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, type Environment, parseEnv } from "../common/env";
-import { DEFAULT_MAX_PAGE_BYTES } from "./protocol/limits";
-import { DURABILITY_LEVELS, type DurabilityLevel } from "./protocol/messages";
+import { DEFAULT_MAX_PAGE_BYTES } from "../protocol/limits";
+import { DURABILITY_LEVELS, type DurabilityLevel } from "../protocol/messages";
 
 const ms = (fallback: number) => z.coerce.number().int().positive("must be a positive integer (milliseconds)").default(fallback);
 const count = (fallback: number) => z.coerce.number().int().positive("must be a positive integer").default(fallback);

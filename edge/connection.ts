@@ -5,10 +5,10 @@ import type { Logger } from "../common/logger";
 import { type FramedWindow, writeWindow } from "./frames";
 import type { Page, PageClient } from "./page";
 import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
-import { CloseCode } from "./protocol/close-codes";
+import { CloseCode } from "../protocol/close-codes";
 import { ReadBudget, type ReadLimits } from "./read-budget";
-import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "./protocol/messages";
-import type { Identity } from "./protocol/token";
+import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../protocol/messages";
+import type { Identity } from "../protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
 import { checkUpdate, wouldChange } from "./update-check";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FlushAnswer, FlushBatch } from "./protocol/flush";
+import type { FlushAnswer, FlushBatch } from "../protocol/flush";
 import { writeThrough } from "./durability";
 import type { OriginClient } from "./origin-client";
 import { Page } from "./page";

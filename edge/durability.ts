@@ -3,8 +3,8 @@ import * as Y from "yjs";
 import { DurableWrites, type WriteDurably } from "./durable-writes";
 import type { OriginClient } from "./origin-client";
 import type { Page } from "./page";
-import { toBase64 } from "./protocol/flush";
-import type { DurabilityLevel } from "./protocol/messages";
+import { toBase64 } from "../protocol/flush";
+import type { DurabilityLevel } from "../protocol/messages";
 
 /** How a replica makes what its clients send durable before acknowledging it: one strategy per level. */
 export interface Durability {

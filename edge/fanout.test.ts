@@ -5,7 +5,7 @@ import type { Slug } from "../common/slug";
 import { Fanout, stateVectorWithout } from "./fanout";
 import type { FramedWindow } from "./frames";
 import { Page, type PageClient } from "./page";
-import { decodeMessage } from "./protocol/messages";
+import { decodeMessage } from "../protocol/messages";
 
 /** A page client that keeps what it is handed, and can pretend to fall behind. */
 class Receiver implements PageClient {

@@ -2,7 +2,7 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
 import { framedWindow } from "./frames";
 import type { Page } from "./page";
-import { encodeMessage } from "./protocol/messages";
+import { encodeMessage } from "../protocol/messages";
 
 /** What one page has waiting for its clients in the current window. */
 interface Outbox {

@@ -5,7 +5,7 @@ import type { Membership } from "./membership";
 import type { EdgeMetrics } from "./metrics";
 import { type OriginClient, OriginRefusedError, OriginUnavailableError } from "./origin-client";
 import type { Page } from "./page";
-import { type FlushAnswer, type FlushAnswerPage, type FlushPage, fromBase64, toBase64 } from "./protocol/flush";
+import { type FlushAnswer, type FlushAnswerPage, type FlushPage, fromBase64, toBase64 } from "../protocol/flush";
 import { splitUpdate } from "./split-update";
 
 export interface FlusherOptions {

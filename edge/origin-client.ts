@@ -4,7 +4,7 @@ import {
   type FlushBatch,
   type PageState,
   pageStateSchema,
-} from "./protocol/flush";
+} from "../protocol/flush";
 
 /** The origin could not be reached or failed: the edge keeps the data and retries. */
 export class OriginUnavailableError extends Error {

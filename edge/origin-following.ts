@@ -4,8 +4,8 @@ import type { Membership } from "./membership";
 import type { OriginClient } from "./origin-client";
 import type { Page, UpdateOrigin } from "./page";
 import type { Peers } from "./peers";
-import { decodeEnvelope } from "./protocol/envelope";
-import { fromBase64 } from "./protocol/flush";
+import { decodeEnvelope } from "../protocol/envelope";
+import { fromBase64 } from "../protocol/flush";
 
 /** Pulls after a page-changed, before giving up on one (about 15 flush intervals in all). */
 const PULL_ATTEMPTS = 5;

@@ -6,8 +6,8 @@ import type { DurableLog, LogEntry } from "./broker/broker";
 import { createMemoryBus } from "./broker/memory";
 import { Page } from "./page";
 import { PopLog, type PopLogHost } from "./pop-log";
-import { encodeEnvelope } from "./protocol/envelope";
-import { subjects } from "./protocol/subjects";
+import { encodeEnvelope } from "../protocol/envelope";
+import { subjects } from "../protocol/subjects";
 import { TickBatcher } from "./tick-batch";
 
 /** A log whose followed entries the test hands in itself. */

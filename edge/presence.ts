@@ -1,5 +1,5 @@
 import * as awarenessProtocol from "y-protocols/awareness";
-import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from "./protocol/awareness";
+import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from "../protocol/awareness";
 
 export interface PresenceLimits {
   /** Awareness updates a connection may have applied per second, sustained. */

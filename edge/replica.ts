@@ -7,7 +7,7 @@ import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost, QueueLimits } from "./connection";
-import { CloseCode } from "./protocol/close-codes";
+import { CloseCode } from "../protocol/close-codes";
 import type { ReadLimits } from "./read-budget";
 import { PageRegistry } from "./documents";
 import { type Durability, inMemory, inPopLog, writeThrough } from "./durability";
@@ -24,11 +24,11 @@ import { PageSizeLimit } from "./page-size";
 import { Peers } from "./peers";
 import { PopLog } from "./pop-log";
 import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./presence";
-import { awarenessClientIds } from "./protocol/awareness";
-import { fromBase64 } from "./protocol/flush";
-import type { DurabilityLevel } from "./protocol/messages";
-import { subjects } from "./protocol/subjects";
-import type { Identity } from "./protocol/token";
+import { awarenessClientIds } from "../protocol/awareness";
+import { fromBase64 } from "../protocol/flush";
+import type { DurabilityLevel } from "../protocol/messages";
+import { subjects } from "../protocol/subjects";
+import type { Identity } from "../protocol/token";
 import { SlowClients } from "./slow-clients";
 
 export interface ReplicaDeps {

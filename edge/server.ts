@@ -7,7 +7,7 @@ import { secretMatches } from "../common/secret";
 import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
 import { ClientConnection, queueOverflow } from "./connection";
 import { PageLimitError } from "./documents";
-import { CloseCode } from "./protocol/close-codes";
+import { CloseCode } from "../protocol/close-codes";
 import type { Replica } from "./replica";
 
 export interface EdgeListener {

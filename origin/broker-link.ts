@@ -1,6 +1,6 @@
 import type { Broker } from "../edge/broker/broker";
-import { encodeEnvelope } from "../edge/protocol/envelope";
-import { subjects } from "../edge/protocol/subjects";
+import { encodeEnvelope } from "../protocol/envelope";
+import { subjects } from "../protocol/subjects";
 import { EdgeDirectory } from "./edge-directory";
 import type { Origin } from "./runtime";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryBus } from "../edge/broker/memory";
-import { encodeEnvelope } from "../edge/protocol/envelope";
-import { subjects } from "../edge/protocol/subjects";
+import { encodeEnvelope } from "../protocol/envelope";
+import { subjects } from "../protocol/subjects";
 import { EdgeDirectory } from "./edge-directory";
 
 function setup(expiryMs = 1000, goneMemoryMs = 60_000) {

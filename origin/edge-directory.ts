@@ -1,6 +1,6 @@
 import type { Broker, Unsubscribe } from "../edge/broker/broker";
-import { decodeEnvelope } from "../edge/protocol/envelope";
-import { subjects } from "../edge/protocol/subjects";
+import { decodeEnvelope } from "../protocol/envelope";
+import { subjects } from "../protocol/subjects";
 
 export interface EdgeEntry {
   pop: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { type FlushAnswer, type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
+import { type FlushAnswer, type FlushBatch, fromBase64, toBase64 } from "../protocol/flush";
 import { testDatabases } from "../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../tests/support/origin";
 import { handleFlush } from "./http/flush";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as Y from "yjs";
 import { parseSlug, type Slug, SlugError, slugToTitle } from "../common/slug";
-import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
+import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../protocol/flush";
 import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { type CachedDoc, DocCache } from "./doc-cache";

@@ -1,6 +1,6 @@
 import * as Y from "yjs";
 import type { Slug } from "../common/slug";
-import { type PageState, toBase64 } from "../edge/protocol/flush";
+import { type PageState, toBase64 } from "../protocol/flush";
 import type { PrismaClient } from "./generated/prisma/client";
 import { headSeq, pageUpdate, readStoredPage } from "./page-log";
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { Slug } from "../common/slug";
-import { type FlushBatch, toBase64 } from "../edge/protocol/flush";
+import { type FlushBatch, toBase64 } from "../protocol/flush";
 import { testDatabases } from "../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../tests/support/origin";
 import { handleRegister } from "./http/auth";

@@ -1,5 +1,5 @@
 import type { Slug } from "../common/slug";
-import type { Identity } from "../edge/protocol/token";
+import type { Identity } from "../protocol/token";
 import { ForbiddenError, NotFoundError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import type { PageProtection } from "./pages";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { Slug } from "../common/slug";
-import { type FlushBatch, fromBase64, toBase64 } from "../edge/protocol/flush";
+import { type FlushBatch, fromBase64, toBase64 } from "../protocol/flush";
 import { MIGRATIONS_DIR } from "../prisma/migrate";
 import { createScratchDatabase } from "../prisma/scratch-database";
 import { TEST_PG_URL, testDatabases } from "../tests/support/databases";

@@ -5,7 +5,7 @@ import { ProtocolError } from "./messages";
 /**
  * What replicas (and the origin) say to each other over the broker. Every
  * envelope names its sender, so a replica drops its own echoes. Byte layout
- * in edge/protocol/PROTOCOL.md; one union, one switch.
+ * in protocol/PROTOCOL.md; one union, one switch.
  */
 export const EnvelopeType = {
   update: 0,

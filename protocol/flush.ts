@@ -3,7 +3,7 @@ import { z } from "zod";
 /**
  * The flush exchange between an edge and the origin (POST
  * /api/internal/flush), JSON with Yjs bytes in base64. Specified in
- * edge/protocol/PROTOCOL.md; both sides parse with these schemas.
+ * protocol/PROTOCOL.md; both sides parse with these schemas.
  */
 
 const base64 = z

@@ -6,7 +6,7 @@ import * as encoding from "lib0/encoding";
  * sync.js, awareness.js, auth.js), plus Weirwood's opt-in extensions, which
  * an edge sends only to a client that asked for them in its URL
  * (`?ext=weirwood`): a stock client never sees a type it cannot read.
- * Byte-level specification: edge/protocol/PROTOCOL.md.
+ * Byte-level specification: protocol/PROTOCOL.md.
  */
 export const MessageType = {
   sync: 0,

@@ -1,6 +1,6 @@
 import { slugToTitle, type Slug } from "@/common/slug";
 import type { PageFrameProps } from "@/components/page/PageFrame";
-import type { Identity } from "@/edge/protocol/token";
+import type { Identity } from "@/protocol/token";
 import type { PageView } from "@/origin/pages";
 import { writePermission } from "@/origin/protection";
 

@@ -11,7 +11,7 @@ import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { pageHref, renderMarkdown } from "../../common/markdown";
 import { linkedSlugs } from "../../common/wikilinks";
-import type { Role } from "../../edge/protocol/token";
+import type { Role } from "../../protocol/token";
 import { fetchEdges, POP_CHANGED_EVENT, readPopCookie } from "../edges";
 import { LinkExistence } from "../page/link-existence";
 import { CommitWatch } from "./commit-watch";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket as NodeWebSocket } from "ws";
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
-import { CloseCode } from "../../edge/protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 import { FakeReplica } from "../../e2e/support/fake-edge";
 import type { EdgeEndpoint } from "../edges";
 import { EdgeProvider, type ProviderStatus } from "./provider";

@@ -1,13 +1,13 @@
 import { applyAwarenessUpdate, type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
-import { CloseCode, closeCodeName, isPermanentClose } from "../../edge/protocol/close-codes";
-import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../edge/protocol/messages";
+import { CloseCode, closeCodeName, isPermanentClose } from "../../protocol/close-codes";
+import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { EdgeEndpoint } from "../edges";
 import type { TokenSource } from "./tokens";
 
 /**
  * The browser's connection to an edge: the y-websocket protocol through
- * edge/protocol/messages.ts, with Weirwood's opt-in extensions (`ext=weirwood`):
+ * protocol/messages.ts, with Weirwood's opt-in extensions (`ext=weirwood`):
  * `session` (which PoP and replica, what we may do) and `ack` (an update
  * message reached a durability level).
  *

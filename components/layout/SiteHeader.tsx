@@ -1,5 +1,5 @@
 import Link from "next/link";
-import type { Role } from "../../edge/protocol/token";
+import type { Role } from "../../protocol/token";
 import { LogoutButton } from "./LogoutButton";
 import { PopSelector } from "./PopSelector";
 

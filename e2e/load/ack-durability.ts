@@ -1,4 +1,4 @@
-import { Durability, type DurabilityLevel } from "../../edge/protocol/messages";
+import { Durability, type DurabilityLevel } from "../../protocol/messages";
 
 /** Acknowledgements received, by the durability each one reported (PROTOCOL.md, "Acknowledgements"). */
 export type AcksByDurability = Partial<Record<DurabilityLevel, number>>;

@@ -1,6 +1,6 @@
 import type { ConvergenceReport } from "../spike/convergence";
 import { cpus } from "node:os";
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 import type { LoadResult } from "./load-generator";
 import type { MarkerCheck } from "./markers";
 import type { UsageReport } from "./process-usage";

@@ -22,7 +22,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
+import { DURABILITY_LEVELS, type DurabilityLevel } from "../../protocol/messages";
 import { awaitConvergence } from "../spike/convergence";
 import { acksBelow } from "./ack-durability";
 import { type BenchSystem, type RunningPops, scrapeMetrics, startBenchSystem } from "./bench-system";

@@ -1,7 +1,7 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { decodeMessage, type DurabilityLevel, encodeMessage, type Message } from "../../edge/protocol/messages";
+import { decodeMessage, type DurabilityLevel, encodeMessage, type Message } from "../../protocol/messages";
 
 const REMOTE = Symbol("remote");
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 import type { RunningPops } from "../load/bench-system";
 import { startManaged } from "../spike/deployment";
 import type { BenchServices, RunningSystem, SystemSpec } from "./system";

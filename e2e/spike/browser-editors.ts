@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "@playwright/test";
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 
 /**
  * Real people in the spike: Chromium pages that log in, open a hot page's

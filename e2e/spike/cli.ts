@@ -27,7 +27,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DURABILITY_LEVELS, type DurabilityLevel } from "../../edge/protocol/messages";
+import { DURABILITY_LEVELS, type DurabilityLevel } from "../../protocol/messages";
 import { launchChromium } from "./browser-editors";
 import { connectTarget, type Deployment, NATS_KINDS, type NatsKind, SPIKE_PASSWORD, startManaged } from "./deployment";
 import { buildReport, printSummary, type SpikeReport } from "./report";

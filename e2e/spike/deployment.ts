@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 import { type Database, openDatabase } from "../../origin/db";
 import { total } from "../../origin/ops/aggregate";
 import { parseMetricsText } from "../../origin/ops/metrics-text";

@@ -1,4 +1,4 @@
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 import type { AcksByDurability } from "../load/ack-durability";
 import type { UsageReport } from "../load/process-usage";
 import type { Percentiles } from "../load/stats";

@@ -1,5 +1,5 @@
-import type { DurabilityLevel } from "../../edge/protocol/messages";
-import { subjects } from "../../edge/protocol/subjects";
+import type { DurabilityLevel } from "../../protocol/messages";
+import { subjects } from "../../protocol/subjects";
 import { type RunningPops, scrapeMetrics } from "../load/bench-system";
 import type { EdgeProcess } from "../../tests/support/edge-process";
 import { type ReplicaRef, replicaText } from "./convergence";

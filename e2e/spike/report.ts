@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { acksBelow } from "../load/ack-durability";
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 import type { LevelReport, SpikeSettings } from "./level-report";
 
 /** DESIGN.md, "Targets". */

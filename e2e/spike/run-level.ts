@@ -1,4 +1,4 @@
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 import type { RunningPops } from "../load/bench-system";
 import { checkLateAcks } from "../load/late-acks";
 import { LoadGenerator, type LoadResult } from "../load/load-generator";

@@ -1,13 +1,13 @@
 import type { AddressInfo } from "node:net";
 import { WebSocket as NodeWebSocket, WebSocketServer } from "ws";
 import * as Y from "yjs";
-import { CloseCode } from "../../edge/protocol/close-codes";
-import { type FlushBatch, fromBase64, pageStateSchema, toBase64 } from "../../edge/protocol/flush";
-import { decodeMessage, type DurabilityLevel, encodeMessage, type Message } from "../../edge/protocol/messages";
+import { CloseCode } from "../../protocol/close-codes";
+import { type FlushBatch, fromBase64, pageStateSchema, toBase64 } from "../../protocol/flush";
+import { decodeMessage, type DurabilityLevel, encodeMessage, type Message } from "../../protocol/messages";
 
 /**
  * A stand-in for edge replicas: just enough of the wire protocol
- * (edge/protocol/messages.ts) to drive the browser's provider and the wiki
+ * (protocol/messages.ts) to drive the browser's provider and the wiki
  * UI before (and besides) the real edge: session, sync, per-message acks,
  * fan-out, awareness relay, and a flush to the origin on demand.
  *

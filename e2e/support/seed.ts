@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type APIRequestContext, expect } from "@playwright/test";
 import * as Y from "yjs";
-import { type FlushBatch, toBase64 } from "../../edge/protocol/flush";
+import { type FlushBatch, toBase64 } from "../../protocol/flush";
 import { serviceSecret } from "./env";
 
 /**
  * Pages written the way an edge writes them: a Yjs document per page,
- * flushed to the origin (POST /api/internal/flush, edge/protocol/flush.ts).
+ * flushed to the origin (POST /api/internal/flush, protocol/flush.ts).
  * Each flush waits until the page's history holds it: the origin refreshes
  * text, links, search and history off the flush path, within a second or
  * so of a page going quiet. Consecutive flushes by the same authors are

@@ -1,6 +1,6 @@
 import type { Logger } from "../../common/logger";
 import type { Broker, Unsubscribe } from "../broker/broker";
-import { subjects } from "../protocol/subjects";
+import { subjects } from "../../protocol/subjects";
 import type { TokenVerifier } from "./verifier";
 
 /**

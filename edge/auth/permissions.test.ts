@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Role } from "../protocol/token";
+import type { Role } from "../../protocol/token";
 import { type PageProtection, writePermission, type WritePermission } from "./permissions";
 
 const READER_REFUSED = { allowed: false, reason: "readers cannot edit: ask an admin for editor rights" };

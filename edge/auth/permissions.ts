@@ -1,4 +1,4 @@
-import type { Identity } from "../protocol/token";
+import type { Identity } from "../../protocol/token";
 
 /**
  * A page's protection level, as the origin stores it (prisma `Protection`,

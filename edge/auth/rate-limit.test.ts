@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Identity } from "../protocol/token";
+import type { Identity } from "../../protocol/token";
 import {
   createEditRateLimiter,
   DEFAULT_EDIT_RATE_LIMITS,

@@ -1,4 +1,4 @@
-import type { Identity } from "../protocol/token";
+import type { Identity } from "../../protocol/token";
 
 /**
  * Which limit applies: accounts younger than `newAccountAgeMs` are "new"

@@ -6,7 +6,7 @@ import {
   TOKEN_ALGORITHM,
   TOKEN_ISSUER,
   tokenClaimsSchema,
-} from "../protocol/token";
+} from "../../protocol/token";
 
 /** Why a token was refused: stable, for callers and metrics to switch on. */
 export type TokenRejection =

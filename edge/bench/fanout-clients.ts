@@ -5,8 +5,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { writeAwarenessEntries } from "../protocol/awareness";
-import { encodeMessage } from "../protocol/messages";
+import { writeAwarenessEntries } from "../../protocol/awareness";
+import { encodeMessage } from "../../protocol/messages";
 
 export interface ClientsPlan {
   url: string;

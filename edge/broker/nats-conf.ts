@@ -37,7 +37,7 @@ export interface PopServerConf {
   storeDir: string;
 }
 
-/** What must not cross a leaf link: every PoP's own traffic (edge/protocol/subjects.ts). */
+/** What must not cross a leaf link: every PoP's own traffic (protocol/subjects.ts). */
 export const POP_LOCAL_SUBJECTS = ["ww.*.page.>", "ww.*.inbox.>", "ww.*.log.>"];
 
 const quoted = (values: string[]) => `[${values.map((value) => JSON.stringify(value)).join(", ")}]`;
@@ -131,7 +131,7 @@ leafnodes {
 
       # What stays in the PoP: every PoP's page traffic, replica inboxes and
       # log subjects (ww.<pop>.page.>, ww.<pop>.inbox.>, ww.<pop>.log.>,
-      # edge/protocol/subjects.ts). Denying them both ways also keeps the
+      # protocol/subjects.ts). Denying them both ways also keeps the
       # edges' per-page subscriptions from being announced to the hub.
       #
       # What crosses (not denied): ww.<pop>.members (the replicas' heartbeats,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Identity } from "../../edge/protocol/token";
+import type { Identity } from "../../protocol/token";
 import { ConflictError, UnauthorizedError } from "../errors";
 import type { PrismaClient } from "../generated/prisma/client";
 import type { AccountGuard } from "./account-limits";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EDGE_AUDIENCE, SESSION_AUDIENCE, TOKEN_ISSUER } from "../../edge/protocol/token";
+import { EDGE_AUDIENCE, SESSION_AUDIENCE, TOKEN_ISSUER } from "../../protocol/token";
 import { testDatabases } from "../../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../../tests/support/origin";
 import { handleJwks, handleLogin, handleMe, handleRegister, handleToken } from "../http/auth";

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK } from "jose";
-import { TOKEN_ALGORITHM } from "../../edge/protocol/token";
+import { TOKEN_ALGORITHM } from "../../protocol/token";
 
 export interface SigningKeys {
   /** Key id in every token header; the thumbprint of the public key. */

@@ -1,4 +1,4 @@
-import type { Identity } from "../../edge/protocol/token";
+import type { Identity } from "../../protocol/token";
 import { UnauthorizedError } from "../errors";
 import type { PrismaClient } from "../generated/prisma/client";
 

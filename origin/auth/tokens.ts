@@ -8,7 +8,7 @@ import {
   tokenClaimsSchema,
   type Identity,
   identityFromClaims,
-} from "../../edge/protocol/token";
+} from "../../protocol/token";
 import { UnauthorizedError } from "../errors";
 import type { SigningKeys } from "./keys";
 

@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import * as Y from "yjs";
 import { startPrivatePostgres } from "../../e2e/support/private-postgres";
-import { type FlushBatch, toBase64 } from "../../edge/protocol/flush";
+import { type FlushBatch, toBase64 } from "../../protocol/flush";
 import { createScratchDatabase } from "../../prisma/scratch-database";
 import { edgeEnvSchema } from "../../edge/config";
 import { originEnvSchema } from "../config";

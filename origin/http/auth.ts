@@ -1,4 +1,4 @@
-import { EDGE_AUDIENCE, type Identity } from "../../edge/protocol/token";
+import { EDGE_AUDIENCE, type Identity } from "../../protocol/token";
 import { authenticateUser, credentialsSchema, currentIdentity, registerUser } from "../auth/accounts";
 import { scryptCost } from "../auth/passwords";
 import { endSession, requireLiveSession, startSession } from "../auth/sessions";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type FlushBatch, flushBatchSchema } from "../../edge/protocol/flush";
+import { type FlushBatch, flushBatchSchema } from "../../protocol/flush";
 import { OriginError } from "../errors";
 import { mergeBatch, type MergeResult } from "../merge";
 import type { Origin } from "../runtime";

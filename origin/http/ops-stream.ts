@@ -1,4 +1,4 @@
-import type { Identity } from "../../edge/protocol/token";
+import type { Identity } from "../../protocol/token";
 import { ForbiddenError } from "../errors";
 import { opsCollectorOf } from "../ops/watch";
 import type { Origin } from "../runtime";

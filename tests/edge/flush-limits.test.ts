@@ -4,7 +4,7 @@ import { createMemoryBus } from "../../edge/broker/memory";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
 import { FlushIncompleteError } from "../../edge/flusher";
-import { CloseCode } from "../../edge/protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { testDatabases } from "../support/databases";

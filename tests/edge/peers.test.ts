@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { originText } from "../support/origin-text";
 import type { RunningEdge } from "../../edge/edge";
-import { subjects } from "../../edge/protocol/subjects";
+import { subjects } from "../../protocol/subjects";
 import type { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEdge } from "../../edge/edge";
-import { CloseCode } from "../../edge/protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { RawClient } from "../support/raw-client";

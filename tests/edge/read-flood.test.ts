@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { CloseCode } from "../../edge/protocol/close-codes";
-import { encodeMessage } from "../../edge/protocol/messages";
+import { CloseCode } from "../../protocol/close-codes";
+import { encodeMessage } from "../../protocol/messages";
 import { type Cluster, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { originText as committedText } from "../support/origin-text";
 import type { RunningEdge } from "../../edge/edge";
-import { CloseCode } from "../../edge/protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 import { type Cluster, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { markerProblems, markers, type StockClient, stockClient, until } from "../support/stock-client";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import { CloseCode, type CloseCodeName, isPermanentClose } from "../../edge/protocol/close-codes";
+import { CloseCode, type CloseCodeName, isPermanentClose } from "../../protocol/close-codes";
 
 /**
  * The close codes after which reconnecting unchanged cannot help: a client

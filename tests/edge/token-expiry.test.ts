@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { CloseCode, isPermanentClose } from "../../edge/protocol/close-codes";
-import { encodeMessage } from "../../edge/protocol/messages";
-import { EDGE_AUDIENCE } from "../../edge/protocol/token";
+import { CloseCode, isPermanentClose } from "../../protocol/close-codes";
+import { encodeMessage } from "../../protocol/messages";
+import { EDGE_AUDIENCE } from "../../protocol/token";
 import { issueToken } from "../../origin/auth/tokens";
 import { type Cluster, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseCode } from "../../edge/protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 import { type Cluster, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 

@@ -4,7 +4,7 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker } from "../../edge/broker/broker";
 import { connectNats } from "../../edge/broker/nats";
-import { subjects } from "../../edge/protocol/subjects";
+import { subjects } from "../../protocol/subjects";
 import { linkOriginToBroker } from "../../origin/broker-link";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { eventually } from "../support/cluster";

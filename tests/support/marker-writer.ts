@@ -1,5 +1,5 @@
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
-import type { DurabilityLevel } from "../../edge/protocol/messages";
+import type { DurabilityLevel } from "../../protocol/messages";
 
 /**
  * A client that types unique markers into a page through one edge, one at a

@@ -1,8 +1,8 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { writeAwarenessEntries } from "../../edge/protocol/awareness";
-import { decodeMessage, encodeMessage } from "../../edge/protocol/messages";
+import { writeAwarenessEntries } from "../../protocol/awareness";
+import { decodeMessage, encodeMessage } from "../../protocol/messages";
 
 const REMOTE = Symbol("remote");
 

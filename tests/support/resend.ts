@@ -1,6 +1,6 @@
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { decodeMessage, type DurabilityLevel, encodeMessage } from "../../edge/protocol/messages";
+import { decodeMessage, type DurabilityLevel, encodeMessage } from "../../protocol/messages";
 
 /**
  * What every y-websocket client does when it reconnects: answers the
