@@ -1,7 +1,7 @@
 // `npm run db:migrate`: applies prisma/migrations to DATABASE_URL, or to the
 // embedded PGlite in WEIRWOOD_DATA_DIR/pglite when DATABASE_URL is unset.
-import { databaseTarget, openDatabase } from "../origin/db";
-import { originConfigFromEnv } from "../origin/config";
+import { databaseTarget, openDatabase } from "../db";
+import { originConfigFromEnv } from "../config";
 
 const config = originConfigFromEnv();
 const db = await openDatabase(databaseTarget(config));
