@@ -10,9 +10,9 @@ import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import WebSocket from "ws";
 import * as Y from "yjs";
+import { writeAwarenessEntries } from "../../../protocol/awareness";
 import { CloseCode } from "../../../protocol/close-codes";
 import { decodeMessage, encodeMessage, type Message } from "../../../protocol/messages";
 import { threadCpuSeconds } from "../../load/thread-cpu";
@@ -33,6 +33,7 @@ let measureTo = Number.POSITIVE_INFINITY;
 const inWindow = (t: number) => t >= measureFrom && t < measureTo;
 const delivery: number[] = [];
 const awarenessLatency: number[] = [];
+const utf8 = new TextEncoder();
 const received = { messages: 0, bytes: 0, updateMessages: 0, awarenessMessages: 0 };
 const closes: Record<string, number> = {};
 /** Reconnects after a close by the edge, and closes that say not to come back (close-codes.ts: a client bug or a refusal). */
@@ -250,12 +251,8 @@ class CrowdClient {
     const at = Math.floor(random() * (text.length + 1));
     const position = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, at));
     const state = { user: { name: `Crowd ${this.plan.index}`, color: "#6b7280" }, cursor: { anchor: position, head: position }, t: now() };
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, 1);
-    encoding.writeVarUint(encoder, this.doc.clientID);
-    encoding.writeVarUint(encoder, ++this.awarenessClock);
-    encoding.writeVarString(encoder, JSON.stringify(state));
-    this.send({ type: "awareness", update: encoding.toUint8Array(encoder) });
+    const update = writeAwarenessEntries([{ clientId: this.doc.clientID, clock: ++this.awarenessClock, state: utf8.encode(JSON.stringify(state)) }]);
+    this.send({ type: "awareness", update });
   }
 
   attachDocument(): void {
