@@ -4,7 +4,7 @@
  * anti-entropy, membership) and, for `pop` durability, a durable log.
  * Two implementations: memory.ts (in-process; the embedded default and unit
  * tests) and nats.ts (NATS core + JetStream). One contract suite
- * (broker.contract.ts) runs against both.
+ * (tests/support/broker-contract.ts) runs against both.
  *
  * Subjects are NATS-style: tokens separated by ".", "*" matches one token,
  * ">" matches one or more trailing tokens. Both implementations refuse the

@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerError } from "./broker";
 import { openJetStreamLog } from "./nats-log";
-import { natsAnswers, TEST_NATS_URL } from "./test-nats";
+import { natsAnswers, TEST_NATS_URL } from "../../tests/support/test-nats";
 
 const natsAvailable = await natsAnswers();
 
@@ -202,11 +202,17 @@ describe.skipIf(!existsSync(NATS_SERVER))("the PoP log's stream on a NATS cluste
     expect((await manager.streams.info(name)).config.num_replicas).toBe(1);
 
     const r3 = await open(3);
-    const info = await manager.streams.info(name);
-    expect(info.config.num_replicas).toBe(3);
-    const cluster = info.cluster!;
-    expect(cluster.leader).toBeTruthy();
-    expect(new Set([cluster.leader, ...(cluster.replicas ?? []).map((peer) => peer.name)]).size).toBe(3);
+    expect((await manager.streams.info(name)).config.num_replicas).toBe(3);
+    // The new replicas are placed, then catch up: on a loaded machine they
+    // may show a moment after the update answered.
+    let peers = 0;
+    while (Date.now() < deadline + 20_000) {
+      const cluster = (await manager.streams.info(name)).cluster;
+      peers = new Set([cluster?.leader, ...(cluster?.replicas ?? []).map((peer) => peer.name)].filter(Boolean)).size;
+      if (peers === 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(peers).toBe(3);
     expect((await r3.readAll()).map((entry) => [...entry.data])).toEqual([[7]]);
   }, 60_000);
 });

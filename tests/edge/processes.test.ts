@@ -5,7 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker } from "../../edge/broker/broker";
 import { connectNats } from "../../edge/broker/nats";
-import { natsAnswers, TEST_NATS_URL } from "../../edge/broker/test-nats";
+import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { encodeEnvelope } from "../../protocol/envelope";
 import { subjects } from "../../protocol/subjects";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";

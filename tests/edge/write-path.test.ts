@@ -4,7 +4,7 @@ import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { connectNats } from "../../edge/broker/nats";
-import { natsAnswers, TEST_NATS_URL } from "../../edge/broker/test-nats";
+import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 

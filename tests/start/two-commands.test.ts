@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { natsAnswers, TEST_NATS_URL } from "../../edge/broker/test-nats";
+import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { eventually } from "../support/cluster";
 import { createScratchDatabase, type ScratchDatabase } from "../../prisma/scratch-database";

@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Broker } from "../../edge/broker/broker";
 import { createMemoryBus, type MemoryBus } from "../../edge/broker/memory";
-import { TEST_NATS_URL } from "../../edge/broker/test-nats";
+import { TEST_NATS_URL } from "./test-nats";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
 import type { DurabilityLevel } from "../../protocol/messages";

@@ -4,7 +4,7 @@
 // and what each client receives. docs/benchmarks.md, "Fan-out micro-benchmark".
 //
 //   npm run bench:fanout -- [--clients 1000] [--edits 1000] [--presence 1000] [--seconds 10] [--window 5]
-//   node --cpu-prof --cpu-prof-dir=reports --import tsx edge/bench/fanout-micro.ts   # a profile of the edge side
+//   node --cpu-prof --cpu-prof-dir=reports --import tsx e2e/bench/fanout-micro.ts   # a profile of the edge side
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";

@@ -20,14 +20,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import * as Y from "yjs";
-import { startPrivatePostgres } from "../../e2e/support/private-postgres";
+import { startPrivatePostgres } from "../support/private-postgres";
 import { type FlushBatch, toBase64 } from "../../protocol/flush";
 import { createScratchDatabase } from "../../prisma/scratch-database";
 import { edgeEnvSchema } from "../../edge/config";
-import { originEnvSchema } from "../config";
-import { type Database, openDatabase } from "../db";
-import { mergeBatch } from "../merge";
-import { refreshAllPages } from "../text-refresh";
+import { originEnvSchema } from "../../origin/config";
+import { type Database, openDatabase } from "../../origin/db";
+import { mergeBatch } from "../../origin/merge";
+import { refreshAllPages } from "../../origin/text-refresh";
 
 const { values: args } = parseArgs({
   options: {
