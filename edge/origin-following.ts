@@ -17,6 +17,8 @@ export interface OriginFollowingDeps {
   membership: Membership;
   peers: Peers;
   heldPage(slug: string): Page | undefined;
+  /** A page still loading here, if any. */
+  loadingPage(slug: string): Promise<Page> | undefined;
   apply(page: Page, update: Uint8Array, origin: UpdateOrigin): void;
   flushMs: number;
   log: Logger;
@@ -49,7 +51,17 @@ export class OriginFollowing {
     if (envelope.type !== "page-changed" || envelope.pop === this.deps.pop) return;
     for (const slug of envelope.slugs) {
       const page = this.deps.heldPage(slug);
-      if (page) void this.pull(page, this.deps.membership.owns(slug));
+      if (page) {
+        void this.pull(page, this.deps.membership.owns(slug));
+        continue;
+      }
+      // A page still loading may have read the origin before this commit:
+      // pull once it is here, or it keeps the old text until its next edit
+      // (no later notice comes for a page nobody edits again).
+      void this.deps.loadingPage(slug)?.then(
+        (loaded) => this.pull(loaded, this.deps.membership.owns(slug)),
+        () => {},
+      );
     }
   }
 

@@ -173,6 +173,7 @@ export class Replica implements ConnectionHost {
       membership: this.membership,
       peers: this.peers,
       heldPage: (slug) => this.pages.get(slug),
+      loadingPage: (slug) => this.pages.loadingPage(slug),
       apply: (page, update, origin) => this.apply(page, update, origin),
       flushMs: config.flushMs,
       log: this.log,

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { createLogger } from "../common/logger";
+import type { Slug } from "../common/slug";
+import { encodeEnvelope } from "../protocol/envelope";
+import { toBase64 } from "../protocol/flush";
+import type { Membership } from "./membership";
+import type { OriginClient } from "./origin-client";
+import { OriginFollowing } from "./origin-following";
+import { Page } from "./page";
+import type { Peers } from "./peers";
+
+/**
+ * Another PoP's commit is announced while this replica is still loading the
+ * page (it may have read the origin before that commit): once loaded, the
+ * page takes the commit. Before, the notice found no held page and was
+ * dropped, and the page kept the old text until somebody edited it here
+ * (seen as a replica of the other PoP never showing seat lines in
+ * tests/spike/crowd-reconnect.test.ts).
+ */
+describe("following the origin", () => {
+  it("a commit announced while the page loads is pulled once it has loaded", async () => {
+    const committed = new Y.Doc();
+    committed.getText("body").insert(0, "[committed by the other PoP]");
+    const origin = {
+      pageState: async (slug: string) => ({
+        slug,
+        exists: true,
+        protection: "none" as const,
+        state: toBase64(Y.encodeStateAsUpdate(committed)),
+        stateVector: toBase64(Y.encodeStateVector(committed)),
+        revision: 2,
+      }),
+    } as unknown as OriginClient;
+    // The page as its load read the origin, before the commit.
+    const page = new Page("Crowd" as Slug, { protection: "none", originVector: new Uint8Array([0]), revision: 1 });
+    let loaded!: (page: Page) => void;
+    const loading = new Promise<Page>((resolve) => (loaded = resolve));
+    let held: Page | undefined = undefined;
+    const following = new OriginFollowing({
+      pop: "eu-west",
+      replica: "eu-west-c",
+      origin,
+      membership: { owns: () => true } as unknown as Membership,
+      peers: {} as Peers,
+      heldPage: () => held,
+      loadingPage: () => (held ? undefined : loading),
+      apply: (target, update) => Y.applyUpdate(target.doc, update),
+      flushMs: 100,
+      log: createLogger("test", "silent"),
+    });
+
+    following.pageChanged(encodeEnvelope({ type: "page-changed", replica: "origin", pop: "us-east", slugs: ["Crowd"] }));
+    held = page;
+    loaded(page);
+    const deadline = Date.now() + 5000;
+    while (page.doc.getText("body").toString() === "" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(page.doc.getText("body").toString()).toBe("[committed by the other PoP]");
+    page.destroy();
+  });
+});
