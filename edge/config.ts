@@ -129,7 +129,7 @@ export interface EdgeConfig {
   floodCloseMs: number;
   /** How long past its token's expiry an open connection lives on (then CloseCode.tokenExpired). */
   tokenGraceMs: number;
-  /** Sync step 1 and awareness queries per connection: per second, and at once (edge/read-budget.ts). */
+  /** Sync step 1 and awareness queries per connection: per second, and at once (edge/token-bucket.ts). */
   readRate: number;
   readBurst: number;
   /** What a connection may have queued (before its token is checked, while its page loads, behind a held edit). */

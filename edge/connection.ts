@@ -6,7 +6,7 @@ import { type FramedWindow, writeWindow } from "./frames";
 import type { Page, PageClient } from "./page";
 import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
 import { CloseCode } from "../protocol/close-codes";
-import { ReadBudget, type ReadLimits } from "./read-budget";
+import { type RateLimits, TokenBucket } from "./token-bucket";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../protocol/messages";
 import type { Identity } from "../protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
@@ -25,7 +25,7 @@ export interface ConnectionHost {
   /** A connection held back by the edit rate without a break for longer than this is closed (CloseCode.rateLimited). */
   readonly floodCloseMs: number;
   /** Sync step 1 and awareness queries a connection may send (undefined: no limit, EDGE_RATE_LIMIT=off). */
-  readonly readLimits: ReadLimits | undefined;
+  readonly readLimits: RateLimits | undefined;
   /** What a connection may have queued and not handled yet: past either bound it is closed (CloseCode.rateLimited). */
   readonly queueLimits: QueueLimits;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
@@ -76,8 +76,11 @@ export class ClientConnection implements PageClient, WatchedClient {
   /** Messages received and not handled yet, in order: the page is loading, or the first is held back by the edit rate. */
   private readonly waiting: Uint8Array[] = [];
   private waitingBytes = 0;
-  /** Its sync steps 1 and awareness queries (undefined: not limited). */
-  private readonly reads: ReadBudget | undefined;
+  /**
+   * Its sync steps 1 and awareness queries (undefined: not limited): each
+   * makes the edge encode the page, or everyone's presence, for the asker.
+   */
+  private readonly reads: TokenBucket | undefined;
   /** Set while the edit rate holds this connection back: the socket is paused until it fires. */
   private resumeTimer: NodeJS.Timeout | undefined;
   /** When the current flood began (holds with less than FLOOD_BREAK_MS between them), and when the last hold ended. */
@@ -109,7 +112,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     socket.on("message", (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     socket.on("close", () => this.onClose());
     socket.on("error", (error) => host.log.debug({ err: error, client: id }, "client socket error"));
-    this.reads = host.readLimits ? new ReadBudget(host.readLimits) : undefined;
+    this.reads = host.readLimits ? new TokenBucket(host.readLimits) : undefined;
     this.presence = new PresenceGate(
       host.presenceLimits,
       (update) => this.applyAwareness(update),

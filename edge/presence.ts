@@ -1,5 +1,6 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from "../protocol/awareness";
+import { TokenBucket } from "./token-bucket";
 
 export interface PresenceLimits {
   /** Awareness updates a connection may have applied per second, sustained. */
@@ -38,8 +39,7 @@ export class PresenceTooLargeError extends Error {
  * positions are dropped (counted as "superseded").
  */
 export class PresenceGate {
-  private tokens: number;
-  private refilledAt: number;
+  private readonly bucket: TokenBucket;
   private readonly held = new Map<number, AwarenessEntry>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -48,10 +48,9 @@ export class PresenceGate {
     /** Applies an update to the page; may throw (malformed JSON): the caller closes the connection. */
     private readonly apply: (update: Uint8Array) => void,
     private readonly counted: (result: PresenceResult, updates: number) => void,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
-    this.tokens = limits.burst;
-    this.refilledAt = now();
+    this.bucket = new TokenBucket({ perSecond: limits.ratePerSecond, burst: limits.burst }, now);
   }
 
   /**
@@ -67,7 +66,7 @@ export class PresenceGate {
       }
     }
     // While something is held, a newer update joins it, so updates apply in order.
-    if (this.held.size === 0 && this.take()) {
+    if (this.held.size === 0 && this.bucket.take() === 0) {
       this.apply(update);
       this.counted("applied", 1);
       return;
@@ -91,22 +90,13 @@ export class PresenceGate {
     this.held.clear();
   }
 
-  private take(): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.limits.burst, this.tokens + ((now - this.refilledAt) * this.limits.ratePerSecond) / 1000);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
   private schedule(): void {
     if (this.timer) return;
-    const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.limits.ratePerSecond));
+    const waitMs = Math.max(1, this.bucket.untilNext());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.held.size === 0) return;
-      if (!this.take()) {
+      if (this.bucket.take() !== 0) {
         this.schedule();
         return;
       }

@@ -8,7 +8,7 @@ import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost, QueueLimits } from "./connection";
 import { CloseCode } from "../protocol/close-codes";
-import type { ReadLimits } from "./read-budget";
+import type { RateLimits } from "./token-bucket";
 import { PageRegistry } from "./documents";
 import { type Durability, inMemory, inPopLog, writeThrough } from "./durability";
 import { Fanout } from "./fanout";
@@ -367,7 +367,7 @@ export class Replica implements ConnectionHost {
     return this.deps.config.floodCloseMs;
   }
 
-  get readLimits(): ReadLimits | undefined {
+  get readLimits(): RateLimits | undefined {
     const { rateLimit, readRate, readBurst } = this.deps.config;
     return rateLimit ? { perSecond: readRate, burst: readBurst } : undefined;
   }
