@@ -1,3 +1,5 @@
+import { checkMarkers } from "./markers";
+
 /**
  * Acks that arrive after a load's drain ended: not in the run's figures
  * (latency, throughput), but acknowledged all the same, so the loss check
@@ -18,17 +20,7 @@ export async function checkLateAcks(
   if (count === 0) return { count, lost: 0, duplicated: 0 };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const texts = await originTexts([...lateAcked.keys()]);
-    let lost = 0;
-    let duplicated = 0;
-    for (const [slug, markers] of lateAcked) {
-      const text = texts.get(slug) ?? "";
-      for (const marker of markers) {
-        const times = text.split(marker).length - 1;
-        if (times === 0) lost += 1;
-        if (times > 1) duplicated += 1;
-      }
-    }
+    const { lost, duplicated } = checkMarkers(await originTexts([...lateAcked.keys()]), lateAcked);
     if ((lost === 0 && duplicated === 0) || Date.now() > deadline) return { count, lost, duplicated };
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

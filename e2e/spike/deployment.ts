@@ -66,7 +66,13 @@ export interface ManagedDeployment extends Deployment {
   /** SIGKILLs the origin, waits `downMs`, starts it again on the same port; answers how long it was unreachable. */
   stopOrigin(downMs: number): Promise<{ downMs: number }>;
   /** The NATS the run is on, and the servers of each PoP when they are the run's own. */
-  readonly nats: { kind: NatsKind; natsPop(pop: string): NatsPop | undefined; describe(): string };
+  readonly nats: {
+    kind: NatsKind;
+    natsPop(pop: string): NatsPop | undefined;
+    /** The server leading a PoP's stream (its one server at R1), when the PoP's NATS is the run's own. */
+    streamLeader(pop: string, stream: string): Promise<string | undefined>;
+    describe(): string;
+  };
   /** Crash-stops the run's private Postgres, waits `downMs`, starts it again (only with `postgres: "private"`). */
   restartPostgres(downMs: number): Promise<{ downMs: number }>;
   /** Every origin process's URL; the first is `originUrl`, where the harness registers and reads. */
@@ -287,7 +293,12 @@ export async function startManaged(options: {
         });
         return rows.map((row) => ({ edge: row.edge, at: row.receivedAt.getTime(), edits: row.editCount }));
       },
-      nats: { kind: natsKind, natsPop: (pop) => hub?.pops.get(pop), describe: describeNats },
+      nats: {
+        kind: natsKind,
+        natsPop: (pop) => hub?.pops.get(pop),
+        streamLeader: async (pop, stream) => hub?.streamLeader(pop, stream),
+        describe: describeNats,
+      },
       postgres: privatePostgres ? "private" : "shared",
       originUrls,
       async startPops(popOptions) {

@@ -127,20 +127,7 @@ export class MidSpikeEvents {
   private async logLeader() {
     const { pop, servers } = this.natsPop();
     const stream = subjects.logStream(pop);
-    const leaderName = await waitFor(async () => {
-      for (const server of servers.servers) {
-        if (!server.running) continue;
-        const jsz = await fetch(`${server.monitorUrl}/jsz?streams=true`, { signal: AbortSignal.timeout(2000) })
-          .then((response) => response.json() as Promise<{ account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] }>)
-          .catch(() => undefined);
-        for (const account of jsz?.account_details ?? []) {
-          const detail = account.stream_detail?.find((candidate) => candidate.name === stream);
-          // An unclustered (R1) stream names no leader: its one server holds it.
-          if (detail) return detail.cluster?.leader ?? server.name;
-        }
-      }
-      return undefined;
-    }, 10_000);
+    const leaderName = await waitFor(() => this.context.deployment.nats.streamLeader(pop, stream), 10_000);
     const leader = servers.servers.find((server) => server.name === leaderName);
     if (!leader) throw new Error(`spike: no running server of ${pop} leads ${stream} (jsz says ${leaderName ?? "none"})`);
     return { pop, leader, stream };

@@ -1,16 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
-import type { Broker } from "../../edge/broker/broker";
-import { connectNats } from "../../edge/broker/nats";
-import { linkOriginToBroker } from "../../origin/broker-link";
-import { serveOrigin } from "../../origin/http/node-adapter";
 import { eventually } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { type EdgeProcess, spawnEdge } from "../support/edge-process";
 import { occurrences } from "../support/marker-writer";
 import { type NatsTopology, natsServerAvailable, startNatsTopology } from "../support/nats-topology";
-import { startTestOrigin, type TestOrigin } from "../support/origin";
+import { startHubOrigin, type HubOrigin } from "../support/hub-origin";
+import type { TestOrigin } from "../support/origin";
 import { originText } from "../support/origin-text";
 
 const database = testDatabases.at(-1)!;
@@ -18,30 +15,22 @@ const database = testDatabases.at(-1)!;
 describe.runIf(natsServerAvailable())(`two PoPs on their NATS clusters, leaf nodes of a hub (docs/self-hosting), origin on ${database.name}`, () => {
   const pops = ["us-east", "eu-west"].map((pop) => `${pop}-${randomBytes(3).toString("hex")}`);
   let topology: NatsTopology;
+  let atOrigin: HubOrigin;
   let origin: TestOrigin;
-  let served: Awaited<ReturnType<typeof serveOrigin>>;
-  let originBroker: Broker;
   let token: string;
   const edges: EdgeProcess[] = [];
 
   beforeAll(async () => {
     topology = await startNatsTopology({ pops });
-    origin = await startTestOrigin(database);
-    served = await serveOrigin(origin);
-    originBroker = await connectNats({ servers: topology.hub.url, name: "origin", reconnectWaitMs: 200 });
-    linkOriginToBroker(origin, originBroker);
-    const response = await fetch(`${served.url}/api/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Davos", password: "onion knight of the sea" }),
-    });
-    token = ((await response.json()) as { token: string }).token;
+    // The origin on the hub side, as the guide's origin.env has it.
+    atOrigin = await startHubOrigin(database, topology.hub.url, { name: "Davos", password: "onion knight of the sea" });
+    ({ origin, token } = atOrigin);
     for (const pop of pops) {
       edges.push(
         await spawnEdge({
           EDGE_POP: pop,
           EDGE_REPLICA: `${pop}-a`,
-          ORIGIN_URL: served.url,
+          ORIGIN_URL: atOrigin.url,
           EDGE_SERVICE_SECRET: origin.serviceSecret,
           // As the guide's env files: the PoP's three servers, the log at R3.
           NATS_URL: topology.pop(pop).urls.join(","),
@@ -60,10 +49,8 @@ describe.runIf(natsServerAvailable())(`two PoPs on their NATS clusters, leaf nod
   afterAll(async () => {
     for (const edge of edges) edge.kill("SIGKILL");
     await Promise.all(edges.map((edge) => edge.exited));
-    await originBroker?.close();
+    await atOrigin?.close();
     await topology?.stop();
-    await served?.close();
-    await origin?.close();
   });
 
   it("with the hub down (every PoP's leaf links cut), each PoP keeps acknowledging at pop; after it returns both PoPs and the origin converge, each edit once", async () => {

@@ -1,16 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
-import type { Broker } from "../../edge/broker/broker";
-import { connectNats } from "../../edge/broker/nats";
-import { linkOriginToBroker } from "../../origin/broker-link";
-import { serveOrigin } from "../../origin/http/node-adapter";
 import { eventually } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { type EdgeProcess, spawnEdge } from "../support/edge-process";
 import { occurrences } from "../support/marker-writer";
 import { type NatsHub, natsServerAvailable, startNatsHub } from "../support/nats-topology";
-import { startTestOrigin, type TestOrigin } from "../support/origin";
+import { startHubOrigin, type HubOrigin } from "../support/hub-origin";
+import type { TestOrigin } from "../support/origin";
 import { originText } from "../support/origin-text";
 
 const database = testDatabases.at(-1)!;
@@ -26,9 +23,8 @@ const database = testDatabases.at(-1)!;
 describe.runIf(natsServerAvailable())(`one PoP partitioned from the hub and the other PoP, origin on ${database.name}`, () => {
   const [cutPop, otherPop] = ["us-east", "eu-west"].map((pop) => `${pop}-${randomBytes(3).toString("hex")}`) as [string, string];
   let hub: NatsHub;
+  let atOrigin: HubOrigin;
   let origin: TestOrigin;
-  let served: Awaited<ReturnType<typeof serveOrigin>>;
-  let originBroker: Broker;
   let token: string;
   const edges: EdgeProcess[] = [];
 
@@ -37,22 +33,15 @@ describe.runIf(natsServerAvailable())(`one PoP partitioned from the hub and the 
     await hub.addPop(cutPop, { cuttableLink: true });
     await hub.addPop(otherPop);
     await hub.leavesConnected();
-    origin = await startTestOrigin(database);
-    served = await serveOrigin(origin);
-    originBroker = await connectNats({ servers: hub.server.url, name: "origin", reconnectWaitMs: 200 });
-    linkOriginToBroker(origin, originBroker);
-    const response = await fetch(`${served.url}/api/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Varys", password: "the little birds of the spider" }),
-    });
-    token = ((await response.json()) as { token: string }).token;
+    // The origin on the hub side, as the guide's origin.env has it.
+    atOrigin = await startHubOrigin(database, hub.server.url, { name: "Varys", password: "the little birds of the spider" });
+    ({ origin, token } = atOrigin);
     for (const pop of [cutPop, otherPop]) {
       edges.push(
         await spawnEdge({
           EDGE_POP: pop,
           EDGE_REPLICA: `${pop}-a`,
-          ORIGIN_URL: served.url,
+          ORIGIN_URL: atOrigin.url,
           EDGE_SERVICE_SECRET: origin.serviceSecret,
           NATS_URL: hub.pops.get(pop)!.urls.join(","),
           EDGE_DURABILITY: "pop",
@@ -70,10 +59,8 @@ describe.runIf(natsServerAvailable())(`one PoP partitioned from the hub and the 
   afterAll(async () => {
     for (const edge of edges) edge.kill("SIGKILL");
     await Promise.all(edges.map((edge) => edge.exited));
-    await originBroker?.close();
+    await atOrigin?.close();
     await hub?.stop();
-    await served?.close();
-    await origin?.close();
   });
 
   it("the cut PoP acknowledges at pop, both PoPs' edits reach the origin meanwhile, and all converge once the link returns", async () => {

@@ -2,17 +2,14 @@ import { randomBytes } from "node:crypto";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Broker } from "../../edge/broker/broker";
-import { connectNats } from "../../edge/broker/nats";
 import { subjects } from "../../protocol/subjects";
-import { linkOriginToBroker } from "../../origin/broker-link";
-import { serveOrigin } from "../../origin/http/node-adapter";
 import { eventually } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { type EdgeProcess, spawnEdge } from "../support/edge-process";
 import { MarkerWriter, occurrences } from "../support/marker-writer";
 import { type NatsTopology, natsServerAvailable, startNatsTopology } from "../support/nats-topology";
-import { startTestOrigin, type TestOrigin } from "../support/origin";
+import { startHubOrigin, type HubOrigin } from "../support/hub-origin";
+import type { TestOrigin } from "../support/origin";
 import { originText } from "../support/origin-text";
 
 // The PoP's log at R3, as docs/self-hosting.md sets it up (EDGE_LOG_REPLICAS=3).
@@ -23,9 +20,8 @@ describe.runIf(natsServerAvailable())(`a PoP on its three-server NATS cluster (d
   // One PoP per test: each kills a server of its own cluster.
   const pops = ["us-east", "eu-west"].map((pop) => `${pop}-${randomBytes(3).toString("hex")}`);
   let topology: NatsTopology;
+  let atOrigin: HubOrigin;
   let origin: TestOrigin;
-  let served: Awaited<ReturnType<typeof serveOrigin>>;
-  let originBroker: Broker;
   let token: string;
   const edges: EdgeProcess[] = [];
 
@@ -33,7 +29,7 @@ describe.runIf(natsServerAvailable())(`a PoP on its three-server NATS cluster (d
     const edge = await spawnEdge({
       EDGE_POP: pop,
       EDGE_REPLICA: `${pop}-${replica}`,
-      ORIGIN_URL: served.url,
+      ORIGIN_URL: atOrigin.url,
       EDGE_SERVICE_SECRET: origin.serviceSecret,
       NATS_URL: natsUrls.join(","),
       EDGE_DURABILITY: "pop",
@@ -56,26 +52,16 @@ describe.runIf(natsServerAvailable())(`a PoP on its three-server NATS cluster (d
 
   beforeAll(async () => {
     topology = await startNatsTopology({ pops });
-    origin = await startTestOrigin(database);
-    served = await serveOrigin(origin);
     // The origin on the hub side, as the guide's origin.env has it.
-    originBroker = await connectNats({ servers: topology.hub.url, name: "origin" });
-    linkOriginToBroker(origin, originBroker);
-    const response = await fetch(`${served.url}/api/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Brienne", password: "oathkeeper of tarth" }),
-    });
-    token = ((await response.json()) as { token: string }).token;
+    atOrigin = await startHubOrigin(database, topology.hub.url, { name: "Brienne", password: "oathkeeper of tarth" });
+    ({ origin, token } = atOrigin);
   });
 
   afterAll(async () => {
     for (const edge of edges) edge.kill("SIGKILL");
     await Promise.all(edges.map((edge) => edge.exited));
-    await originBroker?.close();
+    await atOrigin?.close();
     await topology?.stop();
-    await served?.close();
-    await origin?.close();
   });
 
   /**

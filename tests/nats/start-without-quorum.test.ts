@@ -2,17 +2,14 @@ import { randomBytes } from "node:crypto";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Broker } from "../../edge/broker/broker";
-import { connectNats } from "../../edge/broker/nats";
 import { subjects } from "../../protocol/subjects";
-import { linkOriginToBroker } from "../../origin/broker-link";
-import { serveOrigin } from "../../origin/http/node-adapter";
 import { eventually } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { type EdgeProcess, spawnEdge } from "../support/edge-process";
 import { MarkerWriter } from "../support/marker-writer";
 import { type NatsTopology, natsServerAvailable, startNatsTopology } from "../support/nats-topology";
-import { startTestOrigin, type TestOrigin } from "../support/origin";
+import { startHubOrigin, type HubOrigin } from "../support/hub-origin";
+import type { TestOrigin } from "../support/origin";
 
 const database = testDatabases.at(-1)!;
 
@@ -25,33 +22,23 @@ const database = testDatabases.at(-1)!;
 describe.runIf(natsServerAvailable())(`a replica started while its PoP's log has no quorum, origin on ${database.name}`, () => {
   const pop = `no-quorum-${randomBytes(3).toString("hex")}`;
   let topology: NatsTopology;
+  let atOrigin: HubOrigin;
   let origin: TestOrigin;
-  let served: Awaited<ReturnType<typeof serveOrigin>>;
-  let originBroker: Broker;
   let token: string;
   let edge: EdgeProcess | undefined;
 
   beforeAll(async () => {
     topology = await startNatsTopology({ pops: [pop] });
-    origin = await startTestOrigin(database);
-    served = await serveOrigin(origin);
-    originBroker = await connectNats({ servers: topology.hub.url, name: "origin" });
-    linkOriginToBroker(origin, originBroker);
-    const response = await fetch(`${served.url}/api/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "Podrick", password: "squire of the lady brienne" }),
-    });
-    token = ((await response.json()) as { token: string }).token;
+    // The origin on the hub side, as the guide's origin.env has it.
+    atOrigin = await startHubOrigin(database, topology.hub.url, { name: "Podrick", password: "squire of the lady brienne" });
+    ({ origin, token } = atOrigin);
   });
 
   afterAll(async () => {
     edge?.kill("SIGKILL");
     await edge?.exited;
-    await originBroker?.close();
+    await atOrigin?.close();
     await topology?.stop();
-    await served?.close();
-    await origin?.close();
   });
 
   it("waits for the log's quorum to come back, then serves and acknowledges at pop", async () => {
@@ -71,7 +58,7 @@ describe.runIf(natsServerAvailable())(`a replica started while its PoP's log has
       {
         EDGE_POP: pop,
         EDGE_REPLICA: `${pop}-a`,
-        ORIGIN_URL: served.url,
+        ORIGIN_URL: atOrigin.url,
         EDGE_SERVICE_SECRET: origin.serviceSecret,
         NATS_URL: kept.url,
         EDGE_DURABILITY: "pop",

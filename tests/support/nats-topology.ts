@@ -147,6 +147,21 @@ export interface NatsHub {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs a start on freshly picked ports again when a port was taken between
+ * picking and binding it (other test files start servers at the same time):
+ * `freePort` can only say a port was free a moment ago.
+ */
+async function onFreePorts<T>(start: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !/address already in use/u.test((error as Error).message)) throw error;
+    }
+  }
+}
+
 /** The hub alone, where the origin connects; PoPs are added (and removed) as a run needs them. */
 export async function startNatsHub(): Promise<NatsHub> {
   const root = await mkdtemp(path.join(tmpdir(), "weirwood-nats-"));
@@ -163,15 +178,21 @@ export async function startNatsHub(): Promise<NatsHub> {
     await rm(root, { recursive: true, force: true });
   };
   try {
-    const [hubPort, hubHttp, hubLeaf] = [await freePort(), await freePort(), await freePort()];
     await mkdir(path.join(root, "hub"));
-    const hubFile = await configure(
-      "hub",
-      hubConf({ listen: `127.0.0.1:${hubPort}`, http: `127.0.0.1:${hubHttp}`, leafListen: `127.0.0.1:${hubLeaf}`, storeDir: path.join(root, "hub") }),
-    );
-    const server = natsServer("weirwood-hub", hubFile, hubPort, hubHttp);
-    started.push(server);
-    await server.start();
+    const { server, hubLeaf } = await onFreePorts(async () => {
+      const [hubPort, hubHttp, leaf] = [await freePort(), await freePort(), await freePort()];
+      const hubFile = await configure(
+        "hub",
+        hubConf({ listen: `127.0.0.1:${hubPort}`, http: `127.0.0.1:${hubHttp}`, leafListen: `127.0.0.1:${leaf}`, storeDir: path.join(root, "hub") }),
+      );
+      const one = natsServer("weirwood-hub", hubFile, hubPort, hubHttp);
+      started.push(one);
+      await one.start().catch(async (error: unknown) => {
+        started.splice(started.indexOf(one), 1);
+        throw error;
+      });
+      return { server: one, hubLeaf: leaf };
+    });
 
     const pops = new Map<string, NatsPop>();
     const popOf = (name: string) => {
@@ -179,6 +200,44 @@ export async function startNatsHub(): Promise<NatsHub> {
       if (!pop) throw new Error(`nats topology: no PoP ${name} (started: ${[...pops.keys()].join(", ")})`);
       return pop;
     };
+    /** A PoP's servers on ports picked now; a port taken meanwhile fails the start, and `onFreePorts` tries again. */
+    const startPopServers = async (pop: string, count: number, link: TcpLink | undefined): Promise<NatsServer[]> => {
+      const ports = [];
+      for (let i = 0; i < count; i++) ports.push({ client: await freePort(), http: await freePort(), route: await freePort() });
+      const routes = ports.map((port) => `127.0.0.1:${port.route}`);
+      const servers: NatsServer[] = [];
+      for (const [i, port] of ports.entries()) {
+        const index = i + 1;
+        const storeDir = path.join(root, `${pop}-${index}`);
+        await rm(storeDir, { recursive: true, force: true });
+        await mkdir(storeDir);
+        const file = await configure(
+          `${pop}-${index}`,
+          popServerConf({
+            pop,
+            index,
+            listen: `127.0.0.1:${port.client}`,
+            http: `127.0.0.1:${port.http}`,
+            clusterListen: routes[i]!,
+            routes,
+            hubLeafUrl: `nats-leaf://127.0.0.1:${link?.port ?? hubLeaf}`,
+            storeDir,
+          }),
+        );
+        servers.push(natsServer(`weirwood-${pop}-${index}`, file, port.client, port.http));
+      }
+      started.push(...servers);
+      try {
+        // Together: a JetStream cluster is healthy only once its peers met.
+        await Promise.all(servers.map((one) => one.start()));
+      } catch (error) {
+        await Promise.all(servers.map((one) => one.kill("SIGKILL")));
+        for (const one of servers) started.splice(started.indexOf(one), 1);
+        throw error;
+      }
+      return servers;
+    };
+
     const hub: NatsHub = {
       server,
       pops,
@@ -186,33 +245,7 @@ export async function startNatsHub(): Promise<NatsHub> {
         const count = options.servers ?? SERVERS_PER_POP;
         const link = options.cuttableLink ? await startTcpLink({ host: "127.0.0.1", port: hubLeaf }) : undefined;
         if (link) links.push(link);
-        const ports = [];
-        for (let i = 0; i < count; i++) ports.push({ client: await freePort(), http: await freePort(), route: await freePort() });
-        const routes = ports.map((port) => `127.0.0.1:${port.route}`);
-        const servers: NatsServer[] = [];
-        for (const [i, port] of ports.entries()) {
-          const index = i + 1;
-          const storeDir = path.join(root, `${pop}-${index}`);
-          await mkdir(storeDir);
-          const file = await configure(
-            `${pop}-${index}`,
-            popServerConf({
-              pop,
-              index,
-              listen: `127.0.0.1:${port.client}`,
-              http: `127.0.0.1:${port.http}`,
-              clusterListen: routes[i]!,
-              routes,
-              hubLeafUrl: `nats-leaf://127.0.0.1:${link?.port ?? hubLeaf}`,
-              storeDir,
-            }),
-          );
-          const popServer = natsServer(`weirwood-${pop}-${index}`, file, port.client, port.http);
-          started.push(popServer);
-          servers.push(popServer);
-        }
-        // Together: a JetStream cluster is healthy only once its peers met.
-        await Promise.all(servers.map((one) => one.start()));
+        const servers = await onFreePorts(() => startPopServers(pop, count, link));
         const added: NatsPop = { servers, urls: servers.map((one) => one.url), link };
         pops.set(pop, added);
         return added;
@@ -246,8 +279,9 @@ export async function startNatsHub(): Promise<NatsHub> {
             `${one.monitorUrl}/jsz?streams=true`,
           );
           for (const account of jsz?.account_details ?? []) {
-            const leader = account.stream_detail?.find((detail) => detail.name === stream)?.cluster?.leader;
-            if (leader) return leader;
+            const detail = account.stream_detail?.find((candidate) => candidate.name === stream);
+            // An unclustered (R1) stream names no leader: its one server holds it.
+            if (detail) return detail.cluster?.leader ?? (popOf(pop).servers.length === 1 ? one.name : undefined);
           }
         }
         return undefined;
