@@ -5,7 +5,9 @@ import { CloseCode, isPermanentClose } from "../../protocol/close-codes";
 import { encodeMessage } from "../../protocol/messages";
 import { EDGE_AUDIENCE } from "../../protocol/token";
 import { issueToken } from "../../origin/auth/tokens";
-import { type Cluster, startCluster } from "../support/cluster";
+import { type Cluster, eventually, startCluster } from "../support/cluster";
+import { originText } from "../support/origin-text";
+import { stockClient } from "../support/stock-client";
 import { testDatabases } from "../support/databases";
 
 /**
@@ -37,5 +39,30 @@ describe("a connection whose token expires while it is open", () => {
     expect(code).toBe(CloseCode.tokenExpired);
     expect(reason).toMatch(/token expired at .*reconnect with a fresh one/);
     expect(isPermanentClose(code)).toBe(false);
+  });
+
+  it("a stock y-websocket provider given a fresh token on 4511, as PROTOCOL.md says, reconnects and loses nothing", async () => {
+    const user = await cluster.origin.db.prisma.user.findFirstOrThrow({ where: { name: "Jaqen" } });
+    const identity = { userId: user.id, name: user.name, role: "editor" as const, createdAt: user.createdAt };
+    const slug = `Many_faces_${Date.now()}`;
+    const client = stockClient(cluster.edges[0]!.url, slug, await issueToken(cluster.origin.keys, identity, EDGE_AUDIENCE, 2));
+    // The application's part: a new token in place before the provider reconnects (at once, synchronously).
+    const fresh = await issueToken(cluster.origin.keys, identity, EDGE_AUDIENCE, 900);
+    client.provider.on("connection-close", (event) => {
+      if (event?.code === CloseCode.tokenExpired) client.provider.params.token = fresh;
+    });
+    try {
+      await eventually(() => client.connected, Boolean, 10_000);
+      client.type(["[before]"]);
+      await eventually(() => client.closes.some((close) => close.code === CloseCode.tokenExpired), Boolean, 15_000);
+      client.type(["[while away]"]);
+      await eventually(() => client.connected, Boolean, 15_000);
+      client.type(["[after]"]);
+      const text = await eventually(async () => (await originText(cluster.origin, slug)) ?? "", (value) => ["[before]", "[while away]", "[after]"].every((marker) => value.includes(marker)), 20_000);
+      expect(text).toContain("[while away]");
+      expect(client.closes.map((close) => close.code)).not.toContain(CloseCode.unauthorized);
+    } finally {
+      client.destroy();
+    }
   });
 });
