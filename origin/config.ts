@@ -40,6 +40,12 @@ export const originEnvSchema = z.object({
     .nonnegative()
     .default(5_000)
     .describe("a page not flushed for this long (keep it above the edges' EDGE_FLUSH_MS) has its text refreshed at once"),
+  ORIGIN_SEARCH_REFRESH_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(300_000)
+    .describe("search finds a page under continuous editing by its text as of at most about this long ago"),
   ORIGIN_TOKEN_TTL_S: z.coerce.number().int().positive().default(15 * 60),
   ORIGIN_SESSION_TTL_S: z.coerce.number().int().positive().default(14 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -65,6 +71,8 @@ export interface OriginConfig {
   maxBatchBytes: number;
   maxPageBytes: number;
   textRefresh: { refreshMs: number; quietMs: number };
+  /** Search copies: a hot page's every refreshMs, a quiet page's with its text refresh (origin/search-refresh.ts). */
+  searchRefresh: { refreshMs: number; quietMs: number };
   tokenTtlSeconds: number;
   sessionTtlSeconds: number;
   logLevel: OriginEnv["LOG_LEVEL"];
@@ -97,6 +105,7 @@ export function originConfigFromEnv(env: Environment = process.env): OriginConfi
     maxBatchBytes: parsed.ORIGIN_MAX_BATCH_BYTES,
     maxPageBytes: parsed.ORIGIN_MAX_PAGE_BYTES,
     textRefresh: { refreshMs: parsed.ORIGIN_TEXT_REFRESH_MS, quietMs: parsed.ORIGIN_TEXT_QUIET_MS },
+    searchRefresh: { refreshMs: parsed.ORIGIN_SEARCH_REFRESH_MS, quietMs: parsed.ORIGIN_TEXT_QUIET_MS },
     tokenTtlSeconds: parsed.ORIGIN_TOKEN_TTL_S,
     sessionTtlSeconds: parsed.ORIGIN_SESSION_TTL_S,
     logLevel: parsed.LOG_LEVEL,

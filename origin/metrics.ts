@@ -34,7 +34,12 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
     }),
     textRefreshes: new Counter({
       name: "weirwood_origin_text_refreshes_total",
-      help: "Pages whose text, search, links and history the text refresh brought up to date",
+      help: "Pages whose text, links and history the text refresh brought up to date",
+      registers,
+    }),
+    searchReindexes: new Counter({
+      name: "weirwood_origin_search_reindexes_total",
+      help: "Search copies of pages taken with a changed text or title: each re-indexes every distinct word of the page (ORIGIN_SEARCH_REFRESH_MS bounds how often for a hot page)",
       registers,
     }),
     revisionsOpened: new Counter({ name: "weirwood_origin_revisions_opened_total", help: "Revisions the text refresh opened", registers }),

@@ -62,6 +62,10 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
         metrics.revisionsOpened.inc(outcome.revisionsOpened);
         if (outcome.compacted) metrics.compactions.inc();
       },
+      search: config.searchRefresh,
+      onSearchRefreshed(changed) {
+        if (changed) metrics.searchReindexes.inc();
+      },
     });
     textRefresher.start();
     const origin: Origin = {

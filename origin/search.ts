@@ -29,10 +29,16 @@ interface SearchRow {
 const HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \"";
 
 /**
- * Full-text search over titles and texts (the generated searchVector, title
- * weighted above text), plus a title prefix match: stop words ("The", "It")
- * vanish from a tsquery, and a page should still be found by its name.
- * Exact titles come first, then title prefixes, then by ts_rank.
+ * Full-text search over titles and texts, plus a title prefix match: stop
+ * words ("The", "It") vanish from a tsquery, and a page should still be found
+ * by its name. Exact titles come first, then title prefixes, then by ts_rank.
+ *
+ * It reads the pages' search copies (PageSearch, origin/search-refresh.ts),
+ * through the GIN index over weirwood_search_document(title, text): the
+ * query must name that same expression for the planner to use the index.
+ * A page under continuous editing is found by its text as of at most
+ * ORIGIN_SEARCH_REFRESH_MS ago, a page edited then left alone within
+ * seconds of its text refresh.
  */
 export async function searchPages(
   prisma: PrismaClient,
@@ -51,12 +57,12 @@ export async function searchPages(
   const rows = await prisma.$queryRaw<SearchRow[]>`
     WITH q AS (SELECT websearch_to_tsquery('english', ${query}) AS tsq),
     hits AS (
-      SELECT p.slug, p.title, p.text, p."updatedAt",
-             lower(p.title) = lower(${title}) AS "exactTitle",
-             p.title ILIKE ${titlePrefix} ESCAPE '!' AS "titlePrefix",
-             ts_rank(p."searchVector", q.tsq) AS rank
-      FROM "Page" p, q
-      WHERE p."searchVector" @@ q.tsq OR p.title ILIKE ${titlePrefix} ESCAPE '!'
+      SELECT p.slug, p.title, s.text, p."updatedAt",
+             lower(s.title) = lower(${title}) AS "exactTitle",
+             s.title ILIKE ${titlePrefix} ESCAPE '!' AS "titlePrefix",
+             ts_rank(weirwood_search_document(s.title, s.text), q.tsq) AS rank
+      FROM "PageSearch" s JOIN "Page" p ON p.id = s."pageId", q
+      WHERE weirwood_search_document(s.title, s.text) @@ q.tsq OR s.title ILIKE ${titlePrefix} ESCAPE '!'
       ORDER BY "exactTitle" DESC, "titlePrefix" DESC, rank DESC, p."updatedAt" DESC, p.slug
       LIMIT ${limit}
     )

@@ -16,7 +16,8 @@ import { readPageState } from "./page-state";
 import { getPage } from "./pages";
 import { REVISION_MAX_SPAN_MS } from "./revision-grouping";
 import { getRevision, listRevisions } from "./revisions";
-import { refreshAllPages, refreshPage } from "./text-refresh";
+import { searchPages } from "./search";
+import { COMPACT_ROWS, refreshAllPages, refreshPage } from "./text-refresh";
 
 /** An edge's copy of a page: it flushes what the origin has not acknowledged. */
 class EdgePage {
@@ -84,16 +85,16 @@ describe.each(testDatabases)("incremental page storage on $name", (kind) => {
       expect(copy.getText("body").toString()).toBe(page.text);
       copy.destroy();
     };
-    for (let round = 0; round < 130; round++) {
+    for (let round = 0; round < COMPACT_ROWS + 2; round++) {
       body.insert(body.length, `Line ${round}.\n`);
       if (round % 3 === 0) body.delete(0, 2);
       await page.flush(db.prisma);
-      if (round % 10 === 0) await check();
-      if (round % 25 === 0) await refreshAllPages(db.prisma);
+      if (round % 20 === 0) await check();
+      if (round % 50 === 0) await refreshAllPages(db.prisma);
     }
     await check();
     expect(await storedRows(db.prisma, page.slug)).toBeGreaterThan(0);
-    // Past 128 rows the refresh folds them into the page's base.
+    // Past COMPACT_ROWS rows the refresh folds them into the page's base.
     const [outcome] = (await refreshAllPages(db.prisma)).filter((o) => o.slug === page.slug);
     expect(outcome).toMatchObject({ refreshed: true, compacted: true });
     expect(await storedRows(db.prisma, page.slug)).toBe(0);
@@ -285,6 +286,8 @@ describe.each(testDatabases)("the migration of existing pages and revisions on $
 
     const slug = "Old_page" as Slug;
     expect((await getPage(db.prisma, { slug })).text).toBe("Old text one. Old text two.");
+    // Search finds migrated pages by their text at once, before any refresh.
+    expect((await searchPages(db.prisma, { query: "text" })).map((hit) => hit.slug)).toEqual([slug]);
     expect((await getRevision(db.prisma, { slug, number: 1 })).text).toBe("Old text one.");
     expect(await getRevision(db.prisma, { slug, number: 2 })).toMatchObject({ text: "Old text one. Old text two.", pops: ["us-east"] });
     const state = await readPageState(db.prisma, slug);

@@ -7,6 +7,7 @@ import { lockPages, pageDoc, pageText, type StoredPage, type Transaction, tryLoc
 import { revisionText } from "./revisions";
 import { startsNewRevision } from "./revision-grouping";
 import { textDelta } from "./text-delta";
+import { DEFAULT_SEARCH_REFRESH, dueSearchPages, refreshSearch, type SearchRefreshOptions } from "./search-refresh";
 
 /**
  * The page's text, search vector, links and revisions, kept fresh off the
@@ -15,17 +16,16 @@ import { textDelta } from "./text-delta";
  * unrefreshed flush is `refreshMs` old, whichever comes first, so a hot
  * page's text is rewritten at most about every `refreshMs`, not at every
  * flush. Page reads do not wait for it (origin/pages.ts merges the newer
- * flushes itself); search, links, history and recent changes do.
+ * flushes itself); links, history and recent changes do, and search follows
+ * the text on a longer bound of its own (origin/search-refresh.ts).
  */
 export interface TextRefreshOptions {
   refreshMs: number;
   quietMs: number;
 }
 
-// 30 s: a refresh rewrites the page's whole text, and with it its search
-// vector and every one of its GIN entries, which on a crowd's page of unique
-// words costs several times the text (peers bench: at 10 s, refreshes were
-// most of Weirwood's WAL). Page reads never wait for it.
+// 30 s: a refresh rewrites the page's whole text (peers bench: at 10 s,
+// refreshes were most of Weirwood's WAL). Page reads never wait for it.
 // Quiet means no flush for longer than the edges' flush interval (2 s by
 // default, and two PoPs flush out of step): at 1 s a page flushed every 2 s
 // was "quiet" between every two flushes and refreshed at each.
@@ -36,8 +36,14 @@ export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 30_000, qui
  * bytes appended as the base holds (so rewriting the base costs at most
  * about what was appended), or many rows (so rebuilding the page stays cheap).
  */
-const COMPACT_ROWS = 128;
-const COMPACT_MIN_BYTES = 16 * 1024;
+export const COMPACT_ROWS = 256;
+const COMPACT_MIN_BYTES = 64 * 1024;
+/**
+ * Compaction rewrites the whole base, so folding at 4x the base's size
+ * writes about 1.25 bytes per byte appended (at 1x, 2): reads merge up to
+ * that much more, which Y.mergeUpdates does without building a document.
+ */
+const COMPACT_BASE_FACTOR = 4;
 
 /** A revision's text is a delta, but a snapshot every so many revisions bounds what reading an old one costs. */
 const SNAPSHOT_EVERY = 16;
@@ -148,7 +154,7 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
       outcome.revisionsOpened = await history.save(text);
       outcome.textChanged = text !== page.text;
       const newestSeq = rows.length > 0 ? BigInt(rows.at(-1)!.seq) : textSeq;
-      const compact = rows.length >= COMPACT_ROWS || rowBytes(rows) >= Math.max(COMPACT_MIN_BYTES, page.state.byteLength);
+      const compact = rows.length >= COMPACT_ROWS || rowBytes(rows) >= Math.max(COMPACT_MIN_BYTES, COMPACT_BASE_FACTOR * page.state.byteLength);
       if (compact) {
         outcome.compacted = true;
         await tx.$executeRaw`
@@ -312,7 +318,12 @@ export class TextRefresher {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
-    private readonly options: TextRefreshOptions & { tickMs: number; onRefreshed?: (outcome: RefreshOutcome) => void } = {
+    private readonly options: TextRefreshOptions & {
+      tickMs: number;
+      search?: SearchRefreshOptions;
+      onRefreshed?: (outcome: RefreshOutcome) => void;
+      onSearchRefreshed?: (changed: boolean) => void;
+    } = {
       ...DEFAULT_TEXT_REFRESH,
       tickMs: 250,
     },
@@ -341,6 +352,9 @@ export class TextRefresher {
         outcomes.push(outcome);
         this.options.onRefreshed?.(outcome);
       }
+      for (const pageId of await dueSearchPages(this.prisma, this.options.search ?? DEFAULT_SEARCH_REFRESH)) {
+        this.options.onSearchRefreshed?.(await refreshSearch(this.prisma, pageId));
+      }
     } catch (error) {
       // A database that is down now is tried again at the next tick; the
       // flushes it holds are safe in PageUpdate meanwhile.
@@ -350,9 +364,10 @@ export class TextRefresher {
   }
 }
 
-/** Refreshes every page with unrefreshed flushes now, whatever the bounds: tests and shutdown. */
+/** Refreshes every page with unrefreshed flushes, and its search copy, now, whatever the bounds: tests and shutdown. */
 export async function refreshAllPages(prisma: PrismaClient): Promise<RefreshOutcome[]> {
   const outcomes: RefreshOutcome[] = [];
   for (const slug of await duePages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) outcomes.push(await refreshPage(prisma, slug, { wait: true }));
+  for (const pageId of await dueSearchPages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) await refreshSearch(prisma, pageId);
   return outcomes;
 }

@@ -19,7 +19,16 @@ export interface PostgresCounters {
 }
 
 export interface PostgresWrites {
+  /** Everything the load made Postgres write, the maintenance after it included. */
   walBytes: number;
+  /**
+   * Of walBytes, what the VACUUM closing the window wrote: work a system's
+   * writes leave for later (dead row versions, and for Weirwood the GIN
+   * pending list of its search index, folded into the index's tree), which
+   * autovacuum would do outside any window. Counted, so that deferring a
+   * cost does not hide it.
+   */
+  maintenanceWalBytes: number;
   /** The LSNs around the window, for pg_waldump on a private cluster (`--keep-postgres`-style analysis). */
   walFrom: string;
   walTo: string;
@@ -57,13 +66,39 @@ export async function readPostgresCounters(serverUrl: string, database: string):
   }
 }
 
-export async function postgresWritesBetween(serverUrl: string, before: PostgresCounters, after: PostgresCounters): Promise<PostgresWrites> {
+/**
+ * VACUUM of the system's database (every table, the catalogs too), in its own
+ * connection. The bench runs one before the window (so that the migrations'
+ * and the seat lines' dead rows are not the load's) and one at its end.
+ */
+export async function vacuumDatabase(serverUrl: string, database: string): Promise<void> {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query("VACUUM");
+  } finally {
+    await client.end();
+  }
+}
+
+export async function postgresWritesBetween(
+  serverUrl: string,
+  before: PostgresCounters,
+  after: PostgresCounters,
+  maintenanceFrom: PostgresCounters = after,
+): Promise<PostgresWrites> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    const diff = await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes", [after.walLsn, before.walLsn]);
+    const diff = await client.query<{ bytes: string; maintenance: string }>(
+      "SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS bytes, pg_wal_lsn_diff($1::pg_lsn, $3::pg_lsn)::text AS maintenance",
+      [after.walLsn, before.walLsn, maintenanceFrom.walLsn],
+    );
     return {
       walBytes: Number(diff.rows[0]!.bytes),
+      maintenanceWalBytes: Number(diff.rows[0]!.maintenance),
       walFrom: before.walLsn,
       walTo: after.walLsn,
       transactions: after.transactions - before.transactions,

@@ -18,7 +18,8 @@ export const FIGURES: Figure[] = [
   { key: "undelivered", title: "undelivered to probes (share)", unit: "share", of: (p) => 1 - p.delivery.ratio },
   { key: "serverCpu", title: "server CPU per 1,000 edits (all processes)", unit: "s", of: (p) => p.serverCpuSecondsPer1000Edits },
   { key: "serverRss", title: "server RSS, sum of the system's own processes (max)", unit: "MiB", of: (p) => ownRss(p) },
-  { key: "wal", title: "Postgres WAL per 1,000 edits", unit: "bytes", of: (p) => p.postgres.walBytesPer1000Edits },
+  { key: "wal", title: "Postgres WAL per 1,000 edits (the closing VACUUM included)", unit: "bytes", of: (p) => p.postgres.walBytesPer1000Edits },
+  { key: "walMaintenance", title: "of which the VACUUM closing the window (work left for later)", unit: "bytes", of: (p) => p.postgres.maintenanceWalBytesPer1000Edits ?? Number.NaN },
   { key: "writeTransactions", title: "Postgres write transactions per 1,000 edits (the ones that took a transaction id)", unit: "tx", of: (p) => p.postgres.writeTransactionsPer1000Edits ?? Number.NaN },
   { key: "transactions", title: "Postgres commits per 1,000 edits, reads included", unit: "tx", of: (p) => p.postgres.transactionsPer1000Edits },
   { key: "tuples", title: "Postgres tuples written per 1,000 edits", unit: "tuples", of: (p) => p.postgres.tuplesPer1000Edits },
@@ -137,7 +138,7 @@ export function printReport(report: PeersReport, log: (line: string) => void): v
   for (const p of report.points) {
     log(
       `  ${p.label.padEnd(40)} ${loadLabel(p.load).padEnd(30)} p50 ${p.delivery.latencyMs.p50} p99 ${p.delivery.latencyMs.p99} max ${p.delivery.latencyMs.max} ms, ` +
-        `${(p.delivery.ratio * 100).toFixed(2)}% delivered, CPU ${p.serverCpuSecondsPer1000Edits} s/1k, WAL ${(p.postgres.walBytesPer1000Edits / 1e3).toFixed(1)} kB/1k, ` +
+        `${(p.delivery.ratio * 100).toFixed(2)}% delivered, CPU ${p.serverCpuSecondsPer1000Edits} s/1k, WAL ${(p.postgres.walBytesPer1000Edits / 1e3).toFixed(1)} kB/1k (vacuum after ${((p.postgres.maintenanceWalBytesPer1000Edits ?? Number.NaN) / 1e3).toFixed(1)}), ` +
         `write tx ${p.postgres.writeTransactionsPer1000Edits}/1k (commits incl. reads ${p.postgres.transactionsPer1000Edits}/1k), missing ${p.missingFromStore}`,
     );
   }

@@ -3,7 +3,7 @@ import type { Percentiles } from "../load/stats";
 import { type UsageTarget, UsageSampler } from "../load/process-usage";
 import { Crowd, type LoadPoint } from "./crowd";
 import { type Pinning, pin } from "./pinning";
-import { type PostgresWrites, STATS_LAG_MS, postgresWritesBetween, readPostgresCounters } from "./postgres-counters";
+import { type PostgresWrites, STATS_LAG_MS, postgresWritesBetween, readPostgresCounters, vacuumDatabase } from "./postgres-counters";
 import { markerIds } from "./timed-marker";
 import type { BenchServices, RunningSystem, SystemSpec } from "./system";
 
@@ -48,7 +48,7 @@ export interface PointResult {
   storedInWindow: boolean;
   processes: ProcessFigures[];
   serverCpuSecondsPer1000Edits: number;
-  postgres: PostgresWrites & { walBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
+  postgres: PostgresWrites & { walBytesPer1000Edits: number; maintenanceWalBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
   machineBusyPercent: number;
   pinning: Pinning[];
 }
@@ -131,7 +131,8 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
   const { system, crowd, slug, pinning } = await prepare(spec, load, options);
   try {
     const sampler = new UsageSampler(usageTargets(system), 250);
-    // The seats' writes must be in the counters read as "before".
+    // The seats' writes, and the vacuum of what came before the load, must be in the counters read as "before".
+    await vacuumDatabase(options.services.pgUrl, system.databaseName);
     await sleep(options.windowAfterLoadMs === 0 ? 0 : STATS_LAG_MS);
     const before = await readPostgresCounters(options.services.pgUrl, system.databaseName);
     const from = Date.now();
@@ -141,6 +142,9 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
     // system's transactions): two persist intervals for the last flush or
     // debounced store, then the statistics' lag; what is stored is checked after.
     await sleep(options.windowAfterLoadMs ?? (spec.settleMs ?? 2 * PERSIST_INTERVAL_MS) + STATS_LAG_MS);
+    const settled = await readPostgresCounters(options.services.pgUrl, system.databaseName);
+    await vacuumDatabase(options.services.pgUrl, system.databaseName);
+    await sleep(options.windowAfterLoadMs === 0 ? 0 : STATS_LAG_MS);
     const after = await readPostgresCounters(options.services.pgUrl, system.databaseName);
     const to = Date.now();
     sampler.stop();
@@ -153,7 +157,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
       const cpuSeconds = p.cpuSeconds;
       return { name: p.name, cpuSeconds: round(cpuSeconds, 2), cpuSecondsPer1000Edits: round(per1000(cpuSeconds), 3), maxRssMiB: p.maxRssMiB };
     });
-    const writes = await postgresWritesBetween(options.services.pgUrl, before, after);
+    const writes = await postgresWritesBetween(options.services.pgUrl, before, after, settled);
     const storedMarkers = [...run.sent.keys()].filter((id) => stored.ids.has(id)).length;
     const missing = run.sent.size - storedMarkers;
     options.services.log(
@@ -177,6 +181,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
       postgres: {
         ...writes,
         walBytesPer1000Edits: Math.round(per1000(writes.walBytes)),
+        maintenanceWalBytesPer1000Edits: Math.round(per1000(writes.maintenanceWalBytes)),
         transactionsPer1000Edits: round(per1000(writes.transactions), 2),
         writeTransactionsPer1000Edits: round(per1000(writes.writeTransactions), 2),
         tuplesPer1000Edits: round(per1000(writes.tuplesWritten), 2),
