@@ -57,3 +57,10 @@ export async function refreshSearch(prisma: PrismaClient, pageId: string): Promi
     FROM "Page" p WHERE p.id = s."pageId" AND s."pageId" = ${pageId}::uuid AND s."textSeq" < p."textSeq"`;
   return false;
 }
+
+/** Takes every due search copy now, whatever the bounds: tests, benches and shutdown. Returns how many changed. */
+export async function refreshAllSearch(prisma: PrismaClient): Promise<number> {
+  let changed = 0;
+  for (const pageId of await dueSearchPages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) if (await refreshSearch(prisma, pageId)) changed += 1;
+  return changed;
+}

@@ -7,7 +7,7 @@ import { lockPages, pageDoc, pageText, type StoredPage, type Transaction, tryLoc
 import { revisionText } from "./revisions";
 import { startsNewRevision } from "./revision-grouping";
 import { textDelta } from "./text-delta";
-import { DEFAULT_SEARCH_REFRESH, dueSearchPages, refreshSearch, type SearchRefreshOptions } from "./search-refresh";
+import { DEFAULT_SEARCH_REFRESH, dueSearchPages, refreshAllSearch, refreshSearch, type SearchRefreshOptions } from "./search-refresh";
 
 /**
  * The page's text, search vector, links and revisions, kept fresh off the
@@ -364,10 +364,13 @@ export class TextRefresher {
   }
 }
 
-/** Refreshes every page with unrefreshed flushes, and its search copy, now, whatever the bounds: tests and shutdown. */
-export async function refreshAllPages(prisma: PrismaClient): Promise<RefreshOutcome[]> {
+/**
+ * Refreshes every page with unrefreshed flushes now, whatever the bounds,
+ * and (unless `search` is false) its search copy: tests, benches and shutdown.
+ */
+export async function refreshAllPages(prisma: PrismaClient, options: { search?: boolean } = {}): Promise<RefreshOutcome[]> {
   const outcomes: RefreshOutcome[] = [];
   for (const slug of await duePages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) outcomes.push(await refreshPage(prisma, slug, { wait: true }));
-  for (const pageId of await dueSearchPages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) await refreshSearch(prisma, pageId);
+  if (options.search !== false) await refreshAllSearch(prisma);
   return outcomes;
 }

@@ -27,6 +27,7 @@ import { edgeEnvSchema } from "../../edge/config";
 import { originEnvSchema } from "../../origin/config";
 import { type Database, openDatabase } from "../../origin/db";
 import { mergeBatch } from "../../origin/merge";
+import { refreshAllSearch } from "../../origin/search-refresh";
 import { refreshAllPages } from "../../origin/text-refresh";
 
 const { values: args } = parseArgs({
@@ -51,6 +52,11 @@ const EDITS_PER_FLUSH = 20;
 /** A hot page's flushes per text refresh at the defaults: ORIGIN_TEXT_REFRESH_MS over EDGE_FLUSH_MS. */
 const REFRESH_EVERY = Math.round(
   originEnvSchema.shape.ORIGIN_TEXT_REFRESH_MS.parse(undefined) / edgeEnvSchema.shape.EDGE_FLUSH_MS.parse(undefined),
+);
+
+/** A hot page's flushes per search re-index at the defaults: ORIGIN_SEARCH_REFRESH_MS over EDGE_FLUSH_MS. */
+const SEARCH_EVERY = Math.round(
+  originEnvSchema.shape.ORIGIN_SEARCH_REFRESH_MS.parse(undefined) / edgeEnvSchema.shape.EDGE_FLUSH_MS.parse(undefined),
 );
 
 /** A page as an edge holds it: text typed in small edits. */
@@ -189,6 +195,8 @@ interface PointResult {
   walBytesPerPageFlushAllIn: number | undefined;
   walBytesPerEdit: number | undefined;
   refreshPagesPerSec: number;
+  /** WAL of one page's search re-index (its pending-list insert; the fold into the GIN tree comes at VACUUM), when the point ran long enough for one. */
+  walBytesPerSearchReindex: number | undefined;
   /** CPU per page flush, refreshes included: this process (the origin's merge) and the private Postgres cluster. */
   cpuMsPerPageFlush: { origin: number; postgres: number | undefined };
   tuplesPerPageFlush: number | undefined;
@@ -211,6 +219,8 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
   let refreshWal = 0;
   let refreshedPages = 0;
   let refreshMs = 0;
+  let searchWal = 0;
+  let reindexedPages = 0;
 
   const before = await readCounters(bench);
   const originCpu0 = process.cpuUsage();
@@ -231,10 +241,16 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
     answer.pages.forEach((page, i) => (pages[i]!.acknowledged = Buffer.from(page.stateVector, "base64")));
     if (durations.length % REFRESH_EVERY === 0) {
       const r0 = performance.now();
-      refreshedPages += (await refreshAllPages(bench.db.prisma)).length;
+      refreshedPages += (await refreshAllPages(bench.db.prisma, { search: false })).length;
       refreshMs += performance.now() - r0;
       const lsn2 = await walLsn(bench);
       if (lsn1 && lsn2) refreshWal += await walBetween(bench, { walLsn: lsn1 }, { walLsn: lsn2 });
+    }
+    if (durations.length % SEARCH_EVERY === 0) {
+      const lsn3 = await walLsn(bench);
+      reindexedPages += await refreshAllSearch(bench.db.prisma);
+      const lsn4 = await walLsn(bench);
+      if (lsn3 && lsn4) searchWal += await walBetween(bench, { walLsn: lsn3 }, { walLsn: lsn4 });
     }
   }
   const originCpu = process.cpuUsage(originCpu0);
@@ -260,6 +276,7 @@ async function runPoint(bench: BenchDatabase, point: { pageKb: number; pagesPerB
     diffBytesPerPageFlush,
     walBytesPerPageFlush: bench.stats ? Math.round(flushWal / pageFlushes) : undefined,
     walBytesPerPageRefresh: bench.stats && refreshedPages > 0 ? Math.round(refreshWal / refreshedPages) : undefined,
+    walBytesPerSearchReindex: bench.stats && reindexedPages > 0 ? Math.round(searchWal / reindexedPages) : undefined,
     walBytesPerPageFlushAllIn: wal === undefined ? undefined : Math.round(wal / pageFlushes),
     cpuMsPerPageFlush: {
       origin: Number(((originCpu.user + originCpu.system) / 1000 / pageFlushes).toFixed(3)),
@@ -317,7 +334,7 @@ async function runHistory(bench: BenchDatabase, minutes: number, editors: number
     await prisma.$executeRaw`
       UPDATE "PageUpdate" u SET "createdAt" = ${at} FROM "Page" p
       WHERE p.id = u."pageId" AND p.slug = ${page.slug} AND u.seq = ${BigInt(answer.pages[0]!.revision)}`;
-    if (flush % REFRESH_EVERY === REFRESH_EVERY - 1) await refreshAllPages(prisma);
+    if (flush % REFRESH_EVERY === REFRESH_EVERY - 1) await refreshAllPages(prisma, { search: false });
   }
   await refreshAllPages(prisma);
   const [row] = await prisma.$queryRaw<{ revisions: number; textBytes: number; tableBytes: number }[]>`
@@ -352,6 +369,7 @@ try {
     ["WAL KB/flush", (r) => kb(r.walBytesPerPageFlush)],
     ["target KB", (r) => kb(r.walTargetBytes)],
     ["WAL KB/refresh", (r) => kb(r.walBytesPerPageRefresh)],
+    ["WAL KB/re-index", (r) => kb(r.walBytesPerSearchReindex)],
     ["all-in KB/flush", (r) => kb(r.walBytesPerPageFlushAllIn)],
     ["tuples/flush", (r) => r.tuplesPerPageFlush ?? "-"],
     ["refreshes/s", (r) => r.refreshPagesPerSec],

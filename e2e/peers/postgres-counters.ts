@@ -109,3 +109,74 @@ export async function postgresWritesBetween(
     await client.end();
   }
 }
+
+/** WAL a window wrote to one relation of the system's database (or to records that name none). */
+export interface RelationWal {
+  /** A table or index name; "<table> TOAST" for its TOAST table and that table's index; "(Transaction)" etc. for records without a block. */
+  relation: string;
+  records: number;
+  bytes: number;
+  /** Of bytes, full-page images: the first change to a page after a checkpoint logs the whole page. */
+  fpiBytes: number;
+}
+
+/**
+ * Where a window's WAL went, by relation: pg_walinspect (Postgres 15's
+ * contrib, created in the server's own database) reads the records between
+ * the LSNs, and the system's database names their relfilenodes. Records of
+ * other databases (another bench's, the catalogs shared by all) are summed
+ * as "(other database)".
+ */
+export async function walByRelation(serverUrl: string, database: string, writes: Pick<PostgresWrites, "walFrom" | "walTo">): Promise<RelationWal[]> {
+  const server = new pg.Client({ connectionString: serverUrl });
+  await server.connect();
+  let records: { resource_manager: string; record_length: number; fpi_length: number; block_ref: string | null }[];
+  let databaseOid: string;
+  try {
+    await server.query("CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+    databaseOid = (await server.query<{ oid: string }>("SELECT oid::text FROM pg_database WHERE datname = $1", [database])).rows[0]!.oid;
+    records = (
+      await server.query("SELECT resource_manager, record_length, fpi_length, block_ref FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)", [
+        writes.walFrom,
+        writes.walTo,
+      ])
+    ).rows;
+  } finally {
+    await server.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const own = new pg.Client({ connectionString: url.toString() });
+  await own.connect();
+  const names = new Map<string, string>();
+  try {
+    const rows = await own.query<{ relfilenode: string; name: string }>(`
+      SELECT pg_relation_filenode(c.oid)::text AS relfilenode,
+             CASE WHEN owner.relname IS NOT NULL THEN owner.relname || ' TOAST'
+                  WHEN toast_index_owner.relname IS NOT NULL THEN toast_index_owner.relname || ' TOAST'
+                  ELSE c.relname END AS name
+      FROM pg_class c
+      LEFT JOIN pg_class owner ON owner.reltoastrelid = c.oid
+      LEFT JOIN pg_index i ON i.indexrelid = c.oid
+      LEFT JOIN pg_class toast_index_owner ON toast_index_owner.reltoastrelid = i.indrelid
+      WHERE pg_relation_filenode(c.oid) IS NOT NULL`);
+    for (const row of rows.rows) names.set(row.relfilenode, row.name);
+  } finally {
+    await own.end();
+  }
+  const byRelation = new Map<string, RelationWal>();
+  for (const record of records) {
+    const block = /rel \d+\/(\d+)\/(\d+)/.exec(record.block_ref ?? "");
+    const relation = !block
+      ? `(${record.resource_manager})`
+      : block[1] !== databaseOid
+        ? "(other database)"
+        : (names.get(block[2]!) ?? `(relfilenode ${block[2]})`);
+    const entry = byRelation.get(relation) ?? { relation, records: 0, bytes: 0, fpiBytes: 0 };
+    entry.records += 1;
+    entry.bytes += record.record_length;
+    entry.fpiBytes += record.fpi_length;
+    byRelation.set(relation, entry);
+  }
+  return [...byRelation.values()].sort((a, b) => b.bytes - a.bytes);
+}

@@ -3,7 +3,7 @@ import type { Percentiles } from "../load/stats";
 import { type UsageTarget, UsageSampler } from "../load/process-usage";
 import { Crowd, type LoadPoint } from "./crowd";
 import { type Pinning, pin } from "./pinning";
-import { type PostgresWrites, STATS_LAG_MS, postgresWritesBetween, readPostgresCounters, vacuumDatabase } from "./postgres-counters";
+import { type PostgresWrites, STATS_LAG_MS, postgresWritesBetween, readPostgresCounters, type RelationWal, vacuumDatabase, walByRelation } from "./postgres-counters";
 import { markerIds } from "./timed-marker";
 import type { BenchServices, RunningSystem, SystemSpec } from "./system";
 
@@ -48,7 +48,7 @@ export interface PointResult {
   storedInWindow: boolean;
   processes: ProcessFigures[];
   serverCpuSecondsPer1000Edits: number;
-  postgres: PostgresWrites & { walBytesPer1000Edits: number; maintenanceWalBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
+  postgres: PostgresWrites & { walByRelation?: RelationWal[]; walBytesPer1000Edits: number; maintenanceWalBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
   machineBusyPercent: number;
   pinning: Pinning[];
 }
@@ -158,6 +158,15 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
       return { name: p.name, cpuSeconds: round(cpuSeconds, 2), cpuSecondsPer1000Edits: round(per1000(cpuSeconds), 3), maxRssMiB: p.maxRssMiB };
     });
     const writes = await postgresWritesBetween(options.services.pgUrl, before, after, settled);
+    // Where it went, while the system's database still names its relations.
+    const relations = await walByRelation(options.services.pgUrl, system.databaseName, writes).catch((error: unknown) => {
+      options.services.log(`${spec.label}: no WAL breakdown (${(error as Error).message})`);
+      return undefined;
+    });
+    if (relations) {
+      const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+      options.services.log(`${spec.label}: WAL by relation: ${relations.slice(0, 8).map((r) => `${r.relation} ${kb(r.bytes)}${r.fpiBytes > 0 ? ` (FPI ${kb(r.fpiBytes)})` : ""}`).join(", ")}`);
+    }
     const storedMarkers = [...run.sent.keys()].filter((id) => stored.ids.has(id)).length;
     const missing = run.sent.size - storedMarkers;
     options.services.log(
@@ -180,6 +189,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
       ),
       postgres: {
         ...writes,
+        walByRelation: relations?.slice(0, 15),
         walBytesPer1000Edits: Math.round(per1000(writes.walBytes)),
         maintenanceWalBytesPer1000Edits: Math.round(per1000(writes.maintenanceWalBytes)),
         transactionsPer1000Edits: round(per1000(writes.transactions), 2),
