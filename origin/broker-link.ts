@@ -1,4 +1,5 @@
 import type { Broker } from "../edge/broker/broker";
+import { type BlockNotice, encodeBlockNotice } from "../protocol/blocks";
 import { encodeEnvelope } from "../protocol/envelope";
 import { subjects } from "../protocol/subjects";
 import { EdgeDirectory } from "./edge-directory";
@@ -7,17 +8,28 @@ import type { Origin } from "./runtime";
 /**
  * Connects the origin to the edges' broker: after each commit it tells every
  * PoP which pages changed (so they pull them at once, not at their next
- * flush), and it learns the live edges from their heartbeats.
+ * flush), tells them of each block and unblock, and it learns the live
+ * edges from their heartbeats.
  */
 export function linkOriginToBroker(origin: Origin, broker: Broker): () => void {
   const announce = ({ pop, slugs }: { pop: string; slugs: string[] }) => {
     broker.publish(subjects.pageChanged(), encodeEnvelope({ type: "page-changed", replica: "origin", pop, slugs }));
   };
   origin.committed.add(announce);
+  const announceBlock = (notice: BlockNotice) => {
+    try {
+      broker.publish(subjects.userBlocks(), encodeBlockNotice(notice));
+    } catch (error) {
+      // The edges' recheck of the block list enforces it anyway, within EDGE_BLOCK_RECHECK_MS.
+      origin.log.warn({ err: error, notice: notice.kind }, "could not announce a block to the edges");
+    }
+  };
+  origin.blockChanges.add(announceBlock);
   const directory = new EdgeDirectory(broker);
   origin.edges = directory;
   return () => {
     origin.committed.delete(announce);
+    origin.blockChanges.delete(announceBlock);
     directory.close();
     if (origin.edges === directory) origin.edges = undefined;
   };

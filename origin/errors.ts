@@ -33,6 +33,13 @@ export class ForbiddenError extends OriginError {
   }
 }
 
+/** The account is blocked by an admin: 403 with its own code, so that a client can tell it from a missing right. */
+export class BlockedError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(403, "blocked", message, options);
+  }
+}
+
 export class NotFoundError extends OriginError {
   constructor(message: string, options?: ErrorOptions) {
     super(404, "not_found", message, options);

@@ -1,3 +1,4 @@
+import type { BlockNotice } from "../protocol/blocks";
 import { createLogger, type Logger } from "../common/logger";
 import { AccountGuard } from "./auth/account-limits";
 import { loadSigningKeys, type SigningKeys } from "./auth/keys";
@@ -24,6 +25,8 @@ export interface Origin {
    * at once (the hosting process wires the broker here).
    */
   readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
+  /** Listeners told of each block and unblock, so that every edge hears it at once (origin/broker-link.ts). */
+  readonly blockChanges: Set<(notice: BlockNotice) => void>;
   /** The live edges, when the origin hears a broker (see origin/broker-link.ts). */
   edges: EdgeDirectory | undefined;
   readonly metrics: OriginMetrics;
@@ -76,6 +79,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       log,
       accounts: new AccountGuard(config.accounts),
       committed: new Set(),
+      blockChanges: new Set(),
       edges: undefined,
       metrics,
       ops: undefined,

@@ -7,8 +7,8 @@
  * y-websocket 3.x's default `shouldReconnect` gives up on 4400-4499 (the
  * HTTP 4xx class: reconnecting unchanged cannot help) and reconnects on
  * everything else, 4500-4599 ("try again later") included. So only a
- * client bug, a refused token or an edit refused for its content (a page
- * past its size limit) is in 4400-4499; every condition a client
+ * client bug, a refused token, a blocked account or an edit refused for
+ * its content (a page past its size limit) is in 4400-4499; every condition a client
  * recovers from by coming back (rate, falling behind, draining, overload,
  * the origin away) is outside it.
  */
@@ -63,6 +63,14 @@ export const CloseCode = {
    * token is then refused with 4401.
    */
   tokenExpired: 4511,
+  /**
+   * An admin blocked the account (the reason names the admin's reason and
+   * the block's end). In 4400-4499 on purpose: a block is final for that
+   * user, so a stock client should not reconnect (it would be refused again,
+   * at open, with the same code) and the wiki's editor shows the reason
+   * instead. 403 as in HTTP: the token is valid, its bearer may not write.
+   */
+  blocked: 4403,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

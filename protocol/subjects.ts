@@ -41,6 +41,8 @@ export const subjects = {
   /** JetStream stream names allow base64url's alphabet. */
   logStream: (pop: string) => `WEIRWOOD_LOG_${subjectToken(pop)}`,
   pageChanged: () => `${ROOT}.origin.changed`,
+  /** An admin blocked or unblocked an account (protocol/blocks.ts): every replica of every PoP listens. */
+  userBlocks: () => `${ROOT}.origin.blocks`,
   /** Asking any replica, in any PoP, for the origin's signing keys it holds (edge/auth/key-sharing.ts). */
   signingKeys: () => `${ROOT}.keys`,
 } as const;

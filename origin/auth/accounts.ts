@@ -20,7 +20,8 @@ export type Credentials = z.infer<typeof credentialsSchema>;
 // Serializes registrations so that exactly one first user becomes admin.
 const REGISTRATION_LOCK_KEY = 72_707_370;
 
-function nameKeyOf(name: string): string {
+/** The key an account's name is unique by. */
+export function nameKeyOf(name: string): string {
   return name.normalize("NFKC").toLocaleLowerCase("en");
 }
 

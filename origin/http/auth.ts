@@ -1,5 +1,6 @@
 import { EDGE_AUDIENCE, type Identity } from "../../protocol/token";
 import { authenticateUser, credentialsSchema, currentIdentity, registerUser } from "../auth/accounts";
+import { activeBlockOf, blockedMessage, requireNotBlocked } from "../blocks";
 import { scryptCost } from "../auth/passwords";
 import { endSession, requireLiveSession, startSession } from "../auth/sessions";
 import { issueSessionToken, issueToken, verifySessionToken } from "../auth/tokens";
@@ -22,14 +23,21 @@ function sessionCookie(value: string, maxAgeSeconds: number, client: ClientInfo)
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${client.https ? "; Secure" : ""}`;
 }
 
-/** Answers `{ token, user }` with a fresh edge token, opens a session and sets its cookie. */
+/**
+ * Answers `{ token, user }` with a fresh edge token, opens a session and sets
+ * its cookie. A blocked account logs in (to read, as on MediaWiki) but gets
+ * no edge token: `token` is null and `blocked` says why and until when.
+ */
 async function signedIn(origin: Origin, identity: Identity, client: ClientInfo, status: number): Promise<Response> {
   const { tokenTtlSeconds, sessionTtlSeconds } = origin.config;
-  const token = await issueToken(origin.keys, identity, EDGE_AUDIENCE, tokenTtlSeconds);
+  const block = await activeBlockOf(origin.db.prisma, identity.userId);
+  const edgeToken = block
+    ? { token: null, expiresIn: 0, blocked: blockedMessage(block) }
+    : { token: await issueToken(origin.keys, identity, EDGE_AUDIENCE, tokenTtlSeconds), expiresIn: tokenTtlSeconds };
   const sessionId = await startSession(origin.db.prisma, identity, sessionTtlSeconds);
   const session = await issueSessionToken(origin.keys, identity, sessionId, sessionTtlSeconds);
   return json(
-    { token, expiresIn: tokenTtlSeconds, user: publicUser(identity) },
+    { ...edgeToken, user: publicUser(identity) },
     { status, headers: { "set-cookie": sessionCookie(session, sessionTtlSeconds, client) } },
   );
 }
@@ -92,11 +100,12 @@ export async function sessionIdentity(origin: Origin, request: Request): Promise
   return currentIdentity(origin.db.prisma, identity.userId);
 }
 
-/** POST /api/auth/token: a fresh edge token for the logged-in session. */
+/** POST /api/auth/token: a fresh edge token for the logged-in session; 403 `blocked` for a blocked account. */
 export function handleToken(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
     requireOwnSiteJson(origin, request);
     const identity = await sessionIdentity(origin, request);
+    await requireNotBlocked(origin.db.prisma, identity);
     const token = await issueToken(origin.keys, identity, EDGE_AUDIENCE, origin.config.tokenTtlSeconds);
     return { token, expiresIn: origin.config.tokenTtlSeconds, user: publicUser(identity) };
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { requireNotBlocked } from "../blocks";
 import { PROTECTION_LEVELS, setProtection } from "../protection";
 import type { Origin } from "../runtime";
 import { sessionIdentity } from "./auth";
@@ -17,6 +18,7 @@ export function handleSetProtection(origin: Origin, request: Request, params: { 
     requireOwnSiteJson(origin, request);
     const slug = slugParam(params.slug);
     const identity = await sessionIdentity(origin, request);
+    await requireNotBlocked(origin.db.prisma, identity);
     const { protection } = protectionBody.parse(await readJson(request, 1024));
     const result = await setProtection(origin.db.prisma, { slug, protection, by: identity });
     origin.log.info({ slug, protection, by: identity.name }, "page protection changed");

@@ -1,5 +1,6 @@
 import type { Origin } from "../runtime";
 import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken } from "./auth";
+import { handleBlock, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
 import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
 import { handleHealth, handleReady } from "./health";
@@ -48,6 +49,10 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ],
   ["GET", "/api/pages/:slug/backlinks", (origin, request, params) => handleGetBacklinks(origin, request, { slug: params.slug! })],
   ["PUT", "/api/pages/:slug/protection", (origin, request, params) => handleSetProtection(origin, request, { slug: params.slug! })],
+  ["GET", "/api/blocks", handleListBlocks],
+  ["POST", "/api/blocks", handleBlock],
+  ["DELETE", "/api/blocks/:name", (origin, request, params) => handleUnblock(origin, request, { name: params.name! })],
+  ["GET", "/api/internal/blocks", handleInternalBlocks],
   ["GET", "/api/recent-changes", handleRecentChanges],
   ["GET", "/api/search", handleSearch],
   ["GET", "/api/wanted-pages", handleWantedPages],
