@@ -61,6 +61,7 @@ export const edgeEnvSchema = z.object({
   EDGE_RATE_LIMIT: z.enum(["on", "off"]).default("on"),
   EDGE_FLOOD_CLOSE_MS: ms(20_000),
   EDGE_TOKEN_GRACE_MS: ms(30_000),
+  EDGE_BLOCK_RECHECK_MS: ms(5000),
   EDGE_READ_RATE: count(5),
   EDGE_READ_BURST: count(20),
   EDGE_MAX_QUEUED_MESSAGES: count(512),
@@ -129,6 +130,8 @@ export interface EdgeConfig {
   floodCloseMs: number;
   /** How long past its token's expiry an open connection lives on (then CloseCode.tokenExpired). */
   tokenGraceMs: number;
+  /** How often the replica re-reads the origin's list of blocked accounts: the bound on enforcing a block whose broker notice was lost. */
+  blockRecheckMs: number;
   /** Sync step 1 and awareness queries per connection: per second, and at once (edge/token-bucket.ts). */
   readRate: number;
   readBurst: number;
@@ -196,6 +199,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     rateLimit: parsed.EDGE_RATE_LIMIT === "on",
     floodCloseMs: parsed.EDGE_FLOOD_CLOSE_MS,
     tokenGraceMs: parsed.EDGE_TOKEN_GRACE_MS,
+    blockRecheckMs: parsed.EDGE_BLOCK_RECHECK_MS,
     readRate: parsed.EDGE_READ_RATE,
     readBurst: parsed.EDGE_READ_BURST,
     maxQueuedMessages: parsed.EDGE_MAX_QUEUED_MESSAGES,

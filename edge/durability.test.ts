@@ -14,6 +14,7 @@ function heldOrigin() {
         pending.push({ batch, answer: () => resolve({ batchId: batch.batchId, duplicate: false, pages: [] }), fail: () => reject(new Error("origin down")) });
       }),
     pageState: () => Promise.reject(new Error("not used")),
+    blocks: () => Promise.reject(new Error("not used")),
   };
   return { origin, pending };
 }

@@ -109,6 +109,11 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       help: "Connections closed because their token expired while open (past EDGE_TOKEN_GRACE_MS)",
       registers,
     }),
+    blockedCloses: new Counter({
+      name: "weirwood_edge_blocked_closes_total",
+      help: "Connections closed or refused because an admin blocked their account",
+      registers,
+    }),
     slowClients: new Counter({
       name: "weirwood_edge_slow_clients_total",
       help: "Clients that fell behind, by event: paused, caught-up, closed",

@@ -1,3 +1,4 @@
+import { type ActiveBlock, blockListSchema } from "../protocol/blocks";
 import {
   type FlushAnswer,
   flushAnswerSchema,
@@ -36,6 +37,8 @@ export class OriginRefusedError extends Error {
 export interface OriginClient {
   flush(batch: FlushBatch): Promise<FlushAnswer>;
   pageState(slug: string): Promise<PageState>;
+  /** The accounts blocked now (GET /api/internal/blocks). */
+  blocks(): Promise<ActiveBlock[]>;
   /** Counts of calls, for metrics and for tests that prove what did not happen. */
   readonly calls: { flush: number; pageState: number };
 }
@@ -82,6 +85,9 @@ export function createOriginClient(options: { originUrl: string; serviceSecret: 
     async pageState(slug) {
       calls.pageState += 1;
       return pageStateSchema.parse(await call(`/api/internal/pages/${encodeURIComponent(slug)}/state`, { method: "GET" }));
+    },
+    async blocks() {
+      return blockListSchema.parse(await call("/api/internal/blocks", { method: "GET" })).blocks;
     },
   };
 }

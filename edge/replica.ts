@@ -3,6 +3,7 @@ import * as Y from "yjs";
 import { createLogger, type Logger } from "../common/logger";
 import type { Slug } from "../common/slug";
 import { writePermission } from "./auth/permissions";
+import { BlockedAccounts } from "./blocks";
 import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
 import type { EdgeConfig } from "./config";
@@ -27,6 +28,7 @@ import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from
 import { awarenessClientIds } from "../protocol/awareness";
 import { fromBase64 } from "../protocol/flush";
 import type { DurabilityLevel } from "../protocol/messages";
+import { decodeBlockNotice } from "../protocol/blocks";
 import { subjects } from "../protocol/subjects";
 import type { Identity } from "../protocol/token";
 import { SlowClients } from "./slow-clients";
@@ -62,6 +64,8 @@ export class Replica implements ConnectionHost {
   private readonly peers: Peers;
   private readonly following: OriginFollowing;
   private readonly rateLimiter = createEditRateLimiter();
+  private readonly blocked = new BlockedAccounts();
+  private recheckingBlocks = false;
   private readonly pageSize: PageSizeLimit;
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
@@ -196,7 +200,12 @@ export class Replica implements ConnectionHost {
         for (const page of this.pages.all()) this.peers.pull(page);
       }),
       broker.subscribe(subjects.pageChanged(), (message) => this.following.pageChanged(message.data)),
+      broker.subscribe(subjects.userBlocks(), (message) => this.blockNoticeHeard(message.data)),
     );
+    // Notices are at most once: the origin's list, read now and every
+    // EDGE_BLOCK_RECHECK_MS, bounds how long a lost one leaves a block unenforced.
+    void this.recheckBlocks();
+    this.every(config.blockRecheckMs, () => void this.recheckBlocks());
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
       this.durableLog = log;
@@ -333,12 +342,58 @@ export class Replica implements ConnectionHost {
     }
   }
 
+  private blockNoticeHeard(data: Uint8Array): void {
+    try {
+      this.blocked.apply(decodeBlockNotice(data));
+    } catch (error) {
+      this.log.warn({ err: error }, "an unreadable block notice: the next recheck of the origin's list enforces it");
+      return;
+    }
+    this.closeBlocked();
+  }
+
+  private async recheckBlocks(): Promise<void> {
+    // One read at a time: a slow origin must not pile them up.
+    if (this.recheckingBlocks) return;
+    this.recheckingBlocks = true;
+    try {
+      this.blocked.replaceAll(await this.deps.origin.blocks());
+    } catch (error) {
+      // Keep the last list: the blocks it holds stay enforced (and end on their own) while the origin is away.
+      this.log.warn({ err: error }, "could not re-read the blocked accounts from the origin; keeping the last list");
+      return;
+    } finally {
+      this.recheckingBlocks = false;
+    }
+    this.closeBlocked();
+  }
+
+  /** Closes the connections of blocked accounts, with a code stock clients do not reconnect on (a block is final). */
+  private closeBlocked(): void {
+    const now = Date.now();
+    for (const client of this.connections) {
+      const reason = this.blocked.refusal(client.identity.userId, now);
+      if (reason === undefined || client.isClosed) continue;
+      this.metrics.blockedCloses.inc();
+      client.close(CloseCode.blocked, reason);
+    }
+  }
+
+  /** Why `identity` may not open a connection here (its account is blocked), or undefined. */
+  blockedReason(identity: Identity): string | undefined {
+    const reason = this.blocked.refusal(identity.userId, Date.now());
+    if (reason !== undefined) this.metrics.blockedCloses.inc();
+    return reason;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
 
   refusal(identity: Identity, page: Page): string | undefined {
     if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
+    const blocked = this.blocked.refusal(identity.userId, Date.now());
+    if (blocked !== undefined) return blocked;
     const permission = writePermission(identity, page.protection);
     return permission.allowed ? undefined : permission.reason;
   }

@@ -100,6 +100,8 @@ export function serveReplica(
       }
       throw error;
     }
+    const blocked = replica.blockedReason(identity);
+    if (blocked !== undefined) return refuse(CloseCode.blocked, blocked);
     ws.off("message", keep);
     // It may have hung up (or been refused for what it queued) while its token was checked.
     if (ws.readyState !== ws.OPEN) return;
