@@ -170,6 +170,17 @@ describe("the browser's edge provider", () => {
     expect(edge.text(SLUG)).toContain("[typed while reconnecting]");
   });
 
+  it("stops, saying why, when the edge closes it because the account was blocked (4403), and does not reconnect", async () => {
+    const edge = await replica("us-east", "us-east-a");
+    const { provider: p } = provider({ edges: () => [edge.endpoint] });
+    await until(p, (s) => s.synced, "the first sync");
+    edge.closeClients(CloseCode.blocked, "blocked by an admin with no end: vandalism");
+    const stopped = await until(p, (s) => s.phase === "failed", "the blocked close");
+    expect(stopped.problem).toBe("you can no longer edit: blocked by an admin with no end: vandalism");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(edge.received).toHaveLength(1);
+  });
+
   it("shows the edge's reason when it denies writes", async () => {
     const edge = await replica("us-east", "us-east-a");
     edge.denyWrites = "this page is protected: only admins can edit it";

@@ -48,3 +48,13 @@ describe("edge tokens for the session", () => {
     tokens.stop();
   });
 });
+
+describe("a blocked account's editor", () => {
+  it("is told why it gets no token: the origin's message, not only the status", async () => {
+    const message = "your account is blocked by an admin with no end date: vandalism";
+    const fetchImpl = (async () => new Response(JSON.stringify({ error: "blocked", message }), { status: 403 })) as unknown as typeof fetch;
+    const tokens = new SessionTokens(fetchImpl);
+    await expect(tokens.get()).rejects.toThrow(message);
+    tokens.stop();
+  });
+});

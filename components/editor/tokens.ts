@@ -61,7 +61,11 @@ export class SessionTokens implements TokenSource {
       this.current = undefined;
       return null;
     }
-    if (!response.ok) throw new Error(`POST /api/auth/token answered ${response.status}`);
+    if (!response.ok) {
+      // A blocked account is told why and until when (403 `blocked`): that is what the editor shows.
+      const refusal = (await response.json().catch(() => ({}))) as { message?: string };
+      throw new Error(refusal.message ?? `POST /api/auth/token answered ${response.status}`);
+    }
     const answer = (await response.json()) as TokenAnswer;
     const lifetimeMs = answer.expiresIn * 1000;
     this.current = { token: answer.token, expiresAt: this.now() + lifetimeMs };
