@@ -1,0 +1,64 @@
+import type { Metadata } from "next";
+import { forbidden } from "next/navigation";
+import { BlockForm } from "@/components/admin/BlockForm";
+import { UnblockButton } from "@/components/admin/UnblockButton";
+import { listActiveBlocks } from "@/origin/blocks";
+import { getOrigin } from "@/origin/runtime";
+import { currentViewer } from "../../viewer";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Blocked accounts" };
+
+/** /admin/blocks: admins block and unblock accounts, and see the active blocks (issue 18). */
+export default async function BlocksPage() {
+  const viewer = await currentViewer();
+  if (viewer?.role !== "admin") forbidden();
+  const blocks = await listActiveBlocks((await getOrigin()).db.prisma);
+  return (
+    <section>
+      <h1>Blocked accounts</h1>
+      <p className="muted">
+        A blocked account can still log in and read, but cannot edit: every edge closes its connections within seconds, and it gets no new
+        edit token until the block ends or is lifted.
+      </p>
+      <BlockForm />
+      <h2>Active blocks</h2>
+      {blocks.length === 0 ? (
+        <p className="muted" data-testid="no-blocks">
+          Nobody is blocked.
+        </p>
+      ) : (
+        <div className="history table-scroll">
+          <table data-testid="blocks">
+            <thead>
+              <tr>
+                <th>Account</th>
+                <th>Reason</th>
+                <th>Until</th>
+                <th>Blocked by</th>
+                <th>Since</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {blocks.map((block) => (
+                <tr key={block.userId} data-testid={`block-${block.name}`}>
+                  <td>{block.name}</td>
+                  <td>{block.reason}</td>
+                  <td>{block.expiresAt ? <time dateTime={block.expiresAt}>{block.expiresAt.replace("T", " ").slice(0, 16)} UTC</time> : "no end"}</td>
+                  <td>{block.blockedBy ?? "(deleted account)"}</td>
+                  <td>
+                    <time dateTime={block.createdAt}>{block.createdAt.replace("T", " ").slice(0, 16)} UTC</time>
+                  </td>
+                  <td>
+                    <UnblockButton name={block.name} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
