@@ -6,10 +6,11 @@ import { CloseCode, type CloseCodeName, isPermanentClose } from "../../protocol/
 
 /**
  * The close codes after which reconnecting unchanged cannot help: a client
- * bug, a refused token, or an edit refused for its content (a page past its
+ * bug, a refused token, a blocked account (refused again until an admin
+ * lifts the block), or an edit refused for its content (a page past its
  * size limit: the same edit is refused again) (PROTOCOL.md).
  */
-const PERMANENT: readonly CloseCodeName[] = ["badMessage", "unauthorized", "badPage", "messageTooLarge", "pageTooLarge", "presenceTooLarge"];
+const PERMANENT: readonly CloseCodeName[] = ["badMessage", "unauthorized", "badPage", "messageTooLarge", "pageTooLarge", "presenceTooLarge", "blocked"];
 
 describe("the edge's close codes, as a stock y-websocket 3.x provider reads them", () => {
   const provider = new WebsocketProvider("ws://127.0.0.1:9", "Moat_Cailin", new Y.Doc(), {
@@ -19,7 +20,7 @@ describe("the edge's close codes, as a stock y-websocket 3.x provider reads them
   });
   const reconnects = (code: number) => provider.shouldReconnect({ code, reason: "" } as CloseEvent, provider);
 
-  it.each(Object.entries(CloseCode))("%s (%i) is permanent only if it is a client bug, a refused token or a refused edit", (name, code) => {
+  it.each(Object.entries(CloseCode))("%s (%i) is permanent only if it is a client bug, a refused token, a block or a refused edit", (name, code) => {
     const permanent = PERMANENT.includes(name as CloseCodeName);
     expect(reconnects(code)).toBe(!permanent);
     expect(isPermanentClose(code)).toBe(permanent);
