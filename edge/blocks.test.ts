@@ -16,6 +16,22 @@ describe("blocked accounts", () => {
     expect(blocked.refusal("u3", Date.now())).toBeDefined();
   });
 
+  it("a notice heard while the origin's list is being read wins over that list, which may predate it", () => {
+    const blocked = new BlockedAccounts();
+    blocked.replaceAll([block("u1", null)]);
+    blocked.readStarted();
+    blocked.apply({ kind: "unblocked", userId: "u1" });
+    blocked.apply({ kind: "blocked", block: block("u2", null) });
+    // The answer of a read that started before both notices.
+    blocked.replaceAll([block("u1", null)]);
+    expect(blocked.refusal("u1", Date.now())).toBeUndefined();
+    expect(blocked.refusal("u2", Date.now())).toBeDefined();
+    // The next read replaces everything again.
+    blocked.readStarted();
+    blocked.replaceAll([]);
+    expect(blocked.refusal("u2", Date.now())).toBeUndefined();
+  });
+
   it("a block ends at its expiry without anyone saying so", () => {
     const blocked = new BlockedAccounts();
     blocked.replaceAll([block("u1", "2030-01-01T00:00:00.000Z")]);

@@ -10,15 +10,33 @@ import type { ActiveBlock, BlockNotice } from "../protocol/blocks";
  */
 export class BlockedAccounts {
   private readonly blocks = new Map<string, { block: ActiveBlock; endsAt: number }>();
+  /**
+   * Notices heard while a read of the origin's list is under way: the list
+   * may predate them (an unblock heard, then a list read before it lands),
+   * so they are applied again on top of it, in order.
+   */
+  private heardDuringRead: BlockNotice[] | undefined;
+
+  /** A read of the origin's list starts. */
+  readStarted(): void {
+    this.heardDuringRead = [];
+  }
+
+  /** The read failed: the list stays as it was. */
+  readFailed(): void {
+    this.heardDuringRead = undefined;
+  }
 
   replaceAll(blocks: readonly ActiveBlock[]): void {
     this.blocks.clear();
     for (const block of blocks) this.add(block);
+    for (const notice of this.heardDuringRead ?? []) this.applyOne(notice);
+    this.heardDuringRead = undefined;
   }
 
   apply(notice: BlockNotice): void {
-    if (notice.kind === "blocked") this.add(notice.block);
-    else this.blocks.delete(notice.userId);
+    this.heardDuringRead?.push(notice);
+    this.applyOne(notice);
   }
 
   /** Why `userId` may not write now (a close reason: at most 123 bytes), or undefined. */
@@ -31,6 +49,11 @@ export class BlockedAccounts {
 
   get size(): number {
     return this.blocks.size;
+  }
+
+  private applyOne(notice: BlockNotice): void {
+    if (notice.kind === "blocked") this.add(notice.block);
+    else this.blocks.delete(notice.userId);
   }
 
   private add(block: ActiveBlock): void {

@@ -356,9 +356,11 @@ export class Replica implements ConnectionHost {
     // One read at a time: a slow origin must not pile them up.
     if (this.recheckingBlocks) return;
     this.recheckingBlocks = true;
+    this.blocked.readStarted();
     try {
       this.blocked.replaceAll(await this.deps.origin.blocks());
     } catch (error) {
+      this.blocked.readFailed();
       // Keep the last list: the blocks it holds stay enforced (and end on their own) while the origin is away.
       this.log.warn({ err: error }, "could not re-read the blocked accounts from the origin; keeping the last list");
       return;
