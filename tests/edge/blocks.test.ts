@@ -3,8 +3,10 @@ import type { RunningEdge } from "../../edge/edge";
 import type { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { CloseCode } from "../../protocol/close-codes";
 import { subjects } from "../../protocol/subjects";
-import { type Cluster, startCluster } from "../support/cluster";
+import { connectNats } from "../../edge/broker/nats";
+import { type Cluster, type ClusterOptions, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 
 /**
  * An admin's block reaches every replica of every PoP and closes the
@@ -72,10 +74,35 @@ async function settlesWithin<T>(promise: Promise<T>, timeoutMs: number, what: st
   }
 }
 
-describe.each([
-  { enforcedBy: "the broker notice alone", recheckMs: "600000", dropNotices: false },
-  { enforcedBy: "each replica's recheck alone, the broker notices being lost", recheckMs: "300", dropNotices: true },
-])("a blocked user's writes are refused on every replica by $enforcedBy", ({ recheckMs, dropNotices }) => {
+const nats = await natsAnswers();
+type Loss = "none" | "dropped by the broker" | "never published";
+const CASES: { enforcedBy: string; options: Pick<ClusterOptions, "database" | "broker">; recheckMs: string; loss: Loss }[] = [
+  { enforcedBy: "the broker notice alone (memory broker, PGlite)", options: { database: testDatabases[0]!, broker: "memory" }, recheckMs: "600000", loss: "none" },
+  {
+    enforcedBy: "each replica's recheck alone, the broker dropping the notices (memory broker, PGlite)",
+    options: { database: testDatabases[0]!, broker: "memory" },
+    recheckMs: "300",
+    loss: "dropped by the broker",
+  },
+  ...(nats
+    ? [
+        {
+          enforcedBy: `the broker notice alone (NATS, ${testDatabases.at(-1)!.name})`,
+          options: { database: testDatabases.at(-1)!, broker: (name: string) => connectNats({ servers: TEST_NATS_URL, name }) },
+          recheckMs: "600000",
+          loss: "none" as const,
+        },
+        {
+          enforcedBy: `each replica's recheck alone, the origin never publishing (NATS, ${testDatabases.at(-1)!.name})`,
+          options: { database: testDatabases.at(-1)!, broker: (name: string) => connectNats({ servers: TEST_NATS_URL, name }) },
+          recheckMs: "300",
+          loss: "never published" as const,
+        },
+      ]
+    : []),
+];
+
+describe.each(CASES)("a blocked user's writes are refused on every replica by $enforcedBy", ({ options, recheckMs, loss }) => {
   let cluster: Cluster;
   let admin: Account;
   let victim: Account;
@@ -83,8 +110,7 @@ describe.each([
   const suffix = Math.random().toString(36).slice(2, 8);
   beforeAll(async () => {
     cluster = await startCluster({
-      database: testDatabases[0]!,
-      broker: "memory",
+      ...options,
       pops: ["north", "south"],
       replicasPerPop: 2,
       env: { EDGE_BLOCK_RECHECK_MS: recheckMs },
@@ -103,7 +129,9 @@ describe.each([
     await Promise.all([...editors, other].map((editor) => editor.synced));
     await Promise.all(editors.map((editor, i) => editor.insert(0, `[${i}]`)));
 
-    const lost = dropNotices ? cluster.bus!.dropNext(subjects.userBlocks(), 1) : undefined;
+    // The origin's link to the broker is its only listener: without it, nothing is published.
+    if (loss === "never published") cluster.origin.blockChanges.clear();
+    const lost = loss === "dropped by the broker" ? cluster.bus!.dropNext(subjects.userBlocks(), 1) : undefined;
     const blocked = await adminCall(cluster, admin, "POST", "/api/blocks", { name: `Melisandre${suffix}`, reason: "burned Shireen" });
     expect(blocked.status, await blocked.clone().text()).toBe(200);
 
@@ -122,7 +150,7 @@ describe.each([
     expect(other.isOpen).toBe(true);
     await other.insert(0, "onion");
 
-    const lostUnblock = dropNotices ? cluster.bus!.dropNext(subjects.userBlocks(), 1) : undefined;
+    const lostUnblock = loss === "dropped by the broker" ? cluster.bus!.dropNext(subjects.userBlocks(), 1) : undefined;
     expect((await adminCall(cluster, admin, "DELETE", `/api/blocks/Melisandre${suffix}`, {})).status).toBe(200);
     const fresh = await fetch(`${cluster.originUrl}/api/auth/token`, { method: "POST", headers: { "content-type": "application/json", cookie: victim.cookie }, body: "{}" });
     expect(fresh.status).toBe(200);
