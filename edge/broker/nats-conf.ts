@@ -136,8 +136,9 @@ leafnodes {
       #
       # What crosses (not denied): ww.<pop>.members (the replicas' heartbeats,
       # for the origin's GET /api/edges), ww.presence.> and ww.relay.> (cursors
-      # and live edits, shared across PoPs) and ww.origin.changed (the
-      # origin's commits, to every PoP).
+      # and live edits, shared across PoPs), ww.origin.changed (the
+      # origin's commits, to every PoP) and ww.origin.blocks (admins'
+      # blocks of accounts, to every replica).
       #
       # A new PoP-scoped subject kind in subjects.ts belongs in both lists.
       deny_exports: ${quoted(POP_LOCAL_SUBJECTS)}
