@@ -66,6 +66,7 @@ export class Replica implements ConnectionHost {
   private readonly rateLimiter = createEditRateLimiter();
   private readonly blocked = new BlockedAccounts();
   private recheckingBlocks = false;
+  private blockListStale = false;
   private readonly pageSize: PageSizeLimit;
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
@@ -362,11 +363,15 @@ export class Replica implements ConnectionHost {
     } catch (error) {
       this.blocked.readFailed();
       // Keep the last list: the blocks it holds stay enforced (and end on their own) while the origin is away.
-      this.log.warn({ err: error }, "could not re-read the blocked accounts from the origin; keeping the last list");
+      // Said once per outage, not every EDGE_BLOCK_RECHECK_MS.
+      if (!this.blockListStale) this.log.warn({ err: error }, "could not re-read the blocked accounts from the origin; keeping the last list");
+      this.blockListStale = true;
       return;
     } finally {
       this.recheckingBlocks = false;
     }
+    if (this.blockListStale) this.log.info({ blocked: this.blocked.size }, "re-read the blocked accounts from the origin again");
+    this.blockListStale = false;
     this.closeBlocked();
   }
 
