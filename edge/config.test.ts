@@ -6,7 +6,7 @@ import { edgeConfigFromEnv } from "./config";
 describe("configuration", () => {
   it("a valid edge environment gives its settings with the documented defaults", () => {
     const config = edgeConfigFromEnv({ EDGE_POP: "us-east", EDGE_REPLICA: "us-east-a" });
-    expect(config).toMatchObject({ pop: "us-east", replica: "us-east-a", durability: "edge", flushMs: 2000, originUrl: "http://127.0.0.1:3000" });
+    expect(config).toMatchObject({ pop: "us-east", replica: "us-east-a", durability: "edge", flushMs: 2000, originUrl: "http://127.0.0.1:3000", blockRecheckMs: 5000 });
   });
 
   it("the fan-out window grows with the crowd by default; a window set alone stays fixed; both set must agree", () => {
@@ -30,6 +30,7 @@ describe("configuration", () => {
     [{ EDGE_POP: "us-east", NATS_URL: "nats://a:4251,,nats://b:4252" }, /NATS_URL must be NATS server URLs, comma-separated/],
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "abc" }, /EDGE_FLUSH_MS .*, got "abc"/],
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "-5" }, /EDGE_FLUSH_MS must be a positive integer/],
+    [{ EDGE_POP: "us-east", EDGE_BLOCK_RECHECK_MS: "0" }, /EDGE_BLOCK_RECHECK_MS must be a positive integer/],
     [{ EDGE_POP: "US East" }, /EDGE_POP must be a PoP name .*, got "US East"/],
     [{}, /EDGE_POP .*, got nothing/],
     [{ EDGE_POP: "us-east", EDGE_DURABILITY: "disk" }, /EDGE_DURABILITY .*, got "disk"/],
