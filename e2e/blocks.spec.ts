@@ -38,10 +38,13 @@ test.describe("blocking a user", () => {
 
     // Every edge closes the blocked user's socket within EDGE_BLOCK_RECHECK_MS, at once when the broker carries the notice.
     await expect(editor.connection(page)).toHaveText(`Disconnected: you can no longer edit: blocked by an admin with no end: ${reason}`, { timeout: 15_000 });
-    // A reload gets no token: the origin says why.
+    // No new token, and the edit page says why instead of opening an editor.
     const refused = await page.request.post("/api/auth/token", { data: {} });
     expect(refused.status()).toBe(403);
     expect(((await refused.json()) as { message: string }).message).toContain(reason);
+    await page.goto(`/wiki/${slug}/edit`);
+    await expect(page.getByTestId("edit-notice")).toHaveText(`You cannot edit: your account is blocked by an admin with no end date: ${reason}. You can still read the wiki.`);
+    await expect(editor.content(page)).toHaveCount(0);
 
     await admin.getByRole("button", { name: `Unblock ${account.name}` }).click();
     await expect(admin.getByTestId(`block-${account.name}`)).toHaveCount(0);

@@ -5,6 +5,7 @@ import { slugToTitle } from "@/common/slug";
 import { linkedSlugs } from "@/common/wikilinks";
 import { EditorLoader } from "@/components/editor/EditorLoader";
 import { PageFrame } from "@/components/page/PageFrame";
+import { activeBlockOf, blockedMessage } from "@/origin/blocks";
 import { existingSlugs } from "@/origin/links";
 import { writePermission } from "@/origin/protection";
 import { getRevision } from "@/origin/revisions";
@@ -45,6 +46,18 @@ export default async function EditPage({ params, searchParams }: Props) {
         <p className="notice" data-testid="edit-notice">
           <Link href={`/login?next=${encodeURIComponent(pageHref(slug, "edit"))}`}>Log in</Link> or{" "}
           <Link href={`/register?next=${encodeURIComponent(pageHref(slug, "edit"))}`}>create an account</Link> to edit this page.
+        </p>
+      </PageFrame>
+    );
+  }
+
+  // A blocked account gets no edge token: a notice, rather than an editor that cannot connect.
+  const block = await activeBlockOf(origin.db.prisma, viewer.userId);
+  if (block) {
+    return (
+      <PageFrame {...frame} subtitle="Editing">
+        <p className="notice" data-testid="edit-notice">
+          You cannot edit: {blockedMessage(block)}. You can still read the wiki.
         </p>
       </PageFrame>
     );
