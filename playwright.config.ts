@@ -78,7 +78,7 @@ export default defineConfig({
     // WEIRWOOD_E2E_SERVER starts something else on the same port and data
     // folder, e.g. "npm start" (the embedded server with two PoPs of edges)
     // for live-edge.spec.ts with WEIRWOOD_E2E_LIVE_EDGES=1.
-    command: process.env.WEIRWOOD_E2E_SERVER ?? "node --import tsx origin/server/embedded.ts",
+    command: process.env.WEIRWOOD_E2E_SERVER ?? "node --import tsx launcher/embedded.ts",
     url: `${baseURL}/api/jwks`,
     env: {
       WEIRWOOD_DATA_DIR: dataDir,

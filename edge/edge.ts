@@ -3,7 +3,7 @@ import type { Logger } from "../common/logger";
 import { advertisedUrls } from "./advertised-urls";
 import { answerKeyRequests, keysFromPeers } from "./auth/key-sharing";
 import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";
-import type { Broker } from "./broker/broker";
+import type { Broker } from "../broker/broker";
 import type { EdgeConfig } from "./config";
 import { createOriginClient, type OriginClient } from "./origin-client";
 import { Replica } from "./replica";

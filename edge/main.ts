@@ -4,7 +4,7 @@
 // taking edits, hands its state to its peers, flushes, and exits 0.
 import { createLogger } from "../common/logger";
 import { ConfigError } from "../common/env";
-import { connectNats } from "./broker/nats";
+import { connectNats } from "../broker/nats";
 import { edgeConfigFromEnv } from "./config";
 import { startEdge } from "./edge";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../common/logger";
-import type { Broker, Unsubscribe } from "./broker/broker";
+import type { Broker, Unsubscribe } from "../broker/broker";
 import { decodeEnvelope, encodeEnvelope, type ReplicaState } from "../protocol/envelope";
 import { subjects } from "../protocol/subjects";
 

@@ -1,6 +1,6 @@
 import * as Y from "yjs";
 import type { Logger } from "../common/logger";
-import { type Broker, NoRespondersError, type Unsubscribe } from "./broker/broker";
+import { type Broker, NoRespondersError, type Unsubscribe } from "../broker/broker";
 import type { Page } from "./page";
 import { decodeEnvelope, type Envelope, encodeEnvelope } from "../protocol/envelope";
 import { subjects } from "../protocol/subjects";

@@ -1,6 +1,6 @@
 import type { Logger } from "../common/logger";
 import { parseSlug, type Slug } from "../common/slug";
-import type { DurableLog, LogEntry, Unsubscribe } from "./broker/broker";
+import type { DurableLog, LogEntry, Unsubscribe } from "../broker/broker";
 import * as Y from "yjs";
 import type { Page, Protection, UpdateOrigin } from "./page";
 import { decodeEnvelope, encodeEnvelope } from "../protocol/envelope";

@@ -5,7 +5,7 @@ import type { Slug } from "../common/slug";
 import { writePermission } from "./auth/permissions";
 import { BlockedAccounts } from "./blocks";
 import { createEditRateLimiter } from "./auth/rate-limit";
-import type { Broker, DurableLog, Unsubscribe } from "./broker/broker";
+import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost, QueueLimits } from "./connection";
 import { CloseCode } from "../protocol/close-codes";

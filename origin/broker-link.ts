@@ -1,4 +1,4 @@
-import type { Broker } from "../edge/broker/broker";
+import type { Broker } from "../broker/broker";
 import { type BlockNotice, encodeBlockNotice } from "../protocol/blocks";
 import { encodeEnvelope } from "../protocol/envelope";
 import { subjects } from "../protocol/subjects";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryBus } from "../edge/broker/memory";
+import { createMemoryBus } from "../broker/memory";
 import { encodeEnvelope } from "../protocol/envelope";
 import { subjects } from "../protocol/subjects";
 import { EdgeDirectory } from "./edge-directory";

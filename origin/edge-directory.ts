@@ -1,4 +1,4 @@
-import type { Broker, Unsubscribe } from "../edge/broker/broker";
+import type { Broker, Unsubscribe } from "../broker/broker";
 import { decodeEnvelope } from "../protocol/envelope";
 import { subjects } from "../protocol/subjects";
 

@@ -1,5 +1,5 @@
 import type { Logger } from "../../common/logger";
-import type { Broker, Unsubscribe } from "../broker/broker";
+import type { Broker, Unsubscribe } from "../../broker/broker";
 import { subjects } from "../../protocol/subjects";
 import type { TokenVerifier } from "./verifier";
 

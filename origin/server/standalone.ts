@@ -4,7 +4,7 @@
 // their heartbeats (GET /api/edges).
 import { ConfigError } from "../../common/env";
 import { createLogger } from "../../common/logger";
-import { connectNats } from "../../edge/broker/nats";
+import { connectNats } from "../../broker/nats";
 import { linkOriginToBroker } from "../broker-link";
 import { originConfigFromEnv } from "../config";
 import { installOrigin, startOrigin } from "../runtime";

@@ -3,7 +3,7 @@ import type { RunningEdge } from "../../edge/edge";
 import type { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { CloseCode } from "../../protocol/close-codes";
 import { subjects } from "../../protocol/subjects";
-import { connectNats } from "../../edge/broker/nats";
+import { connectNats } from "../../broker/nats";
 import { type Cluster, type ClusterOptions, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";

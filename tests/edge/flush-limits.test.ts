@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { originText as committedText } from "../support/origin-text";
-import { createMemoryBus } from "../../edge/broker/memory";
+import { createMemoryBus } from "../../broker/memory";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
 import { FlushIncompleteError } from "../../edge/flusher";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { connectNats } from "../../edge/broker/nats";
+import { connectNats } from "../../broker/nats";
 import { decodeEnvelope } from "../../protocol/envelope";
 import { subjects } from "../../protocol/subjects";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";

@@ -3,7 +3,7 @@ import { originText } from "../support/origin-text";
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import { connectNats } from "../../edge/broker/nats";
+import { connectNats } from "../../broker/nats";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
-import { createMemoryBus } from "../../edge/broker/memory";
+import { createMemoryBus } from "../../broker/memory";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
 import { linkOriginToBroker } from "../../origin/broker-link";

@@ -7,7 +7,7 @@ import {
   InvalidSubjectError,
   type LogEntry,
   NoRespondersError,
-} from "../../edge/broker/broker";
+} from "../../broker/broker";
 
 /**
  * What every Broker must do, run against each implementation with the same

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import type { Broker } from "../../edge/broker/broker";
-import { createMemoryBus, type MemoryBus } from "../../edge/broker/memory";
+import type { Broker } from "../../broker/broker";
+import { createMemoryBus, type MemoryBus } from "../../broker/memory";
 import { TEST_NATS_URL } from "./test-nats";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";

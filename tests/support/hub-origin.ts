@@ -1,5 +1,5 @@
-import type { Broker } from "../../edge/broker/broker";
-import { connectNats } from "../../edge/broker/nats";
+import type { Broker } from "../../broker/broker";
+import { connectNats } from "../../broker/nats";
 import { linkOriginToBroker } from "../../origin/broker-link";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import type { TestDatabaseKind } from "./databases";

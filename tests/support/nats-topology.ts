@@ -5,14 +5,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { hubConf, popServerConf, SERVERS_PER_POP } from "../../edge/broker/nats-conf";
+import { hubConf, popServerConf, SERVERS_PER_POP } from "../../broker/nats-conf";
 import { startTcpLink, type TcpLink } from "./tcp-link";
 
 /**
  * The NATS of docs/self-hosting/, started for a test on 127.0.0.1: the hub
  * and, per PoP, three servers in a JetStream cluster of the PoP's domain,
  * each a leaf node of the hub. The configurations are the guide's own
- * (edge/broker/nats-conf.ts) with free ports and temporary store folders.
+ * (broker/nats-conf.ts) with free ports and temporary store folders.
  */
 export const NATS_SERVER_BIN = process.env.WEIRWOOD_NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
 const required = Boolean(process.env.CI || process.env.WEIRWOOD_NATS_SERVER_BIN);

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { Broker } from "../../edge/broker/broker";
+import type { Broker } from "../../broker/broker";
 import type { BrokerTestBed } from "./broker-contract";
-import { connectNats } from "../../edge/broker/nats";
+import { connectNats } from "../../broker/nats";
 
 /**
  * The NATS server the tests run against (JetStream on). Required in CI (and

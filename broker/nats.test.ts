@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Broker, BrokerError, type LogEntry } from "./broker";
-import { brokerContract } from "../../tests/support/broker-contract";
+import { brokerContract } from "../tests/support/broker-contract";
 import { connectNats } from "./nats";
-import { natsAnswers, natsTestBed } from "../../tests/support/test-nats";
+import { natsAnswers, natsTestBed } from "../tests/support/test-nats";
 
 const natsAvailable = await natsAnswers();
 // A developer's machine may lack NATS; CI must not pass by skipping what it could not run.

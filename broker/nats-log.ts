@@ -13,7 +13,7 @@ import {
 import { BrokerError, type DurableLog, type LogEntry, type Unsubscribe } from "./broker";
 import { runHandler } from "./handlers";
 import { waitOutUnavailable } from "./jetstream-wait";
-import { checkPattern, checkSubject, subjectMatches } from "./subjects";
+import { checkPattern, checkSubject, subjectMatches } from "./subject-patterns";
 
 export interface JetStreamLogOptions {
   js: JetStreamClient;

@@ -2,16 +2,16 @@
 // Next.js wiki with the origin, an embedded PGlite (unless DATABASE_URL is
 // set), the in-process broker, and two PoPs of two edge replicas each.
 // Ctrl-C drains the edges (they flush first), then stops the rest.
-import { ConfigError } from "../../common/env";
-import { createLogger } from "../../common/logger";
-import { createMemoryBus } from "../../edge/broker/memory";
-import { edgeConfigFromEnv } from "../../edge/config";
-import { type RunningEdge, startEdge } from "../../edge/edge";
-import { linkOriginToBroker } from "../broker-link";
-import { originConfigFromEnv } from "../config";
-import { installOrigin, startOrigin } from "../runtime";
-import { embeddedConfigFromEnv } from "./embedded-config";
-import { serveNext } from "./next-host";
+import { ConfigError } from "../common/env";
+import { createLogger } from "../common/logger";
+import { createMemoryBus } from "../broker/memory";
+import { edgeConfigFromEnv } from "../edge/config";
+import { type RunningEdge, startEdge } from "../edge/edge";
+import { linkOriginToBroker } from "../origin/broker-link";
+import { originConfigFromEnv } from "../origin/config";
+import { installOrigin, startOrigin } from "../origin/runtime";
+import { embeddedConfigFromEnv } from "../origin/server/embedded-config";
+import { serveNext } from "../origin/server/next-host";
 
 const log = createLogger("weirwood", process.env.LOG_LEVEL ?? "info");
 

@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerError } from "./broker";
 import { openJetStreamLog } from "./nats-log";
-import { natsAnswers, TEST_NATS_URL } from "../../tests/support/test-nats";
+import { natsAnswers, TEST_NATS_URL } from "../tests/support/test-nats";
 
 const natsAvailable = await natsAnswers();
 

@@ -45,7 +45,7 @@ const quoted = (values: string[]) => `[${values.map((value) => JSON.stringify(va
 export function hubConf(conf: HubConf): string {
   return `# Weirwood: the NATS hub, where the origin connects (NATS_URL of the origin).
 # Every server of every PoP connects to its leafnodes listener as a leaf
-# node. Generated from edge/broker/nats-conf.ts (npm run docs:nats-conf):
+# node. Generated from broker/nats-conf.ts (npm run docs:nats-conf):
 # edit that file, not this one, so that the tests run what the guide says.
 #
 # Check: nats-server -c nats-hub.conf -t
@@ -102,7 +102,7 @@ export function popServerConf(conf: PopServerConf): string {
 # log lives: the stream WEIRWOOD_LOG_<base64url of the PoP> with three
 # replicas (EDGE_LOG_REPLICAS=3), so that an acknowledged edit outlives one
 # server. Each server is also a leaf node of the hub. Generated from
-# edge/broker/nats-conf.ts (npm run docs:nats-conf): edit that file instead.
+# broker/nats-conf.ts (npm run docs:nats-conf): edit that file instead.
 #
 # Check: nats-server -c nats-${conf.pop}-${conf.index}.conf -t
 

@@ -14,7 +14,7 @@ import {
 import { runHandler } from "./handlers";
 import { waitOutUnavailable } from "./jetstream-wait";
 import { openJetStreamLog } from "./nats-log";
-import { checkLogName, checkPattern, checkSubject } from "./subjects";
+import { checkLogName, checkPattern, checkSubject } from "./subject-patterns";
 
 export interface NatsBrokerOptions {
   /** e.g. "nats://127.0.0.1:4222", or the servers of a cluster. */

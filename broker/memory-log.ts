@@ -1,6 +1,6 @@
 import { BrokerError, type LogEntry, type Unsubscribe } from "./broker";
 import { runHandler } from "./handlers";
-import { checkPattern, checkSubject, subjectMatches } from "./subjects";
+import { checkPattern, checkSubject, subjectMatches } from "./subject-patterns";
 
 /** Who follows a log: delivery pauses while `canReceive()` is false and catches up after. */
 export interface LogFollower {

@@ -11,7 +11,7 @@ import {
 } from "./broker";
 import { runHandler } from "./handlers";
 import type { LogFollower, MemoryLogStore } from "./memory-log";
-import { checkPattern, checkSubject } from "./subjects";
+import { checkPattern, checkSubject } from "./subject-patterns";
 
 export interface MemorySubscription {
   pattern: string;

@@ -2,7 +2,7 @@ import { type Broker, BrokerError, type BrokerMessage } from "./broker";
 import { runHandler } from "./handlers";
 import { MemoryBroker, type MemoryNetwork, type MemorySubscription } from "./memory-broker";
 import { MemoryLogStore } from "./memory-log";
-import { checkLogName, checkPattern, patternsOverlap, subjectMatches } from "./subjects";
+import { checkLogName, checkPattern, patternsOverlap, subjectMatches } from "./subject-patterns";
 
 /**
  * An in-process broker: the embedded default (2 PoPs x 2 replicas in one

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Broker, BrokerError, BrokerTimeoutError, type LogEntry, NoRespondersError } from "./broker";
-import { type BrokerTestBed, brokerContract } from "../../tests/support/broker-contract";
+import { type BrokerTestBed, brokerContract } from "../tests/support/broker-contract";
 import { createMemoryBus, type MemoryBus } from "./memory";
 
 function memoryTestBed(): BrokerTestBed {
