@@ -1,11 +1,12 @@
 import { type NextRequest, NextResponse } from "next/server";
-import { contentSecurityPolicy, edgeConnectSources } from "./common/csp";
+import { contentSecurityPolicy, CSP_NONCE_HEADER, edgeConnectSources } from "./common/csp";
 
 /**
  * Every wiki page gets a fresh script nonce and its Content-Security-Policy
  * (common/csp.ts). Next.js reads the nonce from the request's CSP header and
- * puts it on its own script tags; the pages are rendered per request anyway
- * (the layout reads the session cookie).
+ * puts it on its own script tags; the pages are rendered per request anyway.
+ * A page shared caches keep comes with its nonce from the host instead
+ * (CSP_NONCE_HEADER), so that its HTML is the same for everyone.
  */
 
 // Read by name at run time, not inlined at build time.
@@ -26,7 +27,9 @@ async function liveEdgeUrls(): Promise<string[]> {
 }
 
 export async function proxy(request: NextRequest): Promise<NextResponse> {
-  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64");
+  const given = request.headers.get(CSP_NONCE_HEADER);
+  // A nonce is base64: anything else would write into the policy.
+  const nonce = given && /^[A-Za-z0-9+/]{16,}={0,2}$/u.test(given) ? given : Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64");
   const connectSources = edgeConnectSources({
     edgeUrls: await liveEdgeUrls(),
     pageHost: request.headers.get("host") ?? request.nextUrl.host,

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { SiteHeader } from "@/components/layout/SiteHeader";
+import { ViewerProvider } from "@/components/layout/ViewerContext";
 import "./globals.css";
-import { currentViewer } from "./viewer";
 
 export const metadata = {
   title: { default: "Weirwood", template: "%s · Weirwood" },
@@ -10,13 +10,17 @@ export const metadata = {
 
 export const viewport = { width: "device-width", initialScale: 1 };
 
-export default async function RootLayout({ children }: { children: ReactNode }) {
-  const viewer = await currentViewer();
+// No cookie is read here: a page is the same HTML for every reader, so that
+// shared caches keep it (docs/architecture.md, "Cached reads"). Who reads
+// comes from GET /api/me in the browser (ViewerProvider).
+export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <SiteHeader user={viewer ? { name: viewer.name, role: viewer.role } : null} />
-        <main>{children}</main>
+        <ViewerProvider>
+          <SiteHeader />
+          <main>{children}</main>
+        </ViewerProvider>
       </body>
     </html>
   );

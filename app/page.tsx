@@ -1,15 +1,16 @@
 import Link from "next/link";
 import { RecentChangesList } from "@/components/lists/RecentChangesList";
-import { NewPageForm } from "@/components/page/NewPageForm";
+import { StartPage } from "@/components/page/StartPage";
+import { HOME_RECENT_CHANGES } from "@/origin/page-view";
 import { recentChanges } from "@/origin/recent-changes";
 import { getOrigin } from "@/origin/runtime";
-import { currentViewer } from "./viewer";
 
 export const dynamic = "force-dynamic";
 
+/** The same HTML for every reader, like a page view (origin/server/cacheable-views.ts). */
 export default async function Home() {
   const origin = await getOrigin();
-  const [changes, viewer] = await Promise.all([recentChanges(origin.db.prisma, { limit: 10 }), currentViewer()]);
+  const changes = await recentChanges(origin.db.prisma, { limit: HOME_RECENT_CHANGES });
   return (
     <section>
       <h1>Weirwood</h1>
@@ -17,16 +18,7 @@ export default async function Home() {
         A wiki that keeps up when everyone writes at once: your edits are saved at the nearest edge the moment you type, and reach
         the wiki a few seconds later.
       </p>
-      {viewer && viewer.role !== "reader" ? (
-        <>
-          <h2>Start a page</h2>
-          <NewPageForm title="" />
-        </>
-      ) : (
-        <p>
-          <Link href="/register">Create an account</Link> or <Link href="/login">log in</Link> to write.
-        </p>
-      )}
+      <StartPage />
       <h2>Recent changes</h2>
       <RecentChangesList changes={changes} />
       <p>

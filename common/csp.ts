@@ -1,4 +1,12 @@
 /**
+ * The request header through which the host hands proxy.ts the nonce of a
+ * page shared caches keep (origin/server/cacheable-views.ts): derived from
+ * the page's ETag, so that one tag is one body. The host removes any a
+ * client sent.
+ */
+export const CSP_NONCE_HEADER = "x-weirwood-csp-nonce";
+
+/**
  * The wiki pages' Content-Security-Policy (proxy.ts sets it per request).
  *
  * - Scripts run only with this response's nonce, which Next.js puts on its

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const unlink = linkOriginToBroker(origin, bus.connect("origin"));
   const originUrl = `http://${embedded.host}:${embedded.port}`;
   say("starting the wiki (Next.js)...");
-  const web = await serveNext({ host: embedded.host, port: embedded.port });
+  const web = await serveNext({ host: embedded.host, port: embedded.port, origin });
 
   const edges: RunningEdge[] = [];
   let port = embedded.edgeBasePort;

@@ -58,6 +58,10 @@ export const originEnvSchema = z.object({
   ORIGIN_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   ORIGIN_TRUSTED_PROXIES: list(z.string().regex(/^[0-9a-fA-F.:]+$/, "must be IP addresses, comma-separated")),
   ORIGIN_ALLOWED_ORIGINS: list(z.string().regex(/^https?:\/\/[^/]+$/, "must be origins such as https://wiki.example.org, comma-separated")),
+  // Shared caches in front of the origin: docs/architecture.md, "Cached reads".
+  ORIGIN_PAGE_MAX_AGE_S: count.default(5).describe("how long a shared cache may serve a page view or page read without asking again"),
+  ORIGIN_PAGE_STALE_S: count.default(60).describe("how long after that it may serve the stale copy while it revalidates"),
+  ORIGIN_RECENT_CHANGES_MAX_AGE_S: count.default(2).describe("the same bound for recent changes, which change with every edit anywhere"),
 });
 
 export type OriginEnv = z.infer<typeof originEnvSchema>;
@@ -83,6 +87,14 @@ export interface OriginConfig {
   trustedProxies: string[];
   /** Other sites whose pages may POST here (Origin header), beside this one. */
   allowedOrigins: string[];
+  /** Cache-Control of public reads: s-maxage and stale-while-revalidate, in seconds. */
+  publicCache: PublicCachePolicy;
+}
+
+export interface PublicCachePolicy {
+  pageMaxAgeSeconds: number;
+  pageStaleSeconds: number;
+  recentChangesMaxAgeSeconds: number;
 }
 
 /** How many failures or registrations each key may have within its window; 0 turns a limit off. */
@@ -119,6 +131,11 @@ export function originConfigFromEnv(env: Environment = process.env): OriginConfi
     scryptLogN: parsed.ORIGIN_SCRYPT_LOG_N,
     trustedProxies: parsed.ORIGIN_TRUSTED_PROXIES.map(normalizeAddress),
     allowedOrigins: parsed.ORIGIN_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
+    publicCache: {
+      pageMaxAgeSeconds: parsed.ORIGIN_PAGE_MAX_AGE_S,
+      pageStaleSeconds: parsed.ORIGIN_PAGE_STALE_S,
+      recentChangesMaxAgeSeconds: parsed.ORIGIN_RECENT_CHANGES_MAX_AGE_S,
+    },
   };
 }
 

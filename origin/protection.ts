@@ -4,6 +4,9 @@ import { ForbiddenError, NotFoundError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import type { PageProtection } from "./pages";
 
+// The wiki's pages decide which buttons to show with it in the browser.
+export { writePermission } from "../common/write-permission";
+
 export const PROTECTION_LEVELS = ["none", "admin"] as const satisfies readonly PageProtection[];
 
 export interface ProtectionView {
@@ -32,17 +35,4 @@ export async function setProtection(
   });
   if (count === 0) throw new NotFoundError(`no page ${options.slug} to protect: a page exists once it has a revision`);
   return { slug: options.slug, protection: options.protection, protectedBy: protect ? options.by.name : null };
-}
-
-/** Whether `identity` (or an anonymous visitor, null) may write a page of this protection, and why not. */
-export function writePermission(
-  identity: Pick<Identity, "role"> | null,
-  protection: PageProtection,
-): { canWrite: true } | { canWrite: false; reason: string } {
-  if (!identity) return { canWrite: false, reason: "Log in to edit this page." };
-  if (identity.role === "reader") return { canWrite: false, reason: "Your account may read but not edit pages." };
-  if (protection === "admin" && identity.role !== "admin") {
-    return { canWrite: false, reason: "This page is protected: only admins can edit it." };
-  }
-  return { canWrite: true };
 }

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { useViewer } from "../layout/ViewerContext";
 
 /** Where to go after logging in: only a path on this site. */
 function safeNext(next: string | undefined): string {
@@ -12,6 +13,7 @@ function safeNext(next: string | undefined): string {
 /** The log-in and register forms: POST /api/auth/login or /register, which set the session cookie. */
 export function AccountForm({ mode, next }: { mode: "login" | "register"; next?: string }) {
   const router = useRouter();
+  const { reload } = useViewer();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -30,6 +32,7 @@ export function AccountForm({ mode, next }: { mode: "login" | "register"; next?:
         const body = (await response.json().catch(() => ({}))) as { message?: string };
         throw new Error(body.message ?? `the origin answered ${response.status}`);
       }
+      await reload();
       router.replace(safeNext(next));
       router.refresh();
     } catch (failure) {

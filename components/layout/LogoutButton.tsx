@@ -2,9 +2,11 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { useViewer } from "./ViewerContext";
 
 export function LogoutButton() {
   const router = useRouter();
+  const { reload } = useViewer();
   const [busy, setBusy] = useState(false);
   return (
     <button
@@ -15,6 +17,7 @@ export function LogoutButton() {
         setBusy(true);
         try {
           await fetch("/api/auth/logout", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+          await reload();
           router.refresh();
         } finally {
           setBusy(false);

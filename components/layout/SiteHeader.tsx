@@ -1,15 +1,18 @@
+"use client";
+
 import Link from "next/link";
-import type { Role } from "../../protocol/token";
 import { LogoutButton } from "./LogoutButton";
 import { PopSelector } from "./PopSelector";
+import { useViewer } from "./ViewerContext";
 
-export interface HeaderUser {
-  name: string;
-  role: Role;
-}
-
-/** The wiki's header: home, the wiki-wide pages, search, the PoP, who is logged in. */
-export function SiteHeader({ user }: { user: HeaderUser | null }) {
+/**
+ * The wiki's header: home, the wiki-wide pages, search, the PoP, who is
+ * logged in. Who it is comes after load (ViewerContext): until then neither
+ * a name nor "Log in" shows.
+ */
+export function SiteHeader() {
+  const { state } = useViewer();
+  const user = state.known ? state.user : null;
   return (
     <header className="site-header">
       <div className="site-header-inner">
@@ -28,7 +31,7 @@ export function SiteHeader({ user }: { user: HeaderUser | null }) {
         </form>
         <div className="site-user">
           <PopSelector />
-          {user ? (
+          {!state.known ? null : user ? (
             <>
               <span className="who" data-testid="who">
                 {user.name}

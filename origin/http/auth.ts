@@ -8,6 +8,7 @@ import { UnauthorizedError } from "../errors";
 import type { Origin } from "../runtime";
 import { readJson } from "./body";
 import type { ClientInfo } from "./client";
+import { PRIVATE_NO_STORE } from "./conditional";
 import { requireOwnSiteJson } from "./cross-site";
 import { answer, json } from "./respond";
 
@@ -111,10 +112,33 @@ export function handleToken(origin: Origin, request: Request): Promise<Response>
   });
 }
 
+// It names who asked: no cache may keep it, and none may hand it to another cookie.
+const personal = { "cache-control": PRIVATE_NO_STORE, vary: "Cookie" };
+
 /** GET /api/auth/me */
 export function handleMe(origin: Origin, request: Request): Promise<Response> {
-  return answer(origin, async () => ({ user: publicUser(await sessionIdentity(origin, request)) }));
+  return answer(origin, async () => json({ user: publicUser(await sessionIdentity(origin, request)) }, { headers: personal }));
 }
+
+/**
+ * GET /api/me: who the session cookie belongs to, or `{ user: null }`. The
+ * wiki's pages are the same for everyone, so that shared caches keep them;
+ * each browser asks this after load for the header's name and the buttons
+ * its account may use.
+ */
+export function handleViewer(origin: Origin, request: Request): Promise<Response> {
+  return answer(origin, async () => {
+    let user: ReturnType<typeof publicUser> | null = null;
+    try {
+      user = publicUser(await sessionIdentity(origin, request));
+    } catch (error) {
+      // A missing, expired or revoked session is an anonymous reader, not an error.
+      if (!(error instanceof UnauthorizedError)) throw error;
+    }
+    return json({ user }, { headers: personal });
+  });
+}
+
 
 /** GET /.well-known/jwks.json: the public keys edges verify tokens with. */
 export function handleJwks(origin: Origin): Response {

@@ -5,12 +5,16 @@ import { RECENT_CHANGES_MAX_LIMIT, recentChanges } from "../recent-changes";
 import { getRevision, HISTORY_MAX_LIMIT, listRevisions } from "../revisions";
 import type { Origin } from "../runtime";
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_LENGTH, searchPages } from "../search";
+import { cacheableJson, PRIVATE_NO_STORE, publicCacheControl } from "./conditional";
 import { slugParam } from "./params";
-import { answer } from "./respond";
+import { answer, json } from "./respond";
 
 /**
  * The wiki's public read endpoints. Each parses its path and query once
  * (a bad value is a 400 naming the parameter), then calls one operation.
+ * Their answers are the same for everyone: shared caches may keep them a
+ * few seconds (ORIGIN_PAGE_MAX_AGE_S) and revalidate them by ETag. Search
+ * is the exception: its queries are the readers' own words.
  */
 
 // Revision numbers are Postgres integers.
@@ -48,8 +52,8 @@ const searchQuery = z.object({
 const wantedQuery = z.object({ limit: integerParam(1, WANTED_MAX_LIMIT).optional() });
 
 /** GET /api/pages/:slug */
-export function handleGetPage(origin: Origin, _request: Request, params: { slug: string }): Promise<Response> {
-  return answer(origin, async () => getPage(origin.db.prisma, { slug: slugParam(params.slug) }));
+export function handleGetPage(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
+  return answer(origin, async () => pageRead(origin, request, await getPage(origin.db.prisma, { slug: slugParam(params.slug) })));
 }
 
 /** GET /api/pages/:slug/history?limit=&before= */
@@ -57,28 +61,28 @@ export function handleGetHistory(origin: Origin, request: Request, params: { slu
   return answer(origin, async () => {
     const slug = slugParam(params.slug);
     const { limit, before } = historyQuery.parse(queryOf(request));
-    return { slug, revisions: await listRevisions(origin.db.prisma, { slug, limit, before }) };
+    return pageRead(origin, request, { slug, revisions: await listRevisions(origin.db.prisma, { slug, limit, before }) });
   });
 }
 
 /** GET /api/pages/:slug/revisions/:number */
 export function handleGetRevision(
   origin: Origin,
-  _request: Request,
+  request: Request,
   params: { slug: string; number: string },
 ): Promise<Response> {
   return answer(origin, async () => {
     const slug = slugParam(params.slug);
     const { number } = revisionPath.parse({ number: params.number });
-    return { slug, ...(await getRevision(origin.db.prisma, { slug, number })) };
+    return pageRead(origin, request, { slug, ...(await getRevision(origin.db.prisma, { slug, number })) });
   });
 }
 
 /** GET /api/pages/:slug/backlinks */
-export function handleGetBacklinks(origin: Origin, _request: Request, params: { slug: string }): Promise<Response> {
+export function handleGetBacklinks(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
   return answer(origin, async () => {
     const slug = slugParam(params.slug);
-    return { slug, backlinks: await backlinks(origin.db.prisma, { slug }) };
+    return pageRead(origin, request, { slug, backlinks: await backlinks(origin.db.prisma, { slug }) });
   });
 }
 
@@ -86,7 +90,7 @@ export function handleGetBacklinks(origin: Origin, _request: Request, params: { 
 export function handleRecentChanges(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
     const { limit, since } = recentChangesQuery.parse(queryOf(request));
-    return { changes: await recentChanges(origin.db.prisma, { limit, since }) };
+    return wikiRead(origin, request, { changes: await recentChanges(origin.db.prisma, { limit, since }) });
   });
 }
 
@@ -94,7 +98,8 @@ export function handleRecentChanges(origin: Origin, request: Request): Promise<R
 export function handleSearch(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
     const { q, limit } = searchQuery.parse(queryOf(request));
-    return { query: q, results: await searchPages(origin.db.prisma, { query: q, limit }) };
+    const results = await searchPages(origin.db.prisma, { query: q, limit });
+    return json({ query: q, results }, { headers: { "cache-control": PRIVATE_NO_STORE } });
   });
 }
 
@@ -102,8 +107,24 @@ export function handleSearch(origin: Origin, request: Request): Promise<Response
 export function handleWantedPages(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
     const { limit } = wantedQuery.parse(queryOf(request));
-    return { pages: await wantedPages(origin.db.prisma, { limit }) };
+    return wikiRead(origin, request, { pages: await wantedPages(origin.db.prisma, { limit }) });
   });
+}
+
+/** Pages, their history, revisions and links: as fresh as a page view. */
+function pageRead(origin: Origin, request: Request, body: unknown): Response {
+  const policy = origin.config.publicCache;
+  return cacheableJson(request, body, publicCacheControl({ maxAgeSeconds: policy.pageMaxAgeSeconds, staleSeconds: policy.pageStaleSeconds }));
+}
+
+/** Lists across the wiki, which change with any edit anywhere: a shorter bound. */
+function wikiRead(origin: Origin, request: Request, body: unknown): Response {
+  const policy = origin.config.publicCache;
+  return cacheableJson(
+    request,
+    body,
+    publicCacheControl({ maxAgeSeconds: policy.recentChangesMaxAgeSeconds, staleSeconds: policy.recentChangesMaxAgeSeconds }),
+  );
 }
 
 function queryOf(request: Request): Record<string, string> {

@@ -1,5 +1,5 @@
 import type { Origin } from "../runtime";
-import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken } from "./auth";
+import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken, handleViewer } from "./auth";
 import { handleBlock, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
 import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
@@ -33,6 +33,7 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["POST", "/api/auth/logout", handleLogout],
   ["POST", "/api/auth/token", handleToken],
   ["GET", "/api/auth/me", handleMe],
+  ["GET", "/api/me", handleViewer],
   ["GET", "/.well-known/jwks.json", (origin) => handleJwks(origin)],
   ["GET", "/api/edges", (origin) => handleListEdges(origin)],
   ["GET", "/healthz", () => handleHealth()],

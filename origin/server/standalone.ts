@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const broker = natsUrl ? await connectNats({ servers: natsUrl, name: "origin" }) : undefined;
   const unlink = broker ? linkOriginToBroker(origin, broker) : () => {};
   if (!broker) log.warn("NATS_URL is not set: the origin will not tell PoPs about commits, and GET /api/edges answers 503");
-  const web = await serveNext({ host, port });
+  const web = await serveNext({ host, port, origin });
   log.info({ url: `http://${host}:${port}`, database: origin.db.location, broker: natsUrl ?? "none" }, "origin listening");
   console.log(JSON.stringify({ event: "origin-ready", url: `http://${host}:${port}` }));
 

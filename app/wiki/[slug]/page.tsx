@@ -1,15 +1,13 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { renderMarkdown } from "@/common/markdown";
-import { linkedSlugs } from "@/common/wikilinks";
 import { formatTime } from "@/components/format";
 import { FollowLive } from "@/components/page/FollowLive";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
-import { existingSlugs } from "@/origin/links";
+import { readPageView } from "@/origin/page-view";
 import { getOrigin } from "@/origin/runtime";
-import { currentViewer } from "../../viewer";
-import { findPage, pageSlug } from "../page-slug";
+import { pageSlug } from "../page-slug";
 import { existingPageFrame } from "../frame-props";
 
 export const dynamic = "force-dynamic";
@@ -21,18 +19,21 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: slug.replaceAll("_", " ") };
 }
 
+/**
+ * The same HTML for every reader (no cookie is read): the host gives it an
+ * ETag from what readPageView returns and lets shared caches keep it
+ * (origin/server/cacheable-views.ts).
+ */
 export default async function WikiPage({ params }: Props) {
   const slug = pageSlug((await params).slug);
   const origin = await getOrigin();
-  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
-  if (!page) notFound();
-  const existing = await existingSlugs(origin.db.prisma, { slugs: linkedSlugs(page.text) });
+  const view = await readPageView(origin.db.prisma, slug);
+  if (!view) notFound();
+  const { page, existingLinks } = view;
+  const existing = new Set(existingLinks);
   return (
-    <PageFrame
-      {...existingPageFrame(slug, page, viewer)}
-      tab="read"
-    >
-      <FollowLive slug={slug} existingPages={[...existing]}>
+    <PageFrame {...existingPageFrame(slug, page)} tab="read">
+      <FollowLive slug={slug} existingPages={existingLinks}>
         <PageBody sanitizedHtml={renderMarkdown(page.text, { existingPages: existing })} />
       </FollowLive>
       <footer className="page-footer muted">

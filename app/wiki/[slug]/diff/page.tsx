@@ -7,7 +7,6 @@ import { RevisionDiffView } from "@/components/history/RevisionDiffView";
 import { PageFrame } from "@/components/page/PageFrame";
 import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
-import { currentViewer } from "../../../viewer";
 import { findPage, orNotFound, pageSlug } from "../../page-slug";
 import { existingPageFrame } from "../../frame-props";
 
@@ -28,7 +27,7 @@ export default async function DiffPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug, "diff");
   const query = await searchParams;
   const origin = await getOrigin();
-  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  const page = await findPage(origin.db.prisma, slug);
   if (!page) notFound();
   const to = revisionNumber(query.to) ?? page.revision;
   const from = revisionNumber(query.from) ?? Math.max(1, to - 1);
@@ -38,7 +37,7 @@ export default async function DiffPage({ params, searchParams }: Props) {
   const revisionLink = (number: number) => `${pageHref(slug)}/revisions/${number}`;
   return (
     <PageFrame
-      {...existingPageFrame(slug, page, viewer)}
+      {...existingPageFrame(slug, page)}
       tab="history"
     >
       <div className="diff-header">

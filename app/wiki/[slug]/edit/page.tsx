@@ -35,9 +35,6 @@ export default async function EditPage({ params, searchParams }: Props) {
     tab: "edit" as const,
     exists: page !== null,
     protection: page?.protection ?? "none",
-    cannotEditBecause: null,
-    loggedIn: viewer !== null,
-    isAdmin: viewer?.role === "admin",
   };
 
   if (!viewer) {

@@ -6,7 +6,6 @@ import { RevisionTable } from "@/components/history/RevisionTable";
 import { PageFrame } from "@/components/page/PageFrame";
 import { HISTORY_DEFAULT_LIMIT, listRevisions } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
-import { currentViewer } from "../../../viewer";
 import { findPage, pageSlug } from "../../page-slug";
 import { existingPageFrame } from "../../frame-props";
 
@@ -24,13 +23,13 @@ export default async function HistoryPage({ params, searchParams }: Props) {
   const { before } = await searchParams;
   const beforeNumber = typeof before === "string" && /^\d{1,9}$/u.test(before) ? Number(before) : undefined;
   const origin = await getOrigin();
-  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  const page = await findPage(origin.db.prisma, slug);
   if (!page) notFound();
   const revisions = await listRevisions(origin.db.prisma, { slug, before: beforeNumber, limit: HISTORY_DEFAULT_LIMIT });
   const oldest = revisions.at(-1)?.number;
   return (
     <PageFrame
-      {...existingPageFrame(slug, page, viewer)}
+      {...existingPageFrame(slug, page)}
       tab="history"
       subtitle={`${page.revision} revisions; each groups consecutive flushes: one person's burst of typing, or a minute of a crowd's`}
     >

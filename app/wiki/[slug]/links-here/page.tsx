@@ -3,9 +3,7 @@ import { slugToTitle } from "@/common/slug";
 import { PageLinkList } from "@/components/lists/PageLinkList";
 import { PageFrame } from "@/components/page/PageFrame";
 import { backlinks } from "@/origin/links";
-import { writePermission } from "@/origin/protection";
 import { getOrigin } from "@/origin/runtime";
-import { currentViewer } from "../../../viewer";
 import { findPage, pageSlug } from "../../page-slug";
 
 export const dynamic = "force-dynamic";
@@ -20,12 +18,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function LinksHerePage({ params }: Props) {
   const slug = pageSlug((await params).slug, "links-here");
   const origin = await getOrigin();
-  const [page, viewer, pages] = await Promise.all([
-    findPage(origin.db.prisma, slug),
-    currentViewer(),
-    backlinks(origin.db.prisma, { slug }),
-  ]);
-  const permission = writePermission(viewer, page?.protection ?? "none");
+  const [page, pages] = await Promise.all([findPage(origin.db.prisma, slug), backlinks(origin.db.prisma, { slug })]);
   return (
     <PageFrame
       slug={slug}
@@ -33,9 +26,6 @@ export default async function LinksHerePage({ params }: Props) {
       tab="links-here"
       exists={page !== null}
       protection={page?.protection ?? "none"}
-      cannotEditBecause={permission.canWrite ? null : permission.reason}
-      loggedIn={viewer !== null}
-      isAdmin={viewer?.role === "admin"}
       subtitle="What links here"
     >
       <PageLinkList pages={pages} empty="No page links here yet." />

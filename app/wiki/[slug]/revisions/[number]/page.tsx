@@ -36,7 +36,7 @@ export default async function RevisionPage({ params }: Props) {
   const current = revision.number === page.revision;
   return (
     <PageFrame
-      {...existingPageFrame(slug, page, viewer)}
+      {...existingPageFrame(slug, page)}
       tab="history"
     >
       <div className="notice info" data-testid="revision-banner">
