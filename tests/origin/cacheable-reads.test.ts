@@ -94,6 +94,8 @@ describe.each(testDatabases)("the read API for shared caches ($name)", (database
     const cookie = register.headers.getSetCookie()[0]!.split(";")[0]!;
     const anonymous = await fetch(`${served.url}/api/pages/${page.slug}`);
     const signedIn = await fetch(`${served.url}/api/pages/${page.slug}`, { headers: { cookie } });
+    expect(anonymous.headers.get("cache-control")).toMatch(/^public\b/u);
+    expect(signedIn.headers.get("cache-control")).toBe(anonymous.headers.get("cache-control"));
     expect(signedIn.headers.get("etag")).toBe(anonymous.headers.get("etag"));
     expect(await signedIn.text()).toBe(await anonymous.text());
     expect(signedIn.headers.get("set-cookie")).toBeNull();
