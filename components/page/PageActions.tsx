@@ -16,7 +16,8 @@ export function PageActions({ slug, tab, exists, protection }: { slug: string; t
   const viewer = state.known ? state.user : null;
   const permission = writePermission(viewer, protection);
   const cannotEditBecause = permission.canWrite ? null : permission.reason;
-  const showReason = state.known && cannotEditBecause !== null && (viewer !== null || protection === "admin");
+  // The edit tab says why itself, beside the editor.
+  const showReason = tab !== "edit" && state.known && cannotEditBecause !== null && (viewer !== null || protection === "admin");
   return (
     <>
       <div className="page-header-row">
