@@ -6,6 +6,7 @@ import { ifNoneMatchHits, publicCacheControl, strongEtag } from "../http/conditi
 import { HOME_RECENT_CHANGES, readPageView } from "../page-view";
 import { recentChanges } from "../recent-changes";
 import type { Origin } from "../runtime";
+import { codingKey } from "./content-coding";
 
 /**
  * The wiki's pages that are the same HTML for every reader: a page's read
@@ -84,7 +85,7 @@ export async function prepareCacheableView(
   const content = await contentOf(origin, view);
   if (content === undefined) return "render";
   // Next compresses by Accept-Encoding: one tag must not name both a gzipped and a plain body.
-  const etag = strongEtag({ buildId, view, content, acceptEncoding: request.headers["accept-encoding"] ?? "" });
+  const etag = strongEtag({ buildId, view, content, coding: codingKey(request.headers["accept-encoding"]) });
   const policy = origin.config.publicCache;
   const maxAgeSeconds = view.kind === "home" ? policy.recentChangesMaxAgeSeconds : policy.pageMaxAgeSeconds;
   const staleSeconds = view.kind === "home" ? policy.recentChangesMaxAgeSeconds : policy.pageStaleSeconds;
