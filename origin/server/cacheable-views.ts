@@ -23,6 +23,11 @@ import { codingKey } from "./content-coding";
  * per request. Cached HTML hands its nonce to every reader anyway; deriving
  * it keeps one tag one body, and an edit, which changes the tag, gives an
  * unguessable new nonce.
+ *
+ * Next reads the page again to render it: an edit merged between the two
+ * reads gives a body newer than its tag. That tag is then already outdated,
+ * so no later If-None-Match with it gets a 304; the copy lives at most its
+ * s-maxage, as any copy does.
  */
 
 /** The request headers of Next's client-side navigations and prefetches: those answers are RSC payloads, not HTML. */
@@ -63,7 +68,7 @@ async function contentOf(origin: Origin, view: View): Promise<unknown> {
   }
 }
 
-export function cspNonceFor(secret: string, etag: string): string {
+function cspNonceFor(secret: string, etag: string): string {
   return createHmac("sha256", secret).update(`csp-nonce ${etag}`).digest("base64").slice(0, 24);
 }
 
