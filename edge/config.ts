@@ -132,7 +132,7 @@ export interface EdgeConfig {
   tokenGraceMs: number;
   /** How often the replica re-reads the origin's list of blocked accounts: the bound on enforcing a block whose broker notice was lost. */
   blockRecheckMs: number;
-  /** Sync step 1 and awareness queries per connection: per second, and at once (edge/token-bucket.ts). */
+  /** Sync step 1 and awareness queries per connection: per second, and at once (edge/clients/token-bucket.ts). */
   readRate: number;
   readBurst: number;
   /** What a connection may have queued (before its token is checked, while its page loads, behind a held edit). */

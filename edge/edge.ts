@@ -5,7 +5,7 @@ import { answerKeyRequests, keysFromPeers } from "./auth/key-sharing";
 import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";
 import type { Broker } from "../broker/broker";
 import type { EdgeConfig } from "./config";
-import { createOriginClient, type OriginClient } from "./origin-client";
+import { createOriginClient, type OriginClient } from "./origin-sync/origin-client";
 import { Replica } from "./replica";
 import { listen, serveReplica } from "./server";
 

@@ -5,8 +5,8 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { parseSlug, SlugError } from "../common/slug";
 import { secretMatches } from "../common/secret";
 import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
-import { ClientConnection, queueOverflow } from "./connection";
-import { PageLimitError } from "./documents";
+import { ClientConnection, queueOverflow } from "./clients/connection";
+import { PageLimitError } from "./pages/documents";
 import { CloseCode } from "../protocol/close-codes";
 import type { Replica } from "./replica";
 

@@ -3,7 +3,7 @@ import { originText as committedText } from "../support/origin-text";
 import { createMemoryBus } from "../../broker/memory";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
-import { FlushIncompleteError } from "../../edge/flusher";
+import { FlushIncompleteError } from "../../edge/origin-sync/flusher";
 import { CloseCode } from "../../protocol/close-codes";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { serveOrigin } from "../../origin/http/node-adapter";

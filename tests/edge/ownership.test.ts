@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rendezvousScore } from "../../edge/membership";
+import { rendezvousScore } from "../../edge/pop/membership";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { originText } from "../support/origin-text";

@@ -134,7 +134,7 @@ describe.runIf(natsServerAvailable())(`a PoP on its three-server NATS cluster (d
   // append then failed (the old leader died with the append in flight) must
   // not leave later acknowledged updates anchored on something the log never
   // got. Acks wait until the writes before them are settled in the log
-  // (edge/durable-writes.ts), so a replay after every replica died holds
+  // (edge/pop/durable-writes.ts), so a replay after every replica died holds
   // every acknowledged edit; with that settling turned into a no-op this
   // test fails (the replay keeps entries pending and loses them).
   it("... and then SIGKILL of every replica of the PoP: a replica started on the two servers left replays every acknowledged edit", async () => {

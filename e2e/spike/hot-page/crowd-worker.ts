@@ -45,7 +45,7 @@ let progress = { sent: 0, acked: 0, delivered: 0, latencies: [] as number[] };
 /**
  * What a message says, worked out once per distinct message. An edge frames
  * each fan-out window once and writes the same bytes to all its clients
- * (edge/frames.ts), so this worker's hundreds of receivers on one edge get
+ * (edge/clients/frames.ts), so this worker's hundreds of receivers on one edge get
  * identical messages: parsing each copy made the generator, not the edges,
  * the bottleneck of the crowd. Keyed by a SHA-1 of the payload (native, a
  * fraction of a parse); the newest few thousand are kept.

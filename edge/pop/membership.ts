@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "../common/logger";
-import type { Broker, Unsubscribe } from "../broker/broker";
-import { decodeEnvelope, encodeEnvelope, type ReplicaState } from "../protocol/envelope";
-import { subjects } from "../protocol/subjects";
+import type { Logger } from "../../common/logger";
+import type { Broker, Unsubscribe } from "../../broker/broker";
+import { decodeEnvelope, encodeEnvelope, type ReplicaState } from "../../protocol/envelope";
+import { subjects } from "../../protocol/subjects";
 
 export interface Member {
   replica: string;

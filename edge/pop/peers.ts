@@ -1,9 +1,9 @@
 import * as Y from "yjs";
-import type { Logger } from "../common/logger";
-import { type Broker, NoRespondersError, type Unsubscribe } from "../broker/broker";
-import type { Page } from "./page";
-import { decodeEnvelope, type Envelope, encodeEnvelope } from "../protocol/envelope";
-import { subjects } from "../protocol/subjects";
+import type { Logger } from "../../common/logger";
+import { type Broker, NoRespondersError, type Unsubscribe } from "../../broker/broker";
+import type { Page } from "../pages/page";
+import { decodeEnvelope, type Envelope, encodeEnvelope } from "../../protocol/envelope";
+import { subjects } from "../../protocol/subjects";
 
 export interface PeerHandlers {
   /** A peer's update or sync reply for a page this replica holds. */

@@ -1,4 +1,4 @@
-import type { ActiveBlock, BlockNotice } from "../protocol/blocks";
+import type { ActiveBlock, BlockNotice } from "../../protocol/blocks";
 
 /**
  * The accounts an admin blocked, as this replica knows them: from the

@@ -2,7 +2,7 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { PresenceGate, type PresenceResult, PresenceTooLargeError, removeOutdatedPresence } from "./presence";
-import { readAwarenessEntries, writeAwarenessEntries } from "../protocol/awareness";
+import { readAwarenessEntries, writeAwarenessEntries } from "../../protocol/awareness";
 
 const encode = (clientId: number, clock: number, state: unknown) =>
   writeAwarenessEntries([{ clientId, clock, state: new TextEncoder().encode(JSON.stringify(state)) }]);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { createLogger } from "../common/logger";
-import type { Slug } from "../common/slug";
-import { encodeEnvelope } from "../protocol/envelope";
-import { toBase64 } from "../protocol/flush";
-import type { Membership } from "./membership";
+import { createLogger } from "../../common/logger";
+import type { Slug } from "../../common/slug";
+import { encodeEnvelope } from "../../protocol/envelope";
+import { toBase64 } from "../../protocol/flush";
+import type { Membership } from "../pop/membership";
 import type { OriginClient } from "./origin-client";
 import { OriginFollowing } from "./origin-following";
-import { Page } from "./page";
-import type { Peers } from "./peers";
+import { Page } from "../pages/page";
+import type { Peers } from "../pop/peers";
 
 /**
  * Another PoP's commit is announced while this replica is still loading the

@@ -1,9 +1,9 @@
-import type { Logger } from "../common/logger";
-import { parseSlug, type Slug } from "../common/slug";
-import type { DurableLog, LogEntry, Unsubscribe } from "../broker/broker";
+import type { Logger } from "../../common/logger";
+import { parseSlug, type Slug } from "../../common/slug";
+import type { DurableLog, LogEntry, Unsubscribe } from "../../broker/broker";
 import * as Y from "yjs";
-import type { Page, Protection, UpdateOrigin } from "./page";
-import { decodeEnvelope, encodeEnvelope } from "../protocol/envelope";
+import type { Page, Protection, UpdateOrigin } from "../pages/page";
+import { decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
 
 /** What the log needs from its replica. */
 export interface PopLogHost {

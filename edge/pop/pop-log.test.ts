@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { createLogger } from "../common/logger";
-import type { Slug } from "../common/slug";
-import type { DurableLog, LogEntry } from "../broker/broker";
-import { createMemoryBus } from "../broker/memory";
-import { Page } from "./page";
+import { createLogger } from "../../common/logger";
+import type { Slug } from "../../common/slug";
+import type { DurableLog, LogEntry } from "../../broker/broker";
+import { createMemoryBus } from "../../broker/memory";
+import { Page } from "../pages/page";
 import { PopLog, type PopLogHost } from "./pop-log";
-import { encodeEnvelope } from "../protocol/envelope";
-import { subjects } from "../protocol/subjects";
-import { TickBatcher } from "./tick-batch";
+import { encodeEnvelope } from "../../protocol/envelope";
+import { subjects } from "../../protocol/subjects";
+import { TickBatcher } from "../pages/tick-batch";
 
 /** A log whose followed entries the test hands in itself. */
 class HandFedLog implements DurableLog {

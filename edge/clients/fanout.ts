@@ -1,8 +1,8 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
 import { framedWindow } from "./frames";
-import type { Page } from "./page";
-import { encodeMessage } from "../protocol/messages";
+import type { Page } from "../pages/page";
+import { encodeMessage } from "../../protocol/messages";
 
 /** What one page has waiting for its clients in the current window. */
 interface Outbox {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import * as Y from "yjs";
 import { DurableWrites, type WriteDurably } from "./durable-writes";
-import type { OriginClient } from "./origin-client";
-import type { Page } from "./page";
-import { toBase64 } from "../protocol/flush";
-import type { DurabilityLevel } from "../protocol/messages";
+import type { OriginClient } from "../origin-sync/origin-client";
+import type { Page } from "../pages/page";
+import { toBase64 } from "../../protocol/flush";
+import type { DurabilityLevel } from "../../protocol/messages";
 
 /** How a replica makes what its clients send durable before acknowledging it: one strategy per level. */
 export interface Durability {

@@ -1,16 +1,16 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import type { WebSocket } from "ws";
 import * as Y from "yjs";
-import type { Logger } from "../common/logger";
+import type { Logger } from "../../common/logger";
 import { type FramedWindow, writeWindow } from "./frames";
-import type { Page, PageClient } from "./page";
+import type { Page, PageClient } from "../pages/page";
 import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
-import { CloseCode } from "../protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 import { type RateLimits, TokenBucket } from "./token-bucket";
-import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../protocol/messages";
-import type { Identity } from "../protocol/token";
+import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
+import type { Identity } from "../../protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
-import { checkUpdate, wouldChange } from "./update-check";
+import { checkUpdate, wouldChange } from "../pages/update-check";
 
 /** What a connection needs from its replica; the replica implements it. */
 export interface ConnectionHost {

@@ -1,7 +1,7 @@
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
-import type { Slug } from "../common/slug";
-import type { FramedWindow } from "./frames";
+import type { Slug } from "../../common/slug";
+import type { FramedWindow } from "../clients/frames";
 
 /**
  * Where a change to a page's document came from. Every Yjs transaction on an

@@ -1,4 +1,4 @@
-import type { Slug } from "../common/slug";
+import type { Slug } from "../../common/slug";
 import type { Page } from "./page";
 
 /** The replica is at its page limit and every page it holds is in use or unflushed. */

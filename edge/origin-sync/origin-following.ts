@@ -1,11 +1,11 @@
 import * as Y from "yjs";
-import type { Logger } from "../common/logger";
-import type { Membership } from "./membership";
+import type { Logger } from "../../common/logger";
+import type { Membership } from "../pop/membership";
 import type { OriginClient } from "./origin-client";
-import type { Page, UpdateOrigin } from "./page";
-import type { Peers } from "./peers";
-import { decodeEnvelope } from "../protocol/envelope";
-import { fromBase64 } from "../protocol/flush";
+import type { Page, UpdateOrigin } from "../pages/page";
+import type { Peers } from "../pop/peers";
+import { decodeEnvelope } from "../../protocol/envelope";
+import { fromBase64 } from "../../protocol/flush";
 
 /** Pulls after a page-changed, before giving up on one (about 15 flush intervals in all). */
 const PULL_ATTEMPTS = 5;

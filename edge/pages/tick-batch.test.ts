@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import type { Slug } from "../common/slug";
+import type { Slug } from "../../common/slug";
 import { Page, type UpdateOrigin } from "./page";
 import { TickBatcher } from "./tick-batch";
 

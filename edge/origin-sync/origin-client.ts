@@ -1,11 +1,11 @@
-import { type ActiveBlock, blockListSchema } from "../protocol/blocks";
+import { type ActiveBlock, blockListSchema } from "../../protocol/blocks";
 import {
   type FlushAnswer,
   flushAnswerSchema,
   type FlushBatch,
   type PageState,
   pageStateSchema,
-} from "../protocol/flush";
+} from "../../protocol/flush";
 
 /** The origin could not be reached or failed: the edge keeps the data and retries. */
 export class OriginUnavailableError extends Error {

@@ -1,4 +1,4 @@
-import type { Page } from "./page";
+import type { Page } from "../pages/page";
 
 /** Writes an update to where the durability level keeps it (the PoP log, the origin); rejects when it could not. */
 export type WriteDurably = (page: Page, update: Uint8Array, authors: string[]) => Promise<void>;

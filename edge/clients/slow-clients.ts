@@ -1,4 +1,4 @@
-import { CloseCode } from "../protocol/close-codes";
+import { CloseCode } from "../../protocol/close-codes";
 
 export interface SlowClientLimits {
   /** A client whose socket holds more than this stops getting fan-out messages. */

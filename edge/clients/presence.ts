@@ -1,5 +1,5 @@
 import * as awarenessProtocol from "y-protocols/awareness";
-import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from "../protocol/awareness";
+import { type AwarenessEntry, readAwarenessEntries, writeAwarenessEntries } from "../../protocol/awareness";
 import { TokenBucket } from "./token-bucket";
 
 export interface PresenceLimits {

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import * as Y from "yjs";
-import type { Logger } from "../common/logger";
-import type { Membership } from "./membership";
-import type { EdgeMetrics } from "./metrics";
+import type { Logger } from "../../common/logger";
+import type { Membership } from "../pop/membership";
+import type { EdgeMetrics } from "../metrics";
 import { type OriginClient, OriginRefusedError, OriginUnavailableError } from "./origin-client";
-import type { Page } from "./page";
-import { type FlushAnswer, type FlushAnswerPage, type FlushPage, fromBase64, toBase64 } from "../protocol/flush";
-import { splitUpdate } from "./split-update";
+import type { Page } from "../pages/page";
+import { type FlushAnswer, type FlushAnswerPage, type FlushPage, fromBase64, toBase64 } from "../../protocol/flush";
+import { splitUpdate } from "../pages/split-update";
 
 export interface FlusherOptions {
   pop: string;

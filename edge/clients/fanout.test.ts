@@ -1,11 +1,11 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import type { Slug } from "../common/slug";
+import type { Slug } from "../../common/slug";
 import { Fanout, stateVectorWithout } from "./fanout";
 import type { FramedWindow } from "./frames";
-import { Page, type PageClient } from "./page";
-import { decodeMessage } from "../protocol/messages";
+import { Page, type PageClient } from "../pages/page";
+import { decodeMessage } from "../../protocol/messages";
 
 /** A page client that keeps what it is handed, and can pretend to fall behind. */
 class Receiver implements PageClient {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { FlushAnswer, FlushBatch } from "../protocol/flush";
+import type { FlushAnswer, FlushBatch } from "../../protocol/flush";
 import { writeThrough } from "./durability";
-import type { OriginClient } from "./origin-client";
-import { Page } from "./page";
+import type { OriginClient } from "../origin-sync/origin-client";
+import { Page } from "../pages/page";
 
 /** An origin that answers each flush when told to, so that the test sees what is in flight at once. */
 function heldOrigin() {
