@@ -111,16 +111,6 @@ export function pageDoc(page: StoredPage | undefined): Y.Doc {
   return doc;
 }
 
-/**
- * The page's Markdown as the origin stores and serves it. Postgres' text
- * type cannot hold U+0000, which a Yjs text can: stored as is, it would fail
- * every refresh of the page. It becomes U+FFFD, the replacement character;
- * the Yjs state keeps the original.
- */
-export function pageText(doc: Y.Doc): string {
-  return doc.getText("body").toString().replaceAll("\u0000", "\uFFFD");
-}
-
 /** The page as one encoded Yjs update, without building a document. */
 export function pageUpdate(page: StoredPage): Uint8Array {
   return page.updates.length === 0 ? page.state : Y.mergeUpdates([page.state, ...page.updates.map((row) => row.update)]);

@@ -1,7 +1,8 @@
 import type { Slug } from "../common/slug";
 import { NotFoundError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
-import { headSeq, pageDoc, pageText, readStoredPage, readStoredPages } from "./page-log";
+import { pageText } from "../common/page-text";
+import { headSeq, pageDoc, readStoredPage, readStoredPages } from "./page-log";
 
 export type PageProtection = "none" | "admin";
 

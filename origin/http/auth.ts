@@ -8,7 +8,7 @@ import { UnauthorizedError } from "../errors";
 import type { Origin } from "../runtime";
 import { readJson } from "./body";
 import type { ClientInfo } from "./client";
-import { PRIVATE_NO_STORE } from "./conditional";
+import { PRIVATE_NO_STORE } from "../../common/conditional";
 import { requireOwnSiteJson } from "./cross-site";
 import { answer, json } from "./respond";
 

@@ -5,7 +5,7 @@ import { RECENT_CHANGES_MAX_LIMIT, recentChanges } from "../recent-changes";
 import { getRevision, HISTORY_MAX_LIMIT, listRevisions } from "../revisions";
 import type { Origin } from "../runtime";
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_LENGTH, searchPages } from "../search";
-import { cacheableJson, PRIVATE_NO_STORE, publicCacheControl } from "./conditional";
+import { cacheableJson, PRIVATE_NO_STORE, publicCacheControl } from "../../common/conditional";
 import { slugParam } from "./params";
 import { answer, json } from "./respond";
 

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CSP_NONCE_HEADER } from "../../common/csp";
 import { parseSlug, type Slug, SlugError } from "../../common/slug";
-import { ifNoneMatchHits, publicCacheControl, strongEtag } from "../http/conditional";
+import { ifNoneMatchHits, publicCacheControl, strongEtag } from "../../common/conditional";
 import { HOME_RECENT_CHANGES, readPageView } from "../page-view";
 import { recentChanges } from "../recent-changes";
 import type { Origin } from "../runtime";
