@@ -64,6 +64,11 @@ export const edgeEnvSchema = z.object({
   EDGE_BLOCK_RECHECK_MS: ms(5000),
   EDGE_READ_RATE: count(5),
   EDGE_READ_BURST: count(20),
+  // GET /pages/:slug per client address (edge/page-reads.ts), and how shared caches may keep its answers.
+  EDGE_PAGE_READ_RATE: count(20),
+  EDGE_PAGE_READ_BURST: count(60),
+  EDGE_PAGE_MAX_AGE_S: count(5),
+  EDGE_PAGE_STALE_S: count(60),
   EDGE_MAX_QUEUED_MESSAGES: count(512),
   EDGE_MAX_QUEUED_BYTES: count(8 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -135,6 +140,11 @@ export interface EdgeConfig {
   /** Sync step 1 and awareness queries per connection: per second, and at once (edge/clients/token-bucket.ts). */
   readRate: number;
   readBurst: number;
+  /** GET /pages/:slug per client address: per second, and at once (off with rateLimit). */
+  pageReadRate: number;
+  pageReadBurst: number;
+  /** s-maxage and stale-while-revalidate of page reads, in seconds: the origin's ORIGIN_PAGE_MAX_AGE_S and ORIGIN_PAGE_STALE_S. */
+  pageCache: { maxAgeSeconds: number; staleSeconds: number };
   /** What a connection may have queued (before its token is checked, while its page loads, behind a held edit). */
   maxQueuedMessages: number;
   maxQueuedBytes: number;
@@ -202,6 +212,9 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     blockRecheckMs: parsed.EDGE_BLOCK_RECHECK_MS,
     readRate: parsed.EDGE_READ_RATE,
     readBurst: parsed.EDGE_READ_BURST,
+    pageReadRate: parsed.EDGE_PAGE_READ_RATE,
+    pageReadBurst: parsed.EDGE_PAGE_READ_BURST,
+    pageCache: { maxAgeSeconds: parsed.EDGE_PAGE_MAX_AGE_S, staleSeconds: parsed.EDGE_PAGE_STALE_S },
     maxQueuedMessages: parsed.EDGE_MAX_QUEUED_MESSAGES,
     maxQueuedBytes: parsed.EDGE_MAX_QUEUED_BYTES,
     logLevel: parsed.LOG_LEVEL,

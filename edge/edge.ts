@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../common/logger";
+import { AddressLimiter } from "./address-limiter";
 import { advertisedUrls } from "./advertised-urls";
 import { answerKeyRequests, keysFromPeers } from "./auth/key-sharing";
 import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";
@@ -55,6 +56,11 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     drain: { secret: serviceSecret, run: () => drain() },
     maxConnections: config.maxConnections,
     maxMessageBytes: config.maxMessageBytes,
+    pageReads: {
+      heldPage: (slug) => replica.heldPage(slug),
+      limiter: config.rateLimit ? new AddressLimiter({ perSecond: config.pageReadRate, burst: config.pageReadBurst }) : undefined,
+      cache: config.pageCache,
+    },
     // Ready = can take edits: the broker answers and tokens can be verified
     // (keys from the origin or, while it is down, from a peer). An origin
     // that is down does not make edges unready: taking edits then is their job.

@@ -7,6 +7,7 @@ import { secretMatches } from "../common/secret";
 import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
 import { ClientConnection, queueOverflow } from "./clients/connection";
 import { PageLimitError } from "./pages/documents";
+import { answerPageRead, PAGE_READS_PREFIX, type PageReads } from "./page-reads";
 import { CloseCode } from "../protocol/close-codes";
 import type { Replica } from "./replica";
 
@@ -31,7 +32,7 @@ export async function listen(host: string, port: number): Promise<{ server: Serv
 /**
  * The replica's network face: WebSocket clients on `/<slug>?token=...`
  * (y-websocket's URL shape; `ext=weirwood` opts into acks), and
- * `/healthz`, `/readyz`, `/metrics` over plain HTTP.
+ * `/pages/<slug>` (page-reads.ts), `/healthz`, `/readyz`, `/metrics` over plain HTTP.
  */
 export function serveReplica(
   server: Server,
@@ -43,6 +44,7 @@ export function serveReplica(
     ready: () => Promise<boolean>;
     /** POST /drain with the edge service secret: the operator's (and the tests') SIGTERM over HTTP. */
     drain: { secret: string; run: () => Promise<void> };
+    pageReads: PageReads;
   },
 ): EdgeListener {
   // ws enforces its own frame limit before our handler sees the message; ours
@@ -135,9 +137,10 @@ async function answerHttp(
   request: IncomingMessage,
   response: ServerResponse,
   replica: Replica,
-  options: { ready: () => Promise<boolean>; drain: { secret: string; run: () => Promise<void> } },
+  options: { ready: () => Promise<boolean>; drain: { secret: string; run: () => Promise<void> }; pageReads: PageReads },
 ): Promise<void> {
   const path = new URL(request.url ?? "/", "http://edge.invalid").pathname;
+  if (path.startsWith(PAGE_READS_PREFIX)) return answerPageRead(request, response, options.pageReads);
   const send = (status: number, body: string, type = "application/json") => {
     response.writeHead(status, { "content-type": type });
     response.end(body);
@@ -161,6 +164,6 @@ async function answerHttp(
     case "/metrics":
       return send(200, await replica.metrics.registry.metrics(), replica.metrics.registry.contentType);
     default:
-      return send(404, JSON.stringify({ error: "not_found", message: "edges serve WebSockets on /<page slug>, and /healthz, /readyz, /metrics" }));
+      return send(404, JSON.stringify({ error: "not_found", message: "edges serve WebSockets on /<page slug>, and GET /pages/<slug>, /healthz, /readyz, /metrics" }));
   }
 }

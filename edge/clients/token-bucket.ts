@@ -36,6 +36,12 @@ export class TokenBucket {
     return this.tokens >= 1 ? 0 : this.waitMs();
   }
 
+  /** Whether it holds its whole burst: it then decides exactly as a new bucket would. */
+  isFull(): boolean {
+    this.refill();
+    return this.tokens >= this.limits.burst;
+  }
+
   private refill(): void {
     const now = this.now();
     this.tokens = Math.min(this.limits.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.limits.perSecond);

@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ifNoneMatchHits, publicCacheControl, strongEtag } from "../common/conditional";
+import { pageText } from "../common/page-text";
+import { parseSlug, type Slug, SlugError } from "../common/slug";
+import type { AddressLimiter } from "./address-limiter";
+import type { Page } from "./page";
+import { readerOf } from "./reader-address";
+
+/** The path prefix of page reads: GET /pages/<slug>. */
+export const PAGE_READS_PREFIX = "/pages/";
+
+/** Errors depend on this replica and this moment (a page held a second later reads fine): no cache keeps them. */
+const NO_STORE = "no-store";
+
+export interface PageReads {
+  /** A page this replica holds now; never loads one (a read flood must not make the edge bootstrap pages). */
+  heldPage(slug: Slug): Page | undefined;
+  /** Per client address; undefined when rate limits are off (EDGE_RATE_LIMIT=off). */
+  limiter: AddressLimiter | undefined;
+  cache: { maxAgeSeconds: number; staleSeconds: number };
+}
+
+/**
+ * GET /pages/:slug on an edge: a page it holds, from its Yjs document, with
+ * the origin's read headers (public Cache-Control, a strong ETag over the
+ * body, 304 on If-None-Match), so that a PoP serves hot pages' reads
+ * without the origin. Pages are public in the wiki: no token. What the
+ * replica does not hold is a 404; the reader then asks the origin.
+ * The body has no HTML: rendering colours [[links]] by whether their pages
+ * exist, which only the origin knows.
+ */
+export function answerPageRead(request: IncomingMessage, response: ServerResponse, reads: PageReads): void {
+  const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, ...headers });
+    response.end(JSON.stringify(body));
+  };
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return send(405, { error: "method_not_allowed", message: `pages are read with GET ${PAGE_READS_PREFIX}<slug>, not ${request.method}` }, { allow: "GET, HEAD" });
+  }
+  // Before anything else is done for it, a request that is well-formed or not.
+  const waitMs = reads.limiter?.take(readerOf(request.socket.remoteAddress)) ?? 0;
+  if (waitMs > 0) {
+    const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+    return send(429, { error: "rate_limited", message: `too many page reads from your address: retry in ${retryAfter} s, or read the origin` }, { "retry-after": retryAfter });
+  }
+  const raw = new URL(request.url ?? "/", "http://edge.invalid").pathname.slice(PAGE_READS_PREFIX.length);
+  let slug: Slug;
+  try {
+    slug = parseSlug(decodeURIComponent(raw));
+  } catch (error) {
+    if (!(error instanceof SlugError || error instanceof URIError)) throw error;
+    return send(400, { error: "bad_request", message: `slug: ${error instanceof URIError ? `not percent-encoded UTF-8: ${JSON.stringify(raw)}` : error.message}` });
+  }
+  const page = reads.heldPage(slug);
+  if (!page) {
+    return send(404, {
+      error: "not_held",
+      slug,
+      message: `this edge replica does not hold page ${slug} now: read it from the origin (GET /api/pages/${encodeURIComponent(slug)})`,
+    });
+  }
+  const body = JSON.stringify({ slug, text: pageText(page.doc), revision: page.revision });
+  const etag = strongEtag(body);
+  const headers = { etag, "cache-control": publicCacheControl(reads.cache) };
+  if (ifNoneMatchHits(request.headers["if-none-match"], etag)) {
+    response.writeHead(304, headers);
+    response.end();
+    return;
+  }
+  response.writeHead(200, { ...headers, "content-type": "application/json; charset=utf-8" });
+  response.end(body);
+}
