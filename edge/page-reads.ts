@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ifNoneMatchHits, publicCacheControl, strongEtag } from "../common/conditional";
-import { pageText } from "../common/page-text";
+import { ifNoneMatchHits, publicCacheControl } from "../common/conditional";
 import { parseSlug, type Slug, SlugError } from "../common/slug";
 import type { AddressLimiter } from "./address-limiter";
 import type { Page } from "./page";
+import { readSnapshot } from "./page-snapshot";
 import { readerOf } from "./reader-address";
 
 /** The path prefix of page reads: GET /pages/<slug>. */
@@ -59,8 +59,7 @@ export function answerPageRead(request: IncomingMessage, response: ServerRespons
       message: `this edge replica does not hold page ${slug} now: read it from the origin (GET /api/pages/${encodeURIComponent(slug)})`,
     });
   }
-  const body = JSON.stringify({ slug, text: pageText(page.doc), revision: page.revision });
-  const etag = strongEtag(body);
+  const { body, etag } = readSnapshot(page);
   const headers = { etag, "cache-control": publicCacheControl(reads.cache) };
   if (ifNoneMatchHits(request.headers["if-none-match"], etag)) {
     response.writeHead(304, headers);
