@@ -1,8 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "../support/cluster";
+import { connectNats } from "../../broker/nats";
+import { type Cluster, type ClusterOptions, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { httpGet } from "../support/http-get";
 import { originText } from "../support/origin-text";
+
+// The in-process broker with the embedded database, and NATS with the real Postgres (each when it answers).
+const setups: { name: string; options: Pick<ClusterOptions, "database" | "broker"> }[] = [
+  { name: "the memory broker and PGlite", options: { database: testDatabases[0]!, broker: "memory" } },
+  ...((await natsAnswers())
+    ? [
+        {
+          name: `NATS and ${testDatabases.at(-1)!.name}`,
+          options: { database: testDatabases.at(-1)!, broker: (name: string) => connectNats({ servers: TEST_NATS_URL, name }) },
+        },
+      ]
+    : []),
+];
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
@@ -12,11 +27,11 @@ interface PageRead {
   revision: number;
 }
 
-describe("GET /pages/:slug on an edge", () => {
+describe.each(setups)("GET /pages/:slug on an edge over $name", ({ options }) => {
   let cluster: Cluster;
   beforeAll(async () => {
     // No flush but the ones the tests ask for: "before the flush" is a state, not a race.
-    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", replicasPerPop: 1, flushMs: 600_000 });
+    cluster = await startCluster({ ...options, replicasPerPop: 1, flushMs: 600_000 });
   });
   afterAll(async () => {
     await cluster?.stop();
