@@ -60,6 +60,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       heldPage: (slug) => replica.heldPage(slug),
       limiter: config.rateLimit ? new AddressLimiter({ perSecond: config.pageReadRate, burst: config.pageReadBurst }) : undefined,
       cache: config.pageCache,
+      answered: (answer) => replica.metrics.pageReads.inc({ answer }),
     },
     // Ready = can take edits: the broker answers and tokens can be verified
     // (keys from the origin or, while it is down, from a peer). An origin

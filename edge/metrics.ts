@@ -28,6 +28,12 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       labelNames: ["result"] as const,
       registers,
     }),
+    pageReads: new Counter({
+      name: "weirwood_edge_page_reads_total",
+      help: "GET /pages/:slug answers, by answer (ok, not_modified, not_held, bad_request, rate_limited, method_not_allowed)",
+      labelNames: ["answer"] as const,
+      registers,
+    }),
     ackSeconds: new Histogram({
       name: "weirwood_edge_ack_latency_seconds",
       help: "From receiving a client's update to acknowledging it, by durability level",

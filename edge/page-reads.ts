@@ -12,12 +12,16 @@ export const PAGE_READS_PREFIX = "/pages/";
 /** Errors depend on this replica and this moment (a page held a second later reads fine): no cache keeps them. */
 const NO_STORE = "no-store";
 
+/** How a read was answered (weirwood_edge_page_reads_total): how much of a PoP's reading it serves itself. */
+export type PageReadAnswer = "ok" | "not_modified" | "not_held" | "bad_request" | "rate_limited" | "method_not_allowed";
+
 export interface PageReads {
   /** A page this replica holds now; never loads one (a read flood must not make the edge bootstrap pages). */
   heldPage(slug: Slug): Page | undefined;
   /** Per client address; undefined when rate limits are off (EDGE_RATE_LIMIT=off). */
   limiter: AddressLimiter | undefined;
   cache: { maxAgeSeconds: number; staleSeconds: number };
+  answered(answer: PageReadAnswer): void;
 }
 
 /**
@@ -30,7 +34,8 @@ export interface PageReads {
  * exist, which only the origin knows.
  */
 export function answerPageRead(request: IncomingMessage, response: ServerResponse, reads: PageReads): void {
-  const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const send = (status: number, body: { error: PageReadAnswer } & Record<string, unknown>, headers: Record<string, string> = {}) => {
+    reads.answered(body.error);
     response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, ...headers });
     response.end(JSON.stringify(body));
   };
@@ -62,10 +67,12 @@ export function answerPageRead(request: IncomingMessage, response: ServerRespons
   const { body, etag } = readSnapshot(page);
   const headers = { etag, "cache-control": publicCacheControl(reads.cache) };
   if (ifNoneMatchHits(request.headers["if-none-match"], etag)) {
+    reads.answered("not_modified");
     response.writeHead(304, headers);
     response.end();
     return;
   }
+  reads.answered("ok");
   response.writeHead(200, { ...headers, "content-type": "application/json; charset=utf-8" });
   response.end(body);
 }

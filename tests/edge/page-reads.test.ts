@@ -21,6 +21,13 @@ const setups: { name: string; options: Pick<ClusterOptions, "database" | "broker
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
+/** weirwood_edge_page_reads_total of one answer on one replica. */
+async function readsAnswered(httpUrl: string, answer: string): Promise<number> {
+  const text = (await httpGet(`${httpUrl}/metrics`)).body;
+  const line = text.split("\n").find((row) => row.startsWith("weirwood_edge_page_reads_total{") && row.includes(`answer="${answer}"`));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
 interface PageRead {
   slug: string;
   text: string;
@@ -87,6 +94,7 @@ describe.each(setups)("GET /pages/:slug on an edge over $name", ({ options }) =>
     expect(again.body).toBe("");
     expect(again.headers.etag).toBe(etag);
     expect(again.headers["cache-control"]).toBe(first.headers["cache-control"]);
+    expect(await readsAnswered(edge!.httpUrl, "not_modified")).toBeGreaterThanOrEqual(1);
     expect((await readEdge(0, slug, { "if-none-match": `"other", W/${etag}` })).status).toBe(304);
 
     await editor.insert(0, "[breach]");
@@ -117,6 +125,7 @@ describe.each(setups)("GET /pages/:slug on an edge over $name", ({ options }) =>
     expect(body.message).toContain(slug);
     expect(other.replica.heldPage(slug)).toBeUndefined();
     expect(other.replica.loadingPage(slug)).toBeUndefined();
+    expect(await readsAnswered(other.httpUrl, "not_held")).toBe(1);
   });
 
   it("is a 400 for a slug no page may have", async () => {
