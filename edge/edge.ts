@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../common/logger";
-import { AddressLimiter } from "./address-limiter";
+import { AddressLimiter } from "./reads/address-limiter";
 import { advertisedUrls } from "./advertised-urls";
 import { answerKeyRequests, keysFromPeers } from "./auth/key-sharing";
 import { createTokenVerifier, type TokenVerifier } from "./auth/verifier";

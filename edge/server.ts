@@ -7,7 +7,7 @@ import { secretMatches } from "../common/secret";
 import { SigningKeysUnavailableError, TokenError, type TokenVerifier } from "./auth/verifier";
 import { ClientConnection, queueOverflow } from "./clients/connection";
 import { PageLimitError } from "./pages/documents";
-import { answerPageRead, PAGE_READS_PREFIX, type PageReads } from "./page-reads";
+import { answerPageRead, PAGE_READS_PREFIX, type PageReads } from "./reads/page-reads";
 import { CloseCode } from "../protocol/close-codes";
 import type { Replica } from "./replica";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { parseSlug } from "../common/slug";
-import { Page } from "./page";
+import { parseSlug } from "../../common/slug";
+import { Page } from "../pages/page";
 import { readSnapshot } from "./page-snapshot";
 
 const pageWith = (text: string) => {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ifNoneMatchHits, publicCacheControl } from "../common/conditional";
-import { parseSlug, type Slug, SlugError } from "../common/slug";
+import { ifNoneMatchHits, publicCacheControl } from "../../common/conditional";
+import { parseSlug, type Slug, SlugError } from "../../common/slug";
 import type { AddressLimiter } from "./address-limiter";
-import type { Page } from "./page";
+import type { Page } from "../pages/page";
 import { readSnapshot } from "./page-snapshot";
 import { readerOf } from "./reader-address";
 

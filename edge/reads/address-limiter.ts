@@ -1,4 +1,4 @@
-import { type RateLimits, TokenBucket } from "./token-bucket";
+import { type RateLimits, TokenBucket } from "../clients/token-bucket";
 
 /** How often buckets that filled up again are dropped. */
 const SWEEP_INTERVAL_MS = 10_000;

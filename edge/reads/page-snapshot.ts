@@ -1,6 +1,6 @@
-import { strongEtag } from "../common/conditional";
-import { pageText } from "../common/page-text";
-import type { Page } from "./page";
+import { strongEtag } from "../../common/conditional";
+import { pageText } from "../../common/page-text";
+import type { Page } from "../pages/page";
 
 /**
  * A page's read answer, kept until its document changes or the origin
