@@ -31,6 +31,9 @@ export function publicCacheControl(options: { maxAgeSeconds: number; staleSecond
 /** For answers that name or depend on who asked: no cache may keep them. */
 export const PRIVATE_NO_STORE = "private, no-store";
 
+/** Headers of an answer that names who asked: no cache may keep it, and none may hand it to another cookie. */
+export const PERSONAL_HEADERS = { "cache-control": PRIVATE_NO_STORE, vary: "Cookie" } as const;
+
 /**
  * A JSON read as a shared cache may keep it: its tag is the body's own hash,
  * so two answers with one tag are byte for byte the same, and a matching

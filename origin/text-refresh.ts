@@ -8,6 +8,7 @@ import { lockPages, pageDoc, type StoredPage, type Transaction, tryLockPage } fr
 import { revisionText } from "./revisions";
 import { startsNewRevision } from "./revision-grouping";
 import { textDelta } from "./text-delta";
+import { watchAsAuthors } from "./watchlist";
 import { DEFAULT_SEARCH_REFRESH, dueSearchPages, refreshAllSearch, refreshSearch, type SearchRefreshOptions } from "./search-refresh";
 
 /**
@@ -206,6 +207,8 @@ class HistoryWriter {
   private readonly closedTexts = new Map<number, string>();
   private readonly closed: { number: number; text: string }[] = [];
   private opened = 0;
+  /** Authors a revision names for the first time in this refresh: they watch the page. */
+  private readonly newAuthors = new Set<string>();
 
   constructor(
     private readonly tx: Transaction,
@@ -234,6 +237,7 @@ class HistoryWriter {
       await this.writeOpen();
       this.revisionCount += 1;
       this.opened += 1;
+      for (const author of row.authors) this.newAuthors.add(author);
       this.open = {
         number: this.revisionCount,
         isNew: true,
@@ -248,7 +252,11 @@ class HistoryWriter {
       this.open.updatedAt = row.createdAt;
       this.open.editCount += row.editCount;
       this.open.lastSeq = BigInt(row.seq);
-      for (const author of row.authors) if (!this.open.authors.includes(author)) this.open.authors.push(author);
+      for (const author of row.authors) {
+        if (this.open.authors.includes(author)) continue;
+        this.open.authors.push(author);
+        this.newAuthors.add(author);
+      }
       if (!this.open.pops.includes(row.pop)) this.open.pops.push(row.pop);
     }
     if (this.open) this.updatedAt = this.open.updatedAt;
@@ -258,6 +266,7 @@ class HistoryWriter {
   async save(text: string): Promise<number> {
     await this.writeOpen(text);
     for (const closed of this.closed) await this.close(closed.number, closed.text);
+    await watchAsAuthors(this.tx, this.page.id, this.newAuthors);
     return this.opened;
   }
 

@@ -8,7 +8,7 @@ import { UnauthorizedError } from "../errors";
 import type { Origin } from "../runtime";
 import { readJson } from "./body";
 import type { ClientInfo } from "./client";
-import { PRIVATE_NO_STORE } from "../../common/conditional";
+import { PERSONAL_HEADERS } from "../../common/conditional";
 import { requireOwnSiteJson } from "./cross-site";
 import { answer, json } from "./respond";
 
@@ -112,8 +112,7 @@ export function handleToken(origin: Origin, request: Request): Promise<Response>
   });
 }
 
-// It names who asked: no cache may keep it, and none may hand it to another cookie.
-const personal = { "cache-control": PRIVATE_NO_STORE, vary: "Cookie" };
+const personal = PERSONAL_HEADERS;
 
 /** GET /api/auth/me */
 export function handleMe(origin: Origin, request: Request): Promise<Response> {

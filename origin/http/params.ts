@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { parseSlug, type Slug, SlugError } from "../../common/slug";
+import { decodeChangeCursor } from "../change-cursor";
 import { BadRequestError } from "../errors";
 
 // Next.js hands route params already percent-decoded (once); decoding again
@@ -10,4 +12,20 @@ export function slugParam(raw: string): Slug {
     if (error instanceof SlugError) throw new BadRequestError(`slug: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+export function integerParam(min: number, max: number) {
+  return z
+    .string()
+    .refine((value) => /^\d{1,10}$/u.test(value) && Number(value) >= min && Number(value) <= max, {
+      error: (issue) => `must be an integer from ${min} to ${max}, got ${JSON.stringify(issue.input)}`,
+    })
+    .transform(Number);
+}
+
+/** The `next` a list of changes handed out, to continue it. */
+export const changeCursorParam = z.string().transform((value) => decodeChangeCursor(value));
+
+export function queryOf(request: Request): Record<string, string> {
+  return Object.fromEntries(new URL(request.url).searchParams);
 }

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { backlinks, WANTED_MAX_LIMIT, wantedPages } from "../links";
+import { userContributions } from "../contributions";
 import { getPage } from "../pages";
 import { RECENT_CHANGES_MAX_LIMIT, recentChanges } from "../recent-changes";
 import { getRevision, HISTORY_MAX_LIMIT, listRevisions } from "../revisions";
 import type { Origin } from "../runtime";
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_LENGTH, searchPages } from "../search";
 import { cacheableJson, PRIVATE_NO_STORE, publicCacheControl } from "../../common/conditional";
-import { slugParam } from "./params";
+import { changeCursorParam, integerParam, queryOf, slugParam } from "./params";
 import { answer, json } from "./respond";
 
 /**
@@ -19,15 +20,6 @@ import { answer, json } from "./respond";
 
 // Revision numbers are Postgres integers.
 const MAX_INTEGER = 2_147_483_647;
-
-function integerParam(min: number, max: number) {
-  return z
-    .string()
-    .refine((value) => /^\d{1,10}$/u.test(value) && Number(value) >= min && Number(value) <= max, {
-      error: (issue) => `must be an integer from ${min} to ${max}, got ${JSON.stringify(issue.input)}`,
-    })
-    .transform(Number);
-}
 
 const historyQuery = z.object({
   limit: integerParam(1, HISTORY_MAX_LIMIT).optional(),
@@ -50,6 +42,7 @@ const searchQuery = z.object({
   limit: integerParam(1, SEARCH_MAX_LIMIT).optional(),
 });
 const wantedQuery = z.object({ limit: integerParam(1, WANTED_MAX_LIMIT).optional() });
+const contributionsQuery = z.object({ limit: integerParam(1, RECENT_CHANGES_MAX_LIMIT).optional(), before: changeCursorParam.optional() });
 
 /** GET /api/pages/:slug */
 export function handleGetPage(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
@@ -94,6 +87,14 @@ export function handleRecentChanges(origin: Origin, request: Request): Promise<R
   });
 }
 
+/** GET /api/users/:name/contributions?limit=&before= */
+export function handleUserContributions(origin: Origin, request: Request, params: { name: string }): Promise<Response> {
+  return answer(origin, async () => {
+    const { limit, before } = contributionsQuery.parse(queryOf(request));
+    return wikiRead(origin, request, await userContributions(origin.db.prisma, { name: params.name, limit, before }));
+  });
+}
+
 /** GET /api/search?q=&limit= */
 export function handleSearch(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
@@ -125,8 +126,4 @@ function wikiRead(origin: Origin, request: Request, body: unknown): Response {
     body,
     publicCacheControl({ maxAgeSeconds: policy.recentChangesMaxAgeSeconds, staleSeconds: policy.recentChangesMaxAgeSeconds }),
   );
-}
-
-function queryOf(request: Request): Record<string, string> {
-  return Object.fromEntries(new URL(request.url).searchParams);
 }

@@ -14,8 +14,10 @@ import {
   handleGetRevision,
   handleRecentChanges,
   handleSearch,
+  handleUserContributions,
   handleWantedPages,
 } from "./reads";
+import { handleUnwatch, handleWatch, handleWatchlist, handleWatchState } from "./watchlist";
 import { json } from "./respond";
 
 type Params = Record<string, string>;
@@ -57,6 +59,11 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["GET", "/api/recent-changes", handleRecentChanges],
   ["GET", "/api/search", handleSearch],
   ["GET", "/api/wanted-pages", handleWantedPages],
+  ["GET", "/api/users/:name/contributions", (origin, request, params) => handleUserContributions(origin, request, { name: params.name! })],
+  ["GET", "/api/watchlist", handleWatchlist],
+  ["GET", "/api/watchlist/:slug", (origin, request, params) => handleWatchState(origin, request, { slug: params.slug! })],
+  ["PUT", "/api/watchlist/:slug", (origin, request, params) => handleWatch(origin, request, { slug: params.slug! })],
+  ["DELETE", "/api/watchlist/:slug", (origin, request, params) => handleUnwatch(origin, request, { slug: params.slug! })],
 ];
 
 function match(pattern: string, path: string): Params | undefined {
