@@ -8,8 +8,8 @@ export class FlushingPage {
   private acknowledged: Uint8Array | undefined;
   constructor(readonly slug: string) {}
 
-  /** Replaces the page's text, as one flush of one edit. */
-  async write(origin: { url: string; serviceSecret: string }, text: string): Promise<void> {
+  /** Replaces the page's text, as one flush of one edit by `authors`. */
+  async write(origin: { url: string; serviceSecret: string }, text: string, authors: string[] = ["Arya"]): Promise<void> {
     const body = this.doc.getText("body");
     body.delete(0, body.length);
     body.insert(0, text);
@@ -23,7 +23,7 @@ export class FlushingPage {
           update: toBase64(Y.encodeStateAsUpdate(this.doc, this.acknowledged)),
           stateVector: toBase64(Y.encodeStateVector(this.doc)),
           editCount: 1,
-          authors: ["Arya"],
+          authors,
         },
       ],
     };
