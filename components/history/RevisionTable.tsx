@@ -2,6 +2,7 @@ import Link from "next/link";
 import { pageHref } from "../../common/markdown";
 import type { RevisionSummary } from "../../origin/revisions";
 import { formatBytes, formatTime } from "../format";
+import { AuthorLinks } from "../lists/AuthorLinks";
 
 /**
  * A page's revisions, newest first, with two radio columns to pick the pair
@@ -53,7 +54,9 @@ export function RevisionTable({ slug, revisions }: { slug: string; revisions: Re
                 <td>
                   <time dateTime={revision.updatedAt}>{formatTime(revision.updatedAt)}</time>
                 </td>
-                <td>{revision.authors.join(", ") || "—"}</td>
+                <td>
+                  <AuthorLinks authors={revision.authors} />
+                </td>
                 <td className="number">{revision.editCount.toLocaleString("en")}</td>
                 <td>{revision.pops.join(", ")}</td>
                 <td className="number">{formatBytes(revision.bytes)}</td>

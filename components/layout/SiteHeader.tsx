@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { contributionsHref } from "../lists/AuthorLinks";
 import { LogoutButton } from "./LogoutButton";
 import { PopSelector } from "./PopSelector";
 import { useViewer } from "./ViewerContext";
@@ -22,6 +23,7 @@ export function SiteHeader() {
         <nav className="site-nav" aria-label="Wiki">
           <Link href="/recent-changes">Recent changes</Link>
           <Link href="/wanted-pages">Wanted pages</Link>
+          {user ? <Link href="/watchlist">Watchlist</Link> : null}
           {user && user.role !== "reader" ? <Link href="/new">New page</Link> : null}
           {user?.role === "admin" ? <Link href="/ops">Operations</Link> : null}
           {user?.role === "admin" ? <Link href="/admin/blocks">Blocks</Link> : null}
@@ -34,7 +36,9 @@ export function SiteHeader() {
           {!state.known ? null : user ? (
             <>
               <span className="who" data-testid="who">
-                {user.name}
+                <Link href={contributionsHref(user.name)} title="Your contributions">
+                  {user.name}
+                </Link>
                 {user.role !== "editor" ? <span className="badge">{user.role}</span> : null}
               </span>
               <LogoutButton />

@@ -2,13 +2,14 @@ import Link from "next/link";
 import { pageHref } from "../../common/markdown";
 import type { RecentChange } from "../../origin/recent-changes";
 import { formatTime, plural } from "../format";
+import { AuthorLinks } from "./AuthorLinks";
 
-export function RecentChangesList({ changes }: { changes: RecentChange[] }) {
-  if (changes.length === 0) return <p className="muted">Nothing has changed yet.</p>;
+export function RecentChangesList({ changes, empty = "Nothing has changed yet." }: { changes: RecentChange[]; empty?: string }) {
+  if (changes.length === 0) return <p className="muted">{empty}</p>;
   return (
     <ul className="change-list">
       {changes.map((change) => (
-        <li key={`${change.slug}-${change.revision}`}>
+        <li key={`${change.slug}-${change.revision}`} data-testid="change">
           <time dateTime={change.updatedAt}>{formatTime(change.updatedAt)}</time>{" "}
           <Link href={pageHref(change.slug)} className="title">
             {change.title}
@@ -21,7 +22,7 @@ export function RecentChangesList({ changes }: { changes: RecentChange[] }) {
               "new"
             )}{" "}
             · <Link href={pageHref(change.slug, "history")}>history</Link>) · revision {change.revision} ·{" "}
-            {plural(change.editCount, "edit")} by {change.authors.join(", ") || "—"} · via {change.pops.join(", ")}
+            {plural(change.editCount, "edit")} by <AuthorLinks authors={change.authors} /> · via {change.pops.join(", ")}
           </span>
         </li>
       ))}

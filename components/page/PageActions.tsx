@@ -5,6 +5,7 @@ import { writePermission } from "../../common/write-permission";
 import { useViewer } from "../layout/ViewerContext";
 import { type PageTab, PageTabs } from "./PageTabs";
 import { ProtectionControl } from "./ProtectionControl";
+import { WatchStar } from "./WatchStar";
 
 /**
  * A page's tabs and what the viewer may do with it. The page around it is
@@ -28,6 +29,7 @@ export function PageActions({ slug, tab, exists, protection }: { slug: string; t
               Protected
             </span>
           ) : null}
+          {viewer && exists ? <WatchStar key={viewer.name} slug={slug} /> : null}
           {viewer?.role === "admin" && exists ? <ProtectionControl slug={slug} protection={protection} /> : null}
           {state.known && !viewer && protection === "none" ? (
             <Link className="small" href={`/login?next=${encodeURIComponent(`/wiki/${encodeURIComponent(slug)}`)}`}>

@@ -9,6 +9,7 @@ import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
 import { findPage, orNotFound, pageSlug } from "../../page-slug";
 import { existingPageFrame } from "../../frame-props";
+import { AuthorLinks } from "@/components/lists/AuthorLinks";
 
 export const dynamic = "force-dynamic";
 
@@ -46,7 +47,7 @@ export default async function DiffPage({ params, searchParams }: Props) {
             <Link href={revisionLink(revision.number)}>Revision {revision.number}</Link>
             <span className="muted small">
               {" "}
-              · {formatTime(revision.updatedAt)} · {revision.authors.join(", ") || "—"} · via {revision.pops.join(", ")}
+              · {formatTime(revision.updatedAt)} · <AuthorLinks authors={revision.authors} /> · via {revision.pops.join(", ")}
             </span>
           </div>
         ))}

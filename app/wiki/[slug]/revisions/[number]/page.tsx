@@ -13,6 +13,7 @@ import { getOrigin } from "@/origin/runtime";
 import { currentViewer } from "../../../../viewer";
 import { findPage, orNotFound, pageSlug } from "../../../page-slug";
 import { existingPageFrame } from "../../../frame-props";
+import { AuthorLinks } from "@/components/lists/AuthorLinks";
 
 export const dynamic = "force-dynamic";
 
@@ -43,7 +44,7 @@ export default async function RevisionPage({ params }: Props) {
         <p>
           {current ? "The current revision" : "An old revision"} ({revision.number} of {page.revision}), saved{" "}
           <time dateTime={revision.updatedAt}>{formatTime(revision.updatedAt)}</time>: {plural(revision.editCount, "edit")} by{" "}
-          {revision.authors.join(", ") || "—"} via {revision.pops.join(", ")}.
+          <AuthorLinks authors={revision.authors} /> via {revision.pops.join(", ")}.
         </p>
         <p className="actions">
           {revision.number > 1 ? (

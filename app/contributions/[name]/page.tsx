@@ -1,0 +1,38 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { contributionsHref } from "@/components/lists/AuthorLinks";
+import { OlderChanges } from "@/components/lists/OlderChanges";
+import { RecentChangesList } from "@/components/lists/RecentChangesList";
+import { decodeChangeCursor } from "@/origin/change-cursor";
+import { userContributions } from "@/origin/contributions";
+import { BadRequestError, NotFoundError } from "@/origin/errors";
+import { getOrigin } from "@/origin/runtime";
+
+export const dynamic = "force-dynamic";
+
+type Props = { params: Promise<{ name: string }>; searchParams: Promise<{ before?: string | string[] }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  return { title: `Contributions of ${(await params).name}` };
+}
+
+export default async function ContributionsPage({ params, searchParams }: Props) {
+  const { name } = await params;
+  const { before } = await searchParams;
+  const origin = await getOrigin();
+  try {
+    const cursor = typeof before === "string" ? decodeChangeCursor(before) : undefined;
+    const contributions = await userContributions(origin.db.prisma, { name, before: cursor, limit: 100 });
+    return (
+      <section>
+        <h1>Contributions of {contributions.user}</h1>
+        <p className="muted">Every revision {contributions.user} took part in, newest first.</p>
+        <RecentChangesList changes={contributions.changes} empty={`${contributions.user} has not edited any page yet.`} />
+        <OlderChanges path={contributionsHref(contributions.user)} paged={cursor !== undefined} next={contributions.next} />
+      </section>
+    );
+  } catch (error) {
+    if (error instanceof NotFoundError || error instanceof BadRequestError) notFound();
+    throw error;
+  }
+}
