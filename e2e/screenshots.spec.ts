@@ -110,4 +110,16 @@ test.describe("screenshots for the docs", () => {
     await east.stop();
     await west.stop();
   });
+
+  test("the watchlist", async ({ page, request }) => {
+    const account = await registerEditor(page.request, "Sansa");
+    // Seeded in her name, the pages are watched as if she had edited them (origin/watchlist.ts).
+    const winterfell = await seedPage(request, `Winterfell_${suffix}`, "Seat of House Stark.", { authors: [account.name] });
+    const eyrie = await seedPage(request, `The_Eyrie_${suffix}`, "The high seat of the Vale.", { authors: [account.name] });
+    await eyrie.replace("The high seat of the Vale, above the Bloody Gate.", { pop: "eu-west", authors: ["Littlefinger"], edits: 12 });
+    await winterfell.replace("Seat of House Stark, and of the King in the North.", { authors: ["Jon", "Davos"], edits: 31 });
+    await page.goto("/watchlist");
+    await expect(page.getByTestId("change")).toHaveCount(4);
+    await page.screenshot({ path: path.join(OUT, "watchlist.png") });
+  });
 });
