@@ -43,6 +43,9 @@ test.describe("through real edges", () => {
     await expect(contribution).toHaveCount(1);
     await expect(contribution).toContainText(titleOf(slug));
     await expect(contribution).toContainText("revision 1");
+    const api = await page.request.get(`/api/users/${encodeURIComponent(account.name)}/contributions`);
+    expect(api.status(), await api.text()).toBe(200);
+    expect(((await api.json()) as { changes: { slug: string; revision: number }[] }).changes).toEqual([expect.objectContaining({ slug, revision: 1 })]);
     await page.goto(`/wiki/${slug}/history`);
     await page.getByTestId("revision-row").getByRole("link", { name: account.name }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Contributions of ${account.name}`);

@@ -13,14 +13,24 @@ export const dynamic = "force-dynamic";
 type Props = { params: Promise<{ name: string }>; searchParams: Promise<{ before?: string | string[] }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
-  return { title: `Contributions of ${(await params).name}` };
+  return { title: `Contributions of ${safeDecode((await params).name) ?? "nobody"}` };
+}
+
+function safeDecode(param: string): string | undefined {
+  try {
+    return decodeURIComponent(param);
+  } catch {
+    return undefined;
+  }
 }
 
 export default async function ContributionsPage({ params, searchParams }: Props) {
-  const { name } = await params;
+  // Next 16 hands page params still percent-encoded; no account name holds "%", so decoding once is safe.
+  const name = safeDecode((await params).name);
   const { before } = await searchParams;
   const origin = await getOrigin();
   try {
+    if (name === undefined) notFound();
     const cursor = typeof before === "string" ? decodeChangeCursor(before) : undefined;
     const contributions = await userContributions(origin.db.prisma, { name, before: cursor, limit: 100 });
     return (
