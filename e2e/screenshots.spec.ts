@@ -112,6 +112,8 @@ test.describe("screenshots for the docs", () => {
   });
 
   test("the watchlist", async ({ page, request }) => {
+    // Four seeds, each waiting for the origin's text refresh.
+    test.setTimeout(60_000);
     const account = await registerEditor(page.request, "Sansa");
     // Seeded in her name, the pages are watched as if she had edited them (origin/watchlist.ts).
     const winterfell = await seedPage(request, `Winterfell_${suffix}`, "Seat of House Stark.", { authors: [account.name] });
@@ -120,6 +122,7 @@ test.describe("screenshots for the docs", () => {
     await winterfell.replace("Seat of House Stark, and of the King in the North.", { authors: ["Jon", "Davos"], edits: 31 });
     await page.goto("/watchlist");
     await expect(page.getByTestId("change")).toHaveCount(4);
+    await expect(page.getByTestId("who")).toContainText(account.name);
     await page.screenshot({ path: path.join(OUT, "watchlist.png") });
   });
 });

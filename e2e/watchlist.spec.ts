@@ -42,7 +42,8 @@ test.describe("through real edges", () => {
     const contribution = page.getByTestId("change");
     await expect(contribution).toHaveCount(1);
     await expect(contribution).toContainText(titleOf(slug));
-    await expect(contribution).toContainText("revision 1");
+    await contribution.getByRole("link", { name: "revision 1" }).click();
+    await expect(page.getByTestId("revision-banner")).toContainText("The current revision (1 of 1)");
     const api = await page.request.get(`/api/users/${encodeURIComponent(account.name)}/contributions`);
     expect(api.status(), await api.text()).toBe(200);
     expect(((await api.json()) as { changes: { slug: string; revision: number }[] }).changes).toEqual([expect.objectContaining({ slug, revision: 1 })]);

@@ -21,7 +21,8 @@ export function RecentChangesList({ changes, empty = "Nothing has changed yet." 
             ) : (
               "new"
             )}{" "}
-            · <Link href={pageHref(change.slug, "history")}>history</Link>) · revision {change.revision} ·{" "}
+            · <Link href={pageHref(change.slug, "history")}>history</Link>) ·{" "}
+            <Link href={`${pageHref(change.slug)}/revisions/${change.revision}`}>revision {change.revision}</Link> ·{" "}
             {plural(change.editCount, "edit")} by <AuthorLinks authors={change.authors} /> · via {change.pops.join(", ")}
           </span>
         </li>
