@@ -4,7 +4,7 @@ import { RECENT_CHANGES_MAX_LIMIT } from "../recent-changes";
 import { isWatching, unwatchPage, watchlistChanges, watchPage } from "../watchlist";
 import { sessionIdentity } from "./auth";
 import { readJson } from "./body";
-import { PERSONAL_HEADERS } from "./conditional";
+import { PERSONAL_HEADERS } from "../../common/conditional";
 import { requireOwnSiteJson } from "./cross-site";
 import { changeCursorParam, integerParam, queryOf, slugParam } from "./params";
 import { answer, json } from "./respond";
