@@ -3,19 +3,18 @@ import * as Y from "yjs";
 import { createLogger, type Logger } from "../common/logger";
 import type { Slug } from "../common/slug";
 import { writePermission } from "./auth/permissions";
-import { BlockedAccounts } from "./auth/blocks";
+import { ConnectionRechecks } from "./auth/connection-rechecks";
 import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection, ConnectionHost, QueueLimits } from "./clients/connection";
-import { CloseCode } from "../protocol/close-codes";
 import type { RateLimits } from "./clients/token-bucket";
 import { PageRegistry } from "./pages/documents";
 import { type Durability, inMemory, inPopLog, writeThrough } from "./pop/durability";
 import { Fanout } from "./clients/fanout";
 import { TickBatcher } from "./pages/tick-batch";
 import { Flusher } from "./origin-sync/flusher";
-import { hottestPages } from "./pages/hot-pages";
+import { measurePages } from "./pages/page-gauges";
 import { Membership } from "./pop/membership";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
 import type { OriginClient } from "./origin-sync/origin-client";
@@ -28,7 +27,6 @@ import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from
 import { awarenessClientIds } from "../protocol/awareness";
 import { fromBase64 } from "../protocol/flush";
 import type { DurabilityLevel } from "../protocol/messages";
-import { decodeBlockNotice } from "../protocol/blocks";
 import { subjects } from "../protocol/subjects";
 import type { Identity } from "../protocol/token";
 import { SlowClients } from "./clients/slow-clients";
@@ -64,9 +62,7 @@ export class Replica implements ConnectionHost {
   private readonly peers: Peers;
   private readonly following: OriginFollowing;
   private readonly rateLimiter = createEditRateLimiter();
-  private readonly blocked = new BlockedAccounts();
-  private recheckingBlocks = false;
-  private blockListStale = false;
+  private readonly rechecks: ConnectionRechecks;
   private readonly pageSize: PageSizeLimit;
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
@@ -90,6 +86,13 @@ export class Replica implements ConnectionHost {
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.metrics.info.set({ durability: config.durability }, 1);
+    this.rechecks = new ConnectionRechecks({
+      connections: this.connections,
+      readBlocks: () => deps.origin.blocks(),
+      tokenGraceMs: config.tokenGraceMs,
+      metrics: this.metrics,
+      log: this.log,
+    });
     // Labelled series exist from the start, at 0, for rate() in Prometheus.
     for (const result of ["accepted", "refused"] as const) this.metrics.edits.inc({ result }, 0);
     this.batch = new TickBatcher(config.fanoutMaxBytes, (page, error) => this.log.warn({ err: error, slug: page.slug }, "an update could not be applied; anti-entropy repairs a peer's"));
@@ -201,12 +204,12 @@ export class Replica implements ConnectionHost {
         for (const page of this.pages.all()) this.peers.pull(page);
       }),
       broker.subscribe(subjects.pageChanged(), (message) => this.following.pageChanged(message.data)),
-      broker.subscribe(subjects.userBlocks(), (message) => this.blockNoticeHeard(message.data)),
+      broker.subscribe(subjects.userBlocks(), (message) => this.rechecks.blockNoticeHeard(message.data)),
     );
     // Notices are at most once: the origin's list, read now and every
     // EDGE_BLOCK_RECHECK_MS, bounds how long a lost one leaves a block unenforced.
-    void this.recheckBlocks();
-    this.every(config.blockRecheckMs, () => void this.recheckBlocks());
+    void this.rechecks.rereadBlocks();
+    this.every(config.blockRecheckMs, () => void this.rechecks.rereadBlocks());
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
       this.durableLog = log;
@@ -233,7 +236,7 @@ export class Replica implements ConnectionHost {
     // A token is checked when the socket opens; one that expires while the
     // socket is open must not keep it open for good (a role change or a
     // deleted account reaches the edge only through a new token).
-    this.every(Math.max(100, Math.min(5000, Math.floor(config.tokenGraceMs / 2))), () => this.closeExpired(Date.now()));
+    this.every(Math.max(100, Math.min(5000, Math.floor(config.tokenGraceMs / 2))), () => this.rechecks.closeExpired(Date.now()));
     this.every(config.antiEntropyMs, () => {
       for (const page of this.pages.all()) this.peers.pull(page);
     });
@@ -332,63 +335,9 @@ export class Replica implements ConnectionHost {
     }
   }
 
-  /** Closes the connections whose token expired more than EDGE_TOKEN_GRACE_MS ago, with a code clients reconnect on. */
-  private closeExpired(now: number): void {
-    const grace = this.deps.config.tokenGraceMs;
-    for (const client of this.connections) {
-      const expiresAt = client.identity.expiresAt?.getTime();
-      if (expiresAt === undefined || now <= expiresAt + grace) continue;
-      this.metrics.tokenExpiredCloses.inc();
-      client.close(CloseCode.tokenExpired, `your token expired at ${new Date(expiresAt).toISOString()}: reconnect with a fresh one (POST /api/auth/token)`);
-    }
-  }
-
-  private blockNoticeHeard(data: Uint8Array): void {
-    try {
-      this.blocked.apply(decodeBlockNotice(data));
-    } catch (error) {
-      this.log.warn({ err: error }, "an unreadable block notice: the next recheck of the origin's list enforces it");
-      return;
-    }
-    this.closeBlocked();
-  }
-
-  private async recheckBlocks(): Promise<void> {
-    // One read at a time: a slow origin must not pile them up.
-    if (this.recheckingBlocks) return;
-    this.recheckingBlocks = true;
-    this.blocked.readStarted();
-    try {
-      this.blocked.replaceAll(await this.deps.origin.blocks());
-    } catch (error) {
-      this.blocked.readFailed();
-      // Keep the last list: the blocks it holds stay enforced (and end on their own) while the origin is away.
-      // Said once per outage, not every EDGE_BLOCK_RECHECK_MS.
-      if (!this.blockListStale) this.log.warn({ err: error }, "could not re-read the blocked accounts from the origin; keeping the last list");
-      this.blockListStale = true;
-      return;
-    } finally {
-      this.recheckingBlocks = false;
-    }
-    if (this.blockListStale) this.log.info({ blocked: this.blocked.size }, "re-read the blocked accounts from the origin again");
-    this.blockListStale = false;
-    this.closeBlocked();
-  }
-
-  /** Closes the connections of blocked accounts, with a code stock clients do not reconnect on (a block is final). */
-  private closeBlocked(): void {
-    const now = Date.now();
-    for (const client of this.connections) {
-      const reason = this.blocked.refusal(client.identity.userId, now);
-      if (reason === undefined || client.isClosed) continue;
-      this.metrics.blockedCloses.inc();
-      client.close(CloseCode.blocked, reason);
-    }
-  }
-
   /** Why `identity` may not open a connection here (its account is blocked), or undefined. */
   blockedReason(identity: Identity): string | undefined {
-    const reason = this.blocked.refusal(identity.userId, Date.now());
+    const reason = this.rechecks.refusal(identity);
     if (reason !== undefined) this.metrics.blockedCloses.inc();
     return reason;
   }
@@ -399,7 +348,7 @@ export class Replica implements ConnectionHost {
 
   refusal(identity: Identity, page: Page): string | undefined {
     if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
-    const blocked = this.blocked.refusal(identity.userId, Date.now());
+    const blocked = this.rechecks.refusal(identity);
     if (blocked !== undefined) return blocked;
     const permission = writePermission(identity, page.protection);
     return permission.allowed ? undefined : permission.reason;
@@ -581,31 +530,7 @@ export class Replica implements ConnectionHost {
   }
 
   private updateGauges(): void {
-    let dirty = 0;
-    let bytes = 0;
-    let ownedDirty = 0;
-    let ownedBytes = 0;
-    for (const page of this.pages.all()) {
-      if (page.dirty) dirty += 1;
-      bytes += page.unflushedBytes;
-      // Every holder of a page counts its edits as unflushed; only its
-      // flusher's count adds up to the PoP's figure without double counting.
-      if (page.dirty && this.membership.owns(page.slug)) {
-        ownedDirty += 1;
-        ownedBytes += page.unflushedBytes;
-      }
-    }
-    this.unflushedTotal = bytes;
-    this.metrics.unflushedPages.set(dirty);
-    this.metrics.unflushedBytes.set(bytes);
-    this.metrics.ownedUnflushedPages.set(ownedDirty);
-    this.metrics.ownedUnflushedBytes.set(ownedBytes);
-    this.metrics.pagesHeld.set(this.pages.size);
-    this.metrics.hotPageClients.reset();
-    for (const hot of hottestPages(this.pages.all(), HOT_PAGES)) {
-      this.metrics.hotPageClients.set({ page: hot.slug, role: "editor" }, hot.editors);
-      this.metrics.hotPageClients.set({ page: hot.slug, role: "follower" }, hot.followers);
-    }
+    this.unflushedTotal = measurePages(this.pages.all(), this.membership, this.metrics);
   }
 
   private every(ms: number, task: () => void): void {
@@ -614,9 +539,6 @@ export class Replica implements ConnectionHost {
     this.timers.push(timer);
   }
 }
-
-/** Pages per replica in weirwood_edge_hot_page_clients: enough for a "hottest pages" list, bounded for Prometheus. */
-const HOT_PAGES = 5;
 
 interface AwarenessChange {
   added: number[];
