@@ -12,6 +12,14 @@ export const PAGE_READS_PREFIX = "/pages/";
 /** Errors depend on this replica and this moment (a page held a second later reads fine): no cache keeps them. */
 const NO_STORE = "no-store";
 
+/**
+ * Any site may read: the pages are public and a read carries no credentials
+ * (no cookie, no token), so the wiki's page view (served by the origin, on
+ * another origin than the edges) can read the nearest edge from the browser.
+ * The headers a reader acts on are exposed to its script.
+ */
+const CORS = { "access-control-allow-origin": "*", "access-control-expose-headers": "etag, retry-after" } as const;
+
 /** How a read was answered (weirwood_edge_page_reads_total): how much of a PoP's reading it serves itself. */
 export type PageReadAnswer = "ok" | "not_modified" | "not_held" | "bad_request" | "rate_limited" | "method_not_allowed";
 
@@ -36,7 +44,7 @@ export interface PageReads {
 export function answerPageRead(request: IncomingMessage, response: ServerResponse, reads: PageReads): void {
   const send = (status: number, body: { error: PageReadAnswer } & Record<string, unknown>, headers: Record<string, string> = {}) => {
     reads.answered(body.error);
-    response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, ...headers });
+    response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": NO_STORE, ...CORS, ...headers });
     response.end(JSON.stringify(body));
   };
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -65,7 +73,7 @@ export function answerPageRead(request: IncomingMessage, response: ServerRespons
     });
   }
   const { body, etag } = readSnapshot(page);
-  const headers = { etag, "cache-control": publicCacheControl(reads.cache) };
+  const headers = { etag, "cache-control": publicCacheControl(reads.cache), ...CORS };
   if (ifNoneMatchHits(request.headers["if-none-match"], etag)) {
     reads.answered("not_modified");
     response.writeHead(304, headers);

@@ -88,6 +88,8 @@ describe.each(setups)("GET /pages/:slug on an edge over $name", ({ options }) =>
     const atOrigin = await httpGet(`${cluster.originUrl}/api/pages/${slug}`);
     expect(first.headers["cache-control"]).toBe(atOrigin.headers["cache-control"]);
     expect(first.headers["cache-control"]).toMatch(/^public, /u);
+    // Public and uncredentialed: a page of another origin (the wiki's) may read it from the browser.
+    expect(first.headers["access-control-allow-origin"]).toBe("*");
 
     const again = await readEdge(0, slug, { "if-none-match": etag });
     expect(again.status).toBe(304);
@@ -119,6 +121,7 @@ describe.each(setups)("GET /pages/:slug on an edge over $name", ({ options }) =>
     const answer = await readEdge(1, slug);
     expect(answer.status).toBe(404);
     expect(answer.headers["cache-control"]).toBe("no-store");
+    expect(answer.headers["access-control-allow-origin"]).toBe("*");
     const body = JSON.parse(answer.body) as { error: string; slug: string; message: string };
     expect(body.error).toBe("not_held");
     expect(body.slug).toBe(slug);
