@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { hubConf, popServerConf, SERVERS_PER_POP } from "../../broker/nats-conf";
 import { startTcpLink, type TcpLink } from "./tcp-link";
+import { freePort } from "./free-port";
 
 /**
  * The NATS of docs/self-hosting/, started for a test on 127.0.0.1: the hub
@@ -60,14 +60,6 @@ export interface NatsTopology {
   streamLeader(pop: string, stream: string): Promise<string | undefined>;
   /** SIGKILLs every server it started, and removes the stores. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function getJson<T>(url: string): Promise<T | undefined> {

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { createScratchDatabase, type ScratchDatabase } from "../../prisma/scratch-database";
 import { eventually } from "./cluster";
 import { TEST_PG_URL } from "./databases";
+import { freePort } from "./free-port";
 
 /**
  * The origin as `npm run origin` runs it: Next's production server behind
@@ -19,14 +19,6 @@ export interface NextOrigin {
   /** The edge service secret it generated in its data folder, for POST /api/internal/flush. */
   serviceSecret: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startNextOrigin(env: Record<string, string> = {}): Promise<NextOrigin> {
