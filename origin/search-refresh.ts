@@ -8,8 +8,8 @@ import type { PrismaClient } from "./generated/prisma/client";
  * of WAL for a page of 10,000 distinct words), whatever the edit changed.
  *
  * A page's copy is taken
- * - at once when the page has none (a new page is found by its title within
- *   a tick),
+ * - within a second when the page has none, so a new page is found by its
+ *   title (origin/text-refresh.ts runs this pass once a second),
  * - when its text was refreshed and the page has been quiet for `quietMs`
  *   (editing stopped: the text refresh's own quiet bound),
  * - and, for a page that keeps being edited, when the copy is `refreshMs`
