@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSlug, titleToSlug } from "./slug";
+import { parseSlug, titlePrefixToSlugPrefix, titleToSlug } from "./slug";
 
 describe("page slugs", () => {
   it("accept ordinary titles, accents and emoji", () => {
@@ -27,5 +27,19 @@ describe("page slugs", () => {
     expect(() => parseSlug(`Jon${character}_Snow`)).toThrow(new RegExp(`invisible or direction-changing character ${codePoint.replace("+", "\\+")}`));
     // JavaScript counts the byte order mark as white space: a title turns it into "_".
     if (!/\s/u.test(character)) expect(() => titleToSlug(`Jon${character} Snow`)).toThrow(/invisible or direction-changing/);
+  });
+});
+
+describe("page-name prefixes", () => {
+  it("match slugs as titles do, keeping a trailing space as a word's end", () => {
+    expect(titlePrefixToSlugPrefix("the red")).toBe("The_red");
+    expect(titlePrefixToSlugPrefix("  the  red ")).toBe("The_red_");
+    expect(titlePrefixToSlugPrefix("Château_d")).toBe("Château_d");
+  });
+
+  it("refuse what no page name holds, and an empty prefix", () => {
+    expect(() => titlePrefixToSlugPrefix("a[b")).toThrow(/no page name contains "\["/u);
+    expect(() => titlePrefixToSlugPrefix("100%")).toThrow(/"%"/u);
+    expect(() => titlePrefixToSlugPrefix("   ")).toThrow(/may not be empty/u);
   });
 });

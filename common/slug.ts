@@ -59,3 +59,17 @@ export function parseSlug(input: string): Slug {
 export function slugToTitle(slug: Slug): string {
   return slug.replaceAll("_", " ");
 }
+
+/**
+ * The slugs a typed page-name prefix matches the start of: "the red " matches
+ * "The_red_wedding". As titleToSlug, but a trailing space is kept (it says
+ * "a whole word"), and an empty prefix is refused.
+ */
+export function titlePrefixToSlugPrefix(prefix: string): string {
+  const collapsed = prefix.trimStart().replace(/[\s_]+/gu, "_");
+  if (collapsed.length === 0) throw new SlugError("a page-name prefix may not be empty");
+  if (collapsed.length > MAX_SLUG_BYTES) throw new SlugError(`a page-name prefix may hold at most ${MAX_SLUG_BYTES} characters`);
+  const bad = FORBIDDEN.exec(collapsed) ?? INVISIBLE.exec(collapsed);
+  if (bad) throw new SlugError(`no page name contains ${JSON.stringify(bad[0])}: ${JSON.stringify(prefix)}`);
+  return (collapsed[0]!.toLocaleUpperCase("en") + collapsed.slice(1)).normalize("NFC");
+}

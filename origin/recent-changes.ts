@@ -1,5 +1,6 @@
 import { afterCursor, type ChangeCursor, encodeChangeCursor, NEWEST_FIRST } from "./change-cursor";
-import type { Prisma, PrismaClient } from "./generated/prisma/client";
+import { nameKeyOf } from "./auth/accounts";
+import { Prisma, type PrismaClient } from "./generated/prisma/client";
 
 export const RECENT_CHANGES_DEFAULT_LIMIT = 50;
 export const RECENT_CHANGES_MAX_LIMIT = 500;
@@ -22,21 +23,52 @@ export interface ChangePage {
   next: string | null;
 }
 
-/** Revisions across the wiki, newest first; `since` keeps those changed at or after it. */
+/**
+ * Which changes a reader of recent changes wants (issue 22), as MediaWiki's
+ * Special:RecentChanges filters them. All are optional and combine with AND.
+ */
+export interface RecentChangesFilter {
+  /** Keeps those changed at or after it. */
+  since?: Date;
+  /** Keeps pages whose slug starts with it (common/slug.ts titlePrefixToSlugPrefix). */
+  slugPrefix?: string;
+  /** Keeps revisions this account (any case of its name) or, without an account, this author name took part in. */
+  user?: string;
+  /**
+   * Hides revisions made by admins alone. A revision groups several authors'
+   * flushes: one an editor took part in holds their edit too, so it stays.
+   */
+  hideAdmins?: boolean;
+}
+
+/** Revisions across the wiki, newest first, that the filter keeps. */
 export async function recentChanges(
   prisma: PrismaClient,
-  options: { limit?: number; since?: Date } = {},
+  options: RecentChangesFilter & { limit?: number } = {},
 ): Promise<RecentChange[]> {
   const limit = Math.min(options.limit ?? RECENT_CHANGES_DEFAULT_LIMIT, RECENT_CHANGES_MAX_LIMIT);
-  const revisions = await prisma.revision.findMany({
-    where: options.since ? { updatedAt: { gte: options.since } } : {},
-    // Timestamps are milliseconds and two revisions can share one: the id
-    // keeps ties in the same order from one request to the next.
-    orderBy: NEWEST_FIRST,
-    take: limit,
-    select: CHANGE,
-  });
+  const author = options.user === undefined ? undefined : await authorName(prisma, options.user);
+  // "Every author is an admin" (authors <@ admins) has no Prisma filter: the
+  // ids are chosen in SQL, in the same newest-first order, and read by Prisma.
+  const rows = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT r."id" FROM "Revision" r JOIN "Page" p ON p."id" = r."pageId"
+    WHERE ${options.since ? Prisma.sql`r."updatedAt" >= ${options.since}` : Prisma.sql`TRUE`}
+      AND ${options.slugPrefix ? Prisma.sql`starts_with(p."slug", ${options.slugPrefix})` : Prisma.sql`TRUE`}
+      AND ${author === undefined ? Prisma.sql`TRUE` : Prisma.sql`r."authors" @> ARRAY[${author}]::text[]`}
+      AND ${options.hideAdmins ? Prisma.sql`NOT (r."authors" <@ ARRAY(SELECT u."name" FROM "User" u WHERE u."role" = 'admin'))` : Prisma.sql`TRUE`}
+    ORDER BY r."updatedAt" DESC, r."id" DESC
+    LIMIT ${limit}`;
+  if (rows.length === 0) return [];
+  // Timestamps are milliseconds and two revisions can share one: the id
+  // keeps ties in the same order from one request to the next.
+  const revisions = await prisma.revision.findMany({ where: { id: { in: rows.map((row) => row.id) } }, orderBy: NEWEST_FIRST, select: CHANGE });
   return revisions.map(changeOf);
+}
+
+/** The name revisions give `user` by: its account's, however the request cased it, else the name as asked. */
+async function authorName(prisma: PrismaClient, user: string): Promise<string> {
+  const account = await prisma.user.findUnique({ where: { nameKey: nameKeyOf(user) }, select: { name: true } });
+  return account?.name ?? user;
 }
 
 /**

@@ -23,6 +23,9 @@ export function integerParam(min: number, max: number) {
     .transform(Number);
 }
 
+/** A switch in a query string: "1" or "true" on, "0", "false" or "" off (an unchecked box sends nothing). */
+export const flagParam = z.enum(["1", "true", "0", "false", ""], { error: (issue) => `must be 1 or 0, got ${JSON.stringify(issue.input)}` }).transform((value) => value === "1" || value === "true");
+
 /** The `next` a list of changes handed out, to continue it. */
 export const changeCursorParam = z.string().transform((value) => decodeChangeCursor(value));
 

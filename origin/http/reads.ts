@@ -8,6 +8,7 @@ import type { Origin } from "../runtime";
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_QUERY_LENGTH, searchPages } from "../search";
 import { cacheableJson, PRIVATE_NO_STORE, publicCacheControl } from "../../common/conditional";
 import { changeCursorParam, integerParam, queryOf, slugParam } from "./params";
+import { recentChangesQuery } from "./recent-changes-query";
 import { answer, json } from "./respond";
 
 /**
@@ -26,13 +27,6 @@ const historyQuery = z.object({
   before: integerParam(1, MAX_INTEGER).optional(),
 });
 const revisionPath = z.object({ number: integerParam(1, MAX_INTEGER) });
-const recentChangesQuery = z.object({
-  limit: integerParam(1, RECENT_CHANGES_MAX_LIMIT).optional(),
-  since: z.iso
-    .datetime({ offset: true, error: (issue) => `must be an ISO 8601 date-time such as 2026-11-22T18:00:00Z, got ${JSON.stringify(issue.input)}` })
-    .transform((value) => new Date(value))
-    .optional(),
-});
 const searchQuery = z.object({
   q: z
     .string({ error: "required: the words to search for, as in ?q=red+wedding" })
@@ -79,11 +73,11 @@ export function handleGetBacklinks(origin: Origin, request: Request, params: { s
   });
 }
 
-/** GET /api/recent-changes?limit=&since= */
+/** GET /api/recent-changes?limit=&since=&prefix=&user=&hideadmins=1 */
 export function handleRecentChanges(origin: Origin, request: Request): Promise<Response> {
   return answer(origin, async () => {
-    const { limit, since } = recentChangesQuery.parse(queryOf(request));
-    return wikiRead(origin, request, { changes: await recentChanges(origin.db.prisma, { limit, since }) });
+    const changes = await recentChanges(origin.db.prisma, recentChangesQuery.parse(queryOf(request)));
+    return wikiRead(origin, request, { changes });
   });
 }
 
