@@ -1,3 +1,4 @@
+import { parseRedirect } from "../common/redirect";
 import { linkedSlugs } from "../common/wikilinks";
 import type { Slug } from "../common/slug";
 import { NotFoundError } from "./errors";
@@ -10,23 +11,65 @@ import { getPage, type PageView } from "./pages";
  * links to exist (its links are blue or red). The view renders from this and
  * its ETag is a hash of this (origin/server/cacheable-views.ts), so that a
  * 304 means the same HTML.
+ *
+ * A redirect page (common/redirect.ts) is followed one step: the view of
+ * /wiki/<redirect> is its target's, rendered in place with `redirectedFrom`,
+ * so that the one cacheable URL readers follow links to holds the target's
+ * content and its ETag changes with the target's edits. A redirect that is
+ * not followed shows itself with `redirect` saying why.
  */
 export interface PageViewContent {
   page: PageView;
   existingLinks: Slug[];
+  /** The redirect this view followed to `page`. */
+  redirectedFrom?: Slug;
+  /** `page` is a redirect to `target`, shown rather than followed. */
+  redirect?: ShownRedirect;
 }
 
+export type ShownRedirect =
+  /** Asked for as itself (?redirect=no), to read or edit it. */
+  | { target: Slug; why: "asked"; targetExists: boolean }
+  /** Its target does not exist: a red link. */
+  | { target: Slug; why: "missing"; targetExists: false }
+  /** Its target is itself a redirect (to `next`): MediaWiki follows one step, never two, so that no chain or loop is followed. */
+  | { target: Slug; why: "double"; targetExists: true; next: Slug }
+  /** It redirects to itself. */
+  | { target: Slug; why: "self"; targetExists: true };
+
 /** The view's content, or null for a page that does not exist yet. */
-export async function readPageView(prisma: PrismaClient, slug: Slug): Promise<PageViewContent | null> {
-  let page: PageView;
+export async function readPageView(
+  prisma: PrismaClient,
+  slug: Slug,
+  options: { followRedirect?: boolean } = {},
+): Promise<PageViewContent | null> {
+  const page = await findPage(prisma, slug);
+  if (!page) return null;
+  const redirect = parseRedirect(page.text);
+  if (!redirect) return plainView(prisma, page);
+  const shown = async (shownRedirect: ShownRedirect) => ({ ...(await plainView(prisma, page)), redirect: shownRedirect });
+  const { target } = redirect;
+  if (target === slug) return shown({ target, why: "self", targetExists: true });
+  const targetPage = await findPage(prisma, target);
+  if (options.followRedirect === false) return shown({ target, why: "asked", targetExists: targetPage !== null });
+  if (!targetPage) return shown({ target, why: "missing", targetExists: false });
+  const further = parseRedirect(targetPage.text);
+  if (further) return shown({ target, why: "double", targetExists: true, next: further.target });
+  return { ...(await plainView(prisma, targetPage)), redirectedFrom: slug };
+}
+
+async function plainView(prisma: PrismaClient, page: PageView): Promise<PageViewContent> {
+  const existing = await existingSlugs(prisma, { slugs: linkedSlugs(page.text) });
+  return { page, existingLinks: [...existing].sort() };
+}
+
+async function findPage(prisma: PrismaClient, slug: Slug): Promise<PageView | null> {
   try {
-    page = await getPage(prisma, { slug });
+    return await getPage(prisma, { slug });
   } catch (error) {
     if (error instanceof NotFoundError) return null;
     throw error;
   }
-  const existing = await existingSlugs(prisma, { slugs: linkedSlugs(page.text) });
-  return { page, existingLinks: [...existing].sort() };
 }
 
 /** How many recent changes the home page lists. */

@@ -87,6 +87,33 @@ describe.runIf(testDatabases.some((kind) => kind.name === "postgres"))("page vie
     expect((await view(origin, page.slug, { "if-none-match": newTag })).status).toBe(304);
   });
 
+  it("a redirect's view is its target's, cached under the redirect's URL, and its ETag follows the target's edits (issue 22)", async () => {
+    const id = randomUUID().slice(0, 8);
+    const target = new FlushingPage(`Dragonstone_${id}`);
+    const redirect = new FlushingPage(`Stone_${id}`);
+    await target.write(origin, `The seat of House Targaryen. ${marker}`);
+    await redirect.write(origin, `#REDIRECT [[Dragonstone ${id}]]`);
+    const first = await view(origin, redirect.slug);
+    expect(first.status).toBe(200);
+    const html = await first.text();
+    expect(html).toContain("The seat of House Targaryen.");
+    expect(html).toContain(`${redirect.slug}?redirect=no`);
+    expect(first.headers.get("cache-control")).toMatch(/^public\b/u);
+    const etag = first.headers.get("etag")!;
+    expect((await view(origin, redirect.slug, { "if-none-match": etag })).status).toBe(304);
+
+    await target.write(origin, `The seat of House Baratheon. ${marker}`);
+    const after = await view(origin, redirect.slug, { "if-none-match": etag });
+    expect(after.status).toBe(200);
+    expect(await after.text()).toContain("The seat of House Baratheon.");
+
+    // As itself (?redirect=no) the redirect is some other request: never the cached view's tag.
+    const asItself = await fetch(`${origin.url}/wiki/${redirect.slug}?redirect=no`);
+    expect(asItself.status).toBe(200);
+    expect(await asItself.text()).toContain("This page is a redirect to");
+    expect(asItself.headers.get("etag")).toBeNull();
+  });
+
   it("signed-in readers get the very HTML anonymous ones do, naming no one and holding no token", async () => {
     const [sansa, tyrion] = await Promise.all([register(origin, `Sansa${randomUUID().slice(0, 6)}`), register(origin, `Tyrion${randomUUID().slice(0, 6)}`)]);
     const anonymous = await view(origin, page.slug);

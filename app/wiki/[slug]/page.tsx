@@ -1,10 +1,15 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { renderMarkdown } from "@/common/markdown";
+import { cache } from "react";
+import { pageHref, renderMarkdown } from "@/common/markdown";
+import { parseRedirect } from "@/common/redirect";
+import type { Slug } from "@/common/slug";
 import { formatTime } from "@/components/format";
 import { FollowLive } from "@/components/page/FollowLive";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
+import { RedirectedFrom, RedirectNotice } from "@/components/page/RedirectNotes";
+import { TargetAddress } from "@/components/page/TargetAddress";
 import { readPageView } from "@/origin/page-view";
 import { getOrigin } from "@/origin/runtime";
 import { pageSlug } from "../page-slug";
@@ -12,29 +17,43 @@ import { existingPageFrame } from "../frame-props";
 
 export const dynamic = "force-dynamic";
 
-type Props = { params: Promise<{ slug: string }> };
+type Props = { params: Promise<{ slug: string }>; searchParams: Promise<{ redirect?: string | string[] }> };
 
-export async function generateMetadata({ params }: Props): Promise<Metadata> {
+/** One read per request for the metadata and the page. */
+const viewOf = cache(async (slug: Slug, followRedirect: boolean) => readPageView((await getOrigin()).db.prisma, slug, { followRedirect }));
+
+/** `?redirect=no` shows a redirect page as itself, to read or edit it (MediaWiki's word). */
+async function followsRedirect(searchParams: Props["searchParams"]): Promise<boolean> {
+  return (await searchParams).redirect !== "no";
+}
+
+export async function generateMetadata({ params, searchParams }: Props): Promise<Metadata> {
   const { slug } = await params;
-  return { title: slug.replaceAll("_", " ") };
+  const view = await viewOf(pageSlug(slug), await followsRedirect(searchParams));
+  return { title: (view?.page.slug ?? slug).replaceAll("_", " ") };
 }
 
 /**
  * The same HTML for every reader (no cookie is read): the host gives it an
  * ETag from what readPageView returns and lets shared caches keep it
- * (origin/server/cacheable-views.ts).
+ * (origin/server/cacheable-views.ts). A redirect is followed here, in place:
+ * the redirect's URL is the cached one and its tag covers the target's content.
  */
-export default async function WikiPage({ params }: Props) {
+export default async function WikiPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug);
-  const origin = await getOrigin();
-  const view = await readPageView(origin.db.prisma, slug);
+  const view = await viewOf(slug, await followsRedirect(searchParams));
   if (!view) notFound();
-  const { page, existingLinks } = view;
+  const { page, existingLinks, redirectedFrom, redirect } = view;
+  const shownSlug = page.slug as Slug;
   const existing = new Set(existingLinks);
+  // A redirect shown as itself: its note says where it points; the body is what follows the redirect line.
+  const body = redirect ? (parseRedirect(page.text)?.rest ?? page.text) : page.text;
   return (
-    <PageFrame {...existingPageFrame(slug, page)} tab="read">
-      <FollowLive slug={slug} existingPages={existingLinks}>
-        <PageBody sanitizedHtml={renderMarkdown(page.text, { existingPages: existing })} />
+    <PageFrame {...existingPageFrame(shownSlug, page)} tab="read" subtitle={redirectedFrom ? <RedirectedFrom from={redirectedFrom} /> : undefined}>
+      {redirectedFrom ? <TargetAddress href={pageHref(shownSlug)} /> : null}
+      {redirect ? <RedirectNotice redirect={redirect} /> : null}
+      <FollowLive slug={shownSlug} existingPages={existingLinks}>
+        {redirect && body.trim() === "" ? null : <PageBody sanitizedHtml={renderMarkdown(body, { existingPages: existing })} />}
       </FollowLive>
       <footer className="page-footer muted">
         Revision {page.revision} · last saved <time dateTime={page.updatedAt}>{formatTime(page.updatedAt)}</time>
