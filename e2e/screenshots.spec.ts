@@ -125,4 +125,16 @@ test.describe("screenshots for the docs", () => {
     await expect(page.getByTestId("who")).toContainText(account.name);
     await page.screenshot({ path: path.join(OUT, "watchlist.png") });
   });
+
+  test("recent changes, filtered and live", async ({ page, request }) => {
+    test.setTimeout(60_000);
+    const house = `Pyke_${suffix}`;
+    await seedPage(request, `${house}_Hall`, "Salt and rock.", { authors: ["Theon"], edits: 9 });
+    await seedPage(request, `${house}_Tower`, "The Sea Tower.", { authors: [adminAccount().name] });
+    await seedPage(request, `${house}_Keep`, "What is dead may never die.", { pop: "eu-west", authors: ["Asha", "Victarion"], edits: 23 });
+    await page.goto(`/recent-changes?prefix=${house.replace("_", "+")}&hideadmins=1&live=1`);
+    await expect(page.getByTestId("change")).toHaveCount(2);
+    await expect(page.getByTestId("live-status")).toContainText("Live · checked at");
+    await page.screenshot({ path: path.join(OUT, "recent-changes.png") });
+  });
 });
