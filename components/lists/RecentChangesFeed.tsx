@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { RecentChange } from "../../origin/recent-changes";
 import { formatClock } from "../format";
 import { type LiveState, useLiveChanges } from "./live-changes";
@@ -46,6 +46,8 @@ export function RecentChangesFeed(props: {
   const filtered = fields.prefix.trim() !== "" || fields.user.trim() !== "" || fields.hideadmins;
   const { changes, state } = useLiveChanges({ apiPath: props.apiPath, initial: props.initial, etag: props.etag, live });
 
+  const liveBox = useRef<HTMLInputElement>(null);
+
   const switchLive = (on: boolean) => {
     setLive(on);
     const url = new URL(window.location.href);
@@ -54,6 +56,14 @@ export function RecentChangesFeed(props: {
     // Next's router follows the native history calls: the URL changes, the page is not fetched again.
     window.history.replaceState(null, "", url);
   };
+
+  // The box is the browser's own (uncontrolled), so that a click before the
+  // page's script ran is kept rather than undone by hydration: taken up here.
+  useEffect(() => {
+    const checked = liveBox.current?.checked ?? props.live;
+    if (checked !== props.live) switchLive(checked);
+    // Once, on mount: later changes come through onChange.
+  }, []);
 
   return (
     <>
@@ -68,7 +78,8 @@ export function RecentChangesFeed(props: {
           <input type="checkbox" name="hideadmins" value="1" defaultChecked={fields.hideadmins} /> Hide admins&apos; changes
         </label>
         <label>
-          <input type="checkbox" name="live" value="1" checked={live} onChange={(event) => switchLive(event.target.checked)} /> Live
+          <input ref={liveBox} type="checkbox" name="live" value="1" defaultChecked={props.live} onChange={(event) => switchLive(event.target.checked)} />{" "}
+          Live
         </label>
         <button type="submit">Show</button>
       </form>
