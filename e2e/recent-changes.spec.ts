@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { adminAccount } from "./support/accounts";
+import { adminAccount, logIn, registerEditor } from "./support/accounts";
 import { seedPage, uniqueSlug } from "./support/seed";
 
 /** Issue 22: recent changes' filters, kept in the URL, and live mode. */
@@ -7,8 +7,8 @@ import { seedPage, uniqueSlug } from "./support/seed";
 const titleOf = (slug: string) => slug.replaceAll("_", " ");
 
 test("filters keep to the URL, and live mode shows another user's change without a reload", async ({ page, request }) => {
-  // Five seeds, each waiting for the origin's text refresh.
-  test.setTimeout(90_000);
+  // Six seeds, each waiting for the origin's text refresh.
+  test.setTimeout(120_000);
   const house = uniqueSlug("Pyke");
   const admin = adminAccount().name;
   await seedPage(request, `${house}_Hall`, "Salt and rock.", { authors: ["Theon"] });
@@ -61,4 +61,18 @@ test("filters keep to the URL, and live mode shows another user's change without
   await filters.getByRole("button", { name: "Show" }).click();
   await expect(changes).toHaveCount(2);
   await expect(changes.first()).toContainText(titleOf(`${house}_Armory`));
+
+  // A bot's own change, hidden by its box: an admin marks the account as a bot (PUT /api/users/:name/bot).
+  const bot = await registerEditor(request, "Bot");
+  await logIn(request, adminAccount());
+  const marked = await request.put(`/api/users/${encodeURIComponent(bot.name)}/bot`, { data: { bot: true } });
+  expect(marked.status(), await marked.text()).toBe(200);
+  await seedPage(request, `${house}_Dock`, "Counted by a machine.", { authors: [bot.name] });
+  await page.goto(`/recent-changes?prefix=${house}`);
+  await expect(changes.first()).toContainText(titleOf(`${house}_Dock`));
+  await filters.getByLabel("Hide bots' changes").check();
+  await filters.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/[?&]hidebots=1(&|$)/u);
+  await expect(changes.first()).toContainText(titleOf(`${house}_Keep`));
+  await expect(changes.filter({ hasText: titleOf(`${house}_Dock`) })).toHaveCount(0);
 });

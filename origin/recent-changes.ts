@@ -35,10 +35,12 @@ export interface RecentChangesFilter {
   /** Keeps revisions this account (any case of its name) or, without an account, this author name took part in. */
   user?: string;
   /**
-   * Hides revisions made by admins alone. A revision groups several authors'
-   * flushes: one an editor took part in holds their edit too, so it stays.
+   * Hide revisions made by admins, by bots (User.bot), or by both, alone: a
+   * revision groups several authors' flushes, and one anybody else took part
+   * in holds their edit too, so it stays.
    */
   hideAdmins?: boolean;
+  hideBots?: boolean;
 }
 
 /** Revisions across the wiki, newest first, that the filter keeps. */
@@ -48,14 +50,19 @@ export async function recentChanges(
 ): Promise<RecentChange[]> {
   const limit = Math.min(options.limit ?? RECENT_CHANGES_DEFAULT_LIMIT, RECENT_CHANGES_MAX_LIMIT);
   const author = options.user === undefined ? undefined : await authorName(prisma, options.user);
-  // "Every author is an admin" (authors <@ admins) has no Prisma filter: the
-  // ids are chosen in SQL, in the same newest-first order, and read by Prisma.
+  const hidden = options.hideAdmins || options.hideBots;
+  // "Every author is hidden" (authors <@ hidden names) has no Prisma filter:
+  // the ids are chosen in SQL, in the same newest-first order, and read by Prisma.
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     SELECT r."id" FROM "Revision" r JOIN "Page" p ON p."id" = r."pageId"
     WHERE ${options.since ? Prisma.sql`r."updatedAt" >= ${options.since}` : Prisma.sql`TRUE`}
       AND ${options.slugPrefix ? Prisma.sql`starts_with(p."slug", ${options.slugPrefix})` : Prisma.sql`TRUE`}
       AND ${author === undefined ? Prisma.sql`TRUE` : Prisma.sql`r."authors" @> ARRAY[${author}]::text[]`}
-      AND ${options.hideAdmins ? Prisma.sql`NOT (r."authors" <@ ARRAY(SELECT u."name" FROM "User" u WHERE u."role" = 'admin'))` : Prisma.sql`TRUE`}
+      AND ${
+        hidden
+          ? Prisma.sql`NOT (r."authors" <@ ARRAY(SELECT u."name" FROM "User" u WHERE (${Boolean(options.hideAdmins)} AND u."role" = 'admin') OR (${Boolean(options.hideBots)} AND u."bot")))`
+          : Prisma.sql`TRUE`
+      }
     ORDER BY r."updatedAt" DESC, r."id" DESC
     LIMIT ${limit}`;
   if (rows.length === 0) return [];

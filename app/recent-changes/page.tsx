@@ -16,9 +16,14 @@ const first = (value: string | string[] | undefined) => (Array.isArray(value) ? 
 
 export default async function RecentChangesPage({ searchParams }: Props) {
   const query = await searchParams;
-  const fields: RecentChangesFields = { prefix: first(query.prefix), user: first(query.user), hideadmins: first(query.hideadmins) === "1" };
-  const parsed = recentChangesQuery.safeParse({ prefix: fields.prefix, user: fields.user, hideadmins: fields.hideadmins ? "1" : "" });
-  const filter = parsed.success ? parsed.data : {};
+  const fields: RecentChangesFields = {
+    prefix: first(query.prefix),
+    user: first(query.user),
+    hideadmins: first(query.hideadmins) === "1",
+    hidebots: first(query.hidebots) === "1",
+  };
+  const parsed = recentChangesQuery.safeParse({ prefix: fields.prefix, user: fields.user });
+  const filter = parsed.success ? { ...parsed.data, hideAdmins: fields.hideadmins, hideBots: fields.hidebots } : {};
   const changes = await recentChanges((await getOrigin()).db.prisma, { ...filter, limit: PAGE_LIMIT });
   const apiQuery = new URLSearchParams({ limit: String(PAGE_LIMIT) });
   // A bad filter shows every change, and live mode follows that list.
@@ -26,6 +31,7 @@ export default async function RecentChangesPage({ searchParams }: Props) {
     if (fields.prefix.trim()) apiQuery.set("prefix", fields.prefix);
     if (fields.user.trim()) apiQuery.set("user", fields.user);
     if (fields.hideadmins) apiQuery.set("hideadmins", "1");
+    if (fields.hidebots) apiQuery.set("hidebots", "1");
   }
   return (
     <section>

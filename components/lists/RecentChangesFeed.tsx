@@ -11,6 +11,7 @@ export interface RecentChangesFields {
   prefix: string;
   user: string;
   hideadmins: boolean;
+  hidebots: boolean;
 }
 
 function liveLabel(state: LiveState): string {
@@ -43,7 +44,7 @@ export function RecentChangesFeed(props: {
 }) {
   const { fields } = props;
   const [live, setLive] = useState(props.live);
-  const filtered = fields.prefix.trim() !== "" || fields.user.trim() !== "" || fields.hideadmins;
+  const filtered = fields.prefix.trim() !== "" || fields.user.trim() !== "" || fields.hideadmins || fields.hidebots;
   const { changes, state } = useLiveChanges({ apiPath: props.apiPath, initial: props.initial, etag: props.etag, live });
 
   const liveBox = useRef<HTMLInputElement>(null);
@@ -76,6 +77,9 @@ export function RecentChangesFeed(props: {
         </label>
         <label>
           <input type="checkbox" name="hideadmins" value="1" defaultChecked={fields.hideadmins} /> Hide admins&apos; changes
+        </label>
+        <label>
+          <input type="checkbox" name="hidebots" value="1" defaultChecked={fields.hidebots} /> Hide bots&apos; changes
         </label>
         <label>
           <input ref={liveBox} type="checkbox" name="live" value="1" defaultChecked={props.live} onChange={(event) => switchLive(event.target.checked)} />{" "}

@@ -13,7 +13,7 @@ const blankAsAbsent = (value: unknown) => (typeof value === "string" && value.tr
  * The query of GET /api/recent-changes and of the /recent-changes page,
  * which keeps its filters in its URL in the same words (issue 22):
  * `limit`, `since`, `prefix` (a page-name prefix as typed), `user`,
- * `hideadmins=1`. A bad value is a 400 naming the parameter.
+ * `hideadmins=1`, `hidebots=1`. A bad value is a 400 naming the parameter.
  */
 export const recentChangesQuery = z
   .object({
@@ -39,11 +39,13 @@ export const recentChangesQuery = z
     ),
     user: z.preprocess(blankAsAbsent, z.string().trim().max(MAX_NAME_LENGTH, `may hold at most ${MAX_NAME_LENGTH} characters`).optional()),
     hideadmins: flagParam.optional(),
+    hidebots: flagParam.optional(),
   })
-  .transform(({ limit, since, prefix, user, hideadmins }): RecentChangesFilter & { limit?: number } => ({
+  .transform(({ limit, since, prefix, user, hideadmins, hidebots }): RecentChangesFilter & { limit?: number } => ({
     limit,
     since,
     slugPrefix: prefix,
     user,
     hideAdmins: hideadmins,
+    hideBots: hidebots,
   }));

@@ -1,5 +1,6 @@
 import type { Origin } from "../runtime";
 import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken, handleViewer } from "./auth";
+import { handleSetBot } from "./bots";
 import { handleBlock, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
 import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
@@ -59,6 +60,7 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["GET", "/api/recent-changes", handleRecentChanges],
   ["GET", "/api/search", handleSearch],
   ["GET", "/api/wanted-pages", handleWantedPages],
+  ["PUT", "/api/users/:name/bot", (origin, request, params) => handleSetBot(origin, request, { name: params.name! })],
   ["GET", "/api/users/:name/contributions", (origin, request, params) => handleUserContributions(origin, request, { name: params.name! })],
   ["GET", "/api/watchlist", handleWatchlist],
   ["GET", "/api/watchlist/:slug", (origin, request, params) => handleWatchState(origin, request, { slug: params.slug! })],
