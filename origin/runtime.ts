@@ -9,6 +9,7 @@ import type { EdgeDirectory } from "./edge-directory";
 import { createOriginMetrics, type OriginMetrics } from "./metrics";
 import type { OpsCollector } from "./ops/collector";
 import { TextRefresher } from "./text-refresh";
+import { applySearchPersistence, pagesWithoutSearchCopy } from "./search-persistence";
 
 /** Everything an origin request handler needs, passed in rather than imported. */
 export interface Origin {
@@ -48,6 +49,9 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
   try {
     const migrated = await db.migrate();
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied, database: db.location }, "migrations applied");
+    if (await applySearchPersistence(db.prisma, config.searchPersistence)) log.info({ persistence: config.searchPersistence }, "search copies made %s (ORIGIN_SEARCH_LOGGED)", config.searchPersistence);
+    const uncopied = await pagesWithoutSearchCopy(db.prisma);
+    if (uncopied > 0) log.info({ pages: uncopied }, "pages without a search copy (new, or emptied by crash recovery): copying them in the background");
     const keys = await loadSigningKeys({ keyFile: config.signingKeyFile, dataDir: config.dataDir });
     const serviceSecret = await loadServiceSecret({
       secret: config.serviceSecret,
