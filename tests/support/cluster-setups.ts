@@ -1,4 +1,3 @@
-import { connectNats } from "../../broker/nats";
 import type { ClusterOptions } from "./cluster";
 import { testDatabases } from "./databases";
 import { natsAnswers, TEST_NATS_URL } from "./test-nats";
@@ -20,7 +19,7 @@ export const clusterSetups: ClusterSetup[] = [
     ? [
         {
           name: `NATS and ${testDatabases.at(-1)!.name}`,
-          options: { database: testDatabases.at(-1)!, broker: (name: string) => connectNats({ servers: TEST_NATS_URL, name }) },
+          options: { database: testDatabases.at(-1)!, broker: { nats: TEST_NATS_URL } },
         },
       ]
     : []),
