@@ -1,6 +1,6 @@
 import type { Origin } from "../runtime";
 import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken, handleViewer } from "./auth";
-import { handleBlock, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
+import { handleBlock, handleBlockLog, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
 import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
 import { handleHealth, handleReady } from "./health";
@@ -54,6 +54,7 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ["PUT", "/api/pages/:slug/protection", (origin, request, params) => handleSetProtection(origin, request, { slug: params.slug! })],
   ["GET", "/api/blocks", handleListBlocks],
   ["POST", "/api/blocks", handleBlock],
+  ["GET", "/api/blocks/log", handleBlockLog],
   ["DELETE", "/api/blocks/:name", (origin, request, params) => handleUnblock(origin, request, { name: params.name! })],
   ["GET", "/api/internal/blocks", handleInternalBlocks],
   ["GET", "/api/recent-changes", handleRecentChanges],
