@@ -1,4 +1,5 @@
 import type { BlockNotice } from "../protocol/blocks";
+import type { DeletionNotice } from "../protocol/deletions";
 import { createLogger, type Logger } from "../common/logger";
 import { AccountGuard } from "./auth/account-limits";
 import { loadSigningKeys, type SigningKeys } from "./auth/keys";
@@ -28,6 +29,8 @@ export interface Origin {
   readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
   /** Listeners told of each block and unblock, so that every edge hears it at once (origin/broker-link.ts). */
   readonly blockChanges: Set<(notice: BlockNotice) => void>;
+  /** Listeners told of each page delete and undelete, so that every edge hears it at once (origin/broker-link.ts). */
+  readonly deletionChanges: Set<(notice: DeletionNotice) => void>;
   /** The live edges, when the origin hears a broker (see origin/broker-link.ts). */
   edges: EdgeDirectory | undefined;
   readonly metrics: OriginMetrics;
@@ -84,6 +87,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       accounts: new AccountGuard(config.accounts),
       committed: new Set(),
       blockChanges: new Set(),
+      deletionChanges: new Set(),
       edges: undefined,
       metrics,
       ops: undefined,
