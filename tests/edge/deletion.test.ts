@@ -6,6 +6,7 @@ import { subjects } from "../../protocol/subjects";
 import { connectNats } from "../../broker/nats";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { httpGet } from "../support/http-get";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 
 /**
@@ -130,6 +131,12 @@ describe.each(CASES)("a deleted page is closed and refused on every replica by $
     if (lost) expect(lost.dropped()).toBe(1);
     for (const edge of cluster.edges) {
       expect(await tryWrite(cluster, edge, slug, writer.token)).toEqual({ wrote: false, code: CloseCode.pageDeleted, reason: expect.stringContaining("wildfire") });
+    }
+    // The replicas still hold it (flushing its last edits) but read it to nobody.
+    for (const edge of cluster.edges) {
+      const read = await httpGet(`${edge.httpUrl}/pages/${slug}`);
+      expect(read.status).toBe(410);
+      expect(JSON.parse(read.body)).toMatchObject({ error: "deleted", slug });
     }
     expect(bystander.isOpen).toBe(true);
     await bystander.insert(0, "still here");
