@@ -59,17 +59,6 @@ describe("a replica's view of deleted pages", () => {
     expect(sept.deleted).toBe("this page was deleted by an admin: wildfire");
   });
 
-  it("an answer about a page evicted and loaded again meanwhile leaves the new copy's flag alone", async () => {
-    const { hold, origin, deletions } = setUp();
-    hold("Great_Sept");
-    const reread = deletions.reread();
-    const reloaded = hold("Great_Sept");
-    reloaded.deleted = "this page was deleted by an admin: from its load";
-    origin.pending[0]!.answer([]);
-    await reread;
-    expect(reloaded.deleted).toBe("this page was deleted by an admin: from its load");
-  });
-
   it("cuts a long reason to a close frame's 123 bytes", () => {
     const { hold, deletions } = setUp();
     const sept = hold("Great_Sept");
