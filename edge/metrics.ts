@@ -120,6 +120,11 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       help: "Connections closed or refused because an admin blocked their account",
       registers,
     }),
+    deletedPageCloses: new Counter({
+      name: "weirwood_edge_deleted_page_closes_total",
+      help: "Connections closed or refused because an admin deleted their page",
+      registers,
+    }),
     slowClients: new Counter({
       name: "weirwood_edge_slow_clients_total",
       help: "Clients that fell behind, by event: paused, caught-up, closed",

@@ -150,6 +150,7 @@ export class Replica implements ConnectionHost {
       heldPage: (slug) => this.pages.get(slug),
       connections: this.connections,
       readDeleted: (slugs) => deps.origin.deletedPages(slugs),
+      closed: () => this.metrics.deletedPageCloses.inc(),
       log: this.log,
     });
     this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
@@ -358,6 +359,7 @@ export class Replica implements ConnectionHost {
 
   /** Why no connection may open to `page` (an admin deleted it), or undefined. */
   deletedReason(page: Page): string | undefined {
+    if (page.deleted !== undefined) this.metrics.deletedPageCloses.inc();
     return page.deleted;
   }
 

@@ -25,6 +25,7 @@ function setUp() {
     heldPage: (slug) => pages.get(slug),
     connections: [],
     readDeleted: origin.readDeleted,
+    closed: () => {},
     log: createLogger("test", "silent"),
   });
   return { pages, hold, origin, deletions };

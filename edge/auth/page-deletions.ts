@@ -34,6 +34,8 @@ export class PageDeletions {
       connections: Iterable<ClientConnection>;
       /** Which of `slugs` the origin has deleted now (POST /api/internal/deleted-pages). */
       readDeleted: (slugs: string[]) => Promise<DeletedPage[]>;
+      /** Counts each connection closed for its page's deletion (weirwood_edge_deleted_page_closes_total). */
+      closed: () => void;
       log: Logger;
     },
   ) {}
@@ -108,7 +110,9 @@ export class PageDeletions {
     }
     if (was === undefined) this.deps.log.info({ slug: page.slug }, "page deleted by an admin: closing its connections");
     for (const client of this.deps.connections) {
-      if (client.currentPage === page && !client.isClosed) client.close(CloseCode.pageDeleted, page.deleted);
+      if (client.currentPage !== page || client.isClosed) continue;
+      this.deps.closed();
+      client.close(CloseCode.pageDeleted, page.deleted);
     }
   }
 

@@ -56,6 +56,13 @@ async function pageRead(cluster: Cluster, slug: string): Promise<{ status: numbe
   return { status: response.status, text: body.text };
 }
 
+/** weirwood_edge_deleted_page_closes_total of one replica. */
+async function deletedPageCloses(edge: RunningEdge): Promise<number> {
+  const text = (await httpGet(`${edge.httpUrl}/metrics`)).body;
+  const line = text.split("\n").find((row) => row.startsWith("weirwood_edge_deleted_page_closes_total"));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
 async function settlesWithin<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -132,6 +139,8 @@ describe.each(CASES)("a deleted page is closed and refused on every replica by $
     for (const edge of cluster.edges) {
       expect(await tryWrite(cluster, edge, slug, writer.token)).toEqual({ wrote: false, code: CloseCode.pageDeleted, reason: expect.stringContaining("wildfire") });
     }
+    // One open socket closed and one refused at open, on each replica.
+    for (const edge of cluster.edges) expect(await deletedPageCloses(edge)).toBe(2);
     // The replicas still hold it (flushing its last edits) but read it to nobody.
     for (const edge of cluster.edges) {
       const read = await httpGet(`${edge.httpUrl}/pages/${slug}`);
