@@ -71,7 +71,7 @@ export async function runReaders(options: ReadersOptions): Promise<ReadersResult
   let bytes = 0;
   const pending = new Set<Promise<void>>();
   const startedAt = performance.now();
-  const endAt = startedAt + options.seconds * 1000;
+  const totalViews = Math.round(options.viewsPerSec * options.seconds);
 
   const send = (url: string) => {
     inFlight++;
@@ -95,15 +95,15 @@ export async function runReaders(options: ReadersOptions): Promise<ReadersResult
   };
 
   // A tick every 5 ms sends what fell due since the last: the offer keeps to the rate even when a tick is late.
-  while (performance.now() < endAt) {
-    const due = Math.floor(((performance.now() - startedAt) / 1000) * options.viewsPerSec);
+  while (offered < totalViews) {
+    const due = Math.min(totalViews, Math.floor(((performance.now() - startedAt) / 1000) * options.viewsPerSec));
     while (offered < due) {
       const url = options.urls[offered % options.urls.length]!;
       offered++;
       if (inFlight >= options.maxInFlight) skipped++;
       else send(url);
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (offered < totalViews) await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await Promise.all(pending);
   agent.destroy();
