@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { total } from "../../origin/ops/aggregate";
+import { parseMetricsText } from "../../origin/ops/metrics-text";
 import { type NginxCache, startNginxCache } from "../../e2e/spike/nginx-cache";
 import { eventually } from "../support/cluster";
 import { testDatabases } from "../support/databases";
@@ -18,6 +20,15 @@ import { type NextOrigin, startNextOrigin } from "../support/next-origin";
 
 const view = (cache: NginxCache, slug: string, headers: Record<string, string> = {}) => fetch(`${cache.url}/wiki/${slug}`, { headers });
 const statusOf = (response: Response) => response.headers.get("x-cache-status");
+
+/** The origin's count of page views that reached it, by answer. */
+async function pageViews(origin: NextOrigin): Promise<{ rendered: number; notModified: number }> {
+  const samples = parseMetricsText(await (await fetch(`${origin.url}/metrics`)).text());
+  return {
+    rendered: total(samples, "weirwood_origin_page_views_total", { view: "page", answer: "rendered" }) ?? Number.NaN,
+    notModified: total(samples, "weirwood_origin_page_views_total", { view: "page", answer: "not-modified" }) ?? Number.NaN,
+  };
+}
 
 async function register(origin: NextOrigin, name: string): Promise<{ cookie: string; token: string }> {
   const response = await fetch(`${origin.url}/api/auth/register`, {
@@ -101,6 +112,31 @@ describe.runIf(testDatabases.some((kind) => kind.name === "postgres"))("the guid
     expect(statusOf(mine)).toBe("BYPASS");
     expect(((await mine.json()) as { user: { name: string } | null }).user?.name).toMatch(/^Syrio/u);
   });
+
+  it("an expired copy of an unchanged page is revalidated with a 304 that renders nothing, and the origin counts what reached it", async () => {
+    const page = await writtenPage("What is dead may never die.");
+    const before = await pageViews(origin);
+    const first = await view(cache, page.slug);
+    expect(statusOf(first)).toBe("MISS");
+    await first.text();
+    for (let i = 0; i < 5; i++) expect(statusOf(await view(cache, page.slug))).toBe("HIT");
+    const afterHits = await pageViews(origin);
+    expect(afterHits.rendered - before.rendered).toBe(1);
+    expect(afterHits.notModified - before.notModified).toBe(0);
+
+    // Past s-maxage (5 s, which nginx counts in whole seconds from the second it stored the copy):
+    // the next reader gets the copy while nginx asks the origin with its ETag.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    expect(["STALE", "REVALIDATED", "EXPIRED"]).toContain(statusOf(await view(cache, page.slug)));
+    const afterRevalidation = await eventually(
+      () => pageViews(origin),
+      (counts) => counts.notModified > afterHits.notModified,
+      10_000,
+    );
+    expect(afterRevalidation.notModified - afterHits.notModified).toBe(1);
+    expect(afterRevalidation.rendered).toBe(afterHits.rendered);
+    expect(statusOf(await view(cache, page.slug))).toBe("HIT");
+  }, 30_000);
 
   it("an edit reaches readers through the cache once the copy's s-maxage is over", async () => {
     const page = await writtenPage("Winter is coming.");
