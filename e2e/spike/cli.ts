@@ -80,6 +80,7 @@ const { values: args } = parseArgs({
     "readers-seconds": { type: "string" },
     "readers-connections": { type: "string", default: "64" },
     "readers-edit-ms": { type: "string", default: "1000" },
+    "reader-browsers": { type: "string", default: "2" },
   },
 });
 
@@ -180,6 +181,7 @@ function parseReadersSettings(): ReadersSettings | undefined {
     connections,
     // Four requests queued per socket at most: beyond that a view due is skipped (counted) rather than queued for seconds.
     maxInFlight: connections * 4,
+    browsers: number("reader-browsers", args["reader-browsers"], 2, { allowZero: true }),
     editMs: number("readers-edit-ms", args["readers-edit-ms"], 1000),
   };
 }

@@ -4,6 +4,7 @@ import { parseMetricsText } from "../../origin/ops/metrics-text";
 import { FlushingPage } from "../../tests/support/flushing-page";
 import { freePort } from "../../tests/support/free-port";
 import { UsageSampler, type UsageReport } from "../load/process-usage";
+import { type BrowserReadersResult, runBrowserReaders } from "./browser-readers";
 import type { ManagedDeployment } from "./deployment";
 import { NGINX_TEMPLATE, startNginxCache } from "./nginx-cache";
 import { type ReadersResult, runReaders } from "./readers";
@@ -27,6 +28,8 @@ export interface ReadersSettings {
   seconds: number;
   connections: number;
   maxInFlight: number;
+  /** Chromium readers beside the HTTP ones (browser-readers.ts), each loading the views in turn. */
+  browsers: number;
   /** Each hot page gets one flushed edit this often while the readers read, so that copies go out of date. */
   editMs: number;
 }
@@ -43,6 +46,8 @@ export interface ReadPhase extends ReadersResult {
   postgresTransactionsPerSec: number | null;
   usage: UsageReport["processes"];
   machineBusyPercent: number;
+  /** The Chromium readers of the same path and window, or null without them. */
+  browserReaders: BrowserReadersResult | null;
 }
 
 export interface ReadersReport {
@@ -131,13 +136,11 @@ export async function runReadPhases(options: {
       const transactionsFrom = Date.now();
       const transactionsBefore = await postgresTransactions(postgres);
       const from = Date.now();
-      const result = await runReaders({
-        urls: slugs.map((slug) => `${base}/wiki/${encodeURIComponent(slug)}`),
-        viewsPerSec: settings.viewsPerSec,
-        seconds: settings.seconds,
-        connections: settings.connections,
-        maxInFlight: settings.maxInFlight,
-      });
+      const urls = slugs.map((slug) => `${base}/wiki/${encodeURIComponent(slug)}`);
+      const [result, browserReaders] = await Promise.all([
+        runReaders({ urls, viewsPerSec: settings.viewsPerSec, seconds: settings.seconds, connections: settings.connections, maxInFlight: settings.maxInFlight }),
+        settings.browsers > 0 ? runBrowserReaders({ urls, browsers: settings.browsers, seconds: settings.seconds }) : null,
+      ]);
       const to = Date.now();
       sampler.stop();
       // Let the backends report their last second to pg_stat_database.
@@ -158,6 +161,7 @@ export async function runReadPhases(options: {
         postgresTransactionsPerSec: round((transactionsAfter - transactionsBefore) / transactionsSeconds),
         usage: usage.processes,
         machineBusyPercent: usage.machineBusyPercent,
+        browserReaders,
       };
       phases.push(phase);
       log(
@@ -166,6 +170,12 @@ export async function runReadPhases(options: {
           `${phase.hitRatio === null ? "" : `hit ratio ${phase.hitRatio} ${JSON.stringify(phase.cacheStatuses)}; `}` +
           `origin renders ${phase.originRendersPerSec}/s (304s ${phase.originNotModifiedPerSec}/s), Postgres ${phase.postgresTransactionsPerSec} tx/s`,
       );
+      if (browserReaders) {
+        log(
+          `  ${browserReaders.browsers} Chromium readers: ${browserReaders.loads} loads, load p50 ${browserReaders.loadMs.p50} ms, p99 ${browserReaders.loadMs.p99} ms; ` +
+            `${JSON.stringify(browserReaders.cacheStatuses)}${browserReaders.failed ? `; failed ${JSON.stringify(browserReaders.failures)}` : ""}`,
+        );
+      }
     }
   } finally {
     await editing.stop();

@@ -145,9 +145,11 @@ if (R.readers) {
       p.hitRatio === null ? "-" : (p.hitRatio * 100).toFixed(2) + "%",
       cached ? { text: fmt(p.originRendersPerSec, 1) + " (≤ " + t.originRendersPerSec + ")", cls: p.originRendersPerSec !== null && p.originRendersPerSec <= t.originRendersPerSec ? "met" : "missed" } : fmt(p.originRendersPerSec, 1),
       fmt(p.originNotModifiedPerSec, 1), fmt(p.postgresTransactionsPerSec, 1), cpu(p, "origin"), cpu(p, "nginx"), fmt(p.machineBusyPercent),
+      p.browserReaders ? fmt(p.browserReaders.loads) + " (" + p.browserReaders.browsers + " tabs)" : "-",
+      p.browserReaders ? fmt(p.browserReaders.loadMs.p50) + " / " + fmt(p.browserReaders.loadMs.p99) : "-",
     ];
   });
-  document.getElementById("readers").append(table(["through", "offered views/s", "answered/s", "skipped", "failed", "read p50 ms", "read p99 ms", "hit ratio", "origin renders/s", "origin 304s/s", "Postgres tx/s", "origin CPU %", "nginx CPU %", "machine busy %"], readerRows));
+  document.getElementById("readers").append(table(["through", "offered views/s", "answered/s", "skipped", "failed", "read p50 ms", "read p99 ms", "hit ratio", "origin renders/s", "origin 304s/s", "Postgres tx/s", "origin CPU %", "nginx CPU %", "machine busy %", "Chromium loads", "Chromium load p50 / p99 ms"], readerRows));
 }
 
 const shadeOfLevel = { edge: "#2563eb", pop: "#16a34a", origin: "#dc2626" };
