@@ -35,8 +35,15 @@ export function fillTemplate(template: string, values: Record<string, string>): 
   return filled;
 }
 
+const NGINX_PATH = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
+
+/** Whether Debian's nginx (or NGINX_PATH) is there. */
+export function nginxInstalled(): boolean {
+  return existsSync(NGINX_PATH);
+}
+
 function nginxBinary(): string {
-  const binary = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
+  const binary = NGINX_PATH;
   if (!existsSync(binary)) throw new Error(`nginx-cache: no nginx at ${binary}; install Debian's (apt-get install -y nginx-light) or set NGINX_PATH`);
   return binary;
 }
