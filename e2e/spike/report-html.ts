@@ -135,21 +135,21 @@ document.getElementById("summary").append(table(["level", "acked", "acked/s", "p
 if (R.readers) {
   const rd = R.readers, t = R.targets.readers;
   document.getElementById("readers-section").hidden = false;
-  document.getElementById("readers-meta").textContent = rd.settings.viewsPerSec + " views/s offered (open loop, " + rd.settings.connections + " keep-alive connections, gzip, no cookie) on the first level's " + rd.pages.length + " hot pages, " + rd.settings.seconds + " s per path, after one view of each; meanwhile each page got a flushed edit every " + rd.settings.editMs + " ms (" + rd.edits.merged + " merged). Cache: " + rd.cacheConfig + ". Postgres: " + rd.postgresCounter + ". Issue 21's target: " + t.viewsPerSec.toLocaleString("en-US") + " views/s on " + t.pages + " pages through the cache, origin renders ≤ " + t.originRendersPerSec + "/s, read p99 ≤ " + t.readP99Ms + " ms.";
+  document.getElementById("readers-meta").textContent = rd.settings.viewsPerSec + " views/s offered (open loop, " + rd.settings.connections + " keep-alive connections, gzip, no cookie; " + (rd.settings.browsers ?? 0) + " Chromium tabs beside them) on the first level's " + rd.pages.length + " hot pages, " + rd.settings.seconds + " s per path, after one view of each; meanwhile each page got a flushed edit every " + rd.settings.editMs + " ms (" + rd.edits.merged + " merged). Cache: " + rd.cacheConfig + ". Postgres: " + rd.postgresCounter + ". Issue 21's target: " + t.viewsPerSec.toLocaleString("en-US") + " views/s on " + t.pages + " pages through the cache, origin renders ≤ " + t.originRendersPerSec + "/s, read p99 ≤ " + t.readP99Ms + " ms.";
   const cpu = (phase, prefix) => { const p = phase.usage.find((u) => u.name.startsWith(prefix)); return p ? fmt(p.cpuPercent) : "-"; };
   const readerRows = rd.phases.map((p) => {
     const cached = p.through === "cache";
+    const b = p.browserReaders;
     return [
-      cached ? "nginx cache" : "origin, no cache", fmt(p.offeredPerSec), fmt(p.answeredPerSec), fmt(p.skipped), { text: fmt(p.failed), cls: p.failed ? "missed" : "" },
+      cached ? "nginx cache" : "origin, no cache", fmt(p.offeredPerSec), fmt(p.answeredPerSec), { text: fmt(p.skipped) + " / " + fmt(p.failed), cls: p.failed ? "missed" : "" },
       fmt(p.latencyMs.p50), cached ? { text: fmt(p.latencyMs.p99) + " (≤ " + t.readP99Ms + ")", cls: p.latencyMs.p99 <= t.readP99Ms ? "met" : "missed" } : fmt(p.latencyMs.p99),
       p.hitRatio === null ? "-" : (p.hitRatio * 100).toFixed(2) + "%",
       cached ? { text: fmt(p.originRendersPerSec, 1) + " (≤ " + t.originRendersPerSec + ")", cls: p.originRendersPerSec !== null && p.originRendersPerSec <= t.originRendersPerSec ? "met" : "missed" } : fmt(p.originRendersPerSec, 1),
-      fmt(p.originNotModifiedPerSec, 1), fmt(p.postgresTransactionsPerSec, 1), cpu(p, "origin"), cpu(p, "nginx"), fmt(p.machineBusyPercent),
-      p.browserReaders ? fmt(p.browserReaders.loads) + " (" + p.browserReaders.browsers + " tabs)" : "-",
-      p.browserReaders ? fmt(p.browserReaders.loadMs.p50) + " / " + fmt(p.browserReaders.loadMs.p99) : "-",
+      fmt(p.originNotModifiedPerSec, 1), fmt(p.postgresTransactionsPerSec, 1), cpu(p, "origin") + " / " + cpu(p, "nginx") + " / " + fmt(p.machineBusyPercent),
+      b ? fmt(b.loads) + " in " + b.browsers + " tabs, " + fmt(b.loadMs.p50) + " / " + fmt(b.loadMs.p99) : "-",
     ];
   });
-  document.getElementById("readers").append(table(["through", "offered views/s", "answered/s", "skipped", "failed", "read p50 ms", "read p99 ms", "hit ratio", "origin renders/s", "origin 304s/s", "Postgres tx/s", "origin CPU %", "nginx CPU %", "machine busy %", "Chromium loads", "Chromium load p50 / p99 ms"], readerRows));
+  document.getElementById("readers").append(table(["through", "offered views/s", "answered/s", "skipped / failed", "read p50 ms", "read p99 ms", "hit ratio", "origin renders/s", "origin 304s/s", "Postgres tx/s", "CPU %: origin / nginx / machine", "Chromium: loads, p50 / p99 ms"], readerRows));
 }
 
 const shadeOfLevel = { edge: "#2563eb", pop: "#16a34a", origin: "#dc2626" };
