@@ -1,7 +1,7 @@
 import { parseRedirect } from "../common/redirect";
 import { linkedSlugs } from "../common/wikilinks";
 import type { Slug } from "../common/slug";
-import { NotFoundError } from "./errors";
+import { NotFoundError, PageDeletedError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { existingSlugs } from "./links";
 import { getPage, type PageView } from "./pages";
@@ -27,10 +27,19 @@ export interface PageViewContent {
   redirect?: ShownRedirect;
 }
 
+/**
+ * A page an admin deleted: the view says so to everyone, the same for every
+ * reader (admins find the reason in the deletion log, and the undelete
+ * button, from their own GET /api/me).
+ */
+export interface DeletedPageViewContent {
+  deleted: { slug: Slug };
+}
+
 export type ShownRedirect =
   /** Asked for as itself (?redirect=no), to read or edit it. */
   | { target: Slug; why: "asked"; targetExists: boolean }
-  /** Its target does not exist: a red link. */
+  /** Its target does not exist (or was deleted): a red link. */
   | { target: Slug; why: "missing"; targetExists: false }
   /** Its target is itself a redirect (to `next`): MediaWiki follows one step, never two, so that no chain or loop is followed. */
   | { target: Slug; why: "double"; targetExists: true; next: Slug }
@@ -42,9 +51,15 @@ export async function readPageView(
   prisma: PrismaClient,
   slug: Slug,
   options: { followRedirect?: boolean } = {},
-): Promise<PageViewContent | null> {
-  const page = await findPage(prisma, slug);
-  if (!page) return null;
+): Promise<PageViewContent | DeletedPageViewContent | null> {
+  let page: PageView;
+  try {
+    page = await getPage(prisma, { slug });
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    if (error instanceof PageDeletedError) return { deleted: { slug } };
+    throw error;
+  }
   const redirect = parseRedirect(page.text);
   if (!redirect) return plainView(prisma, page);
   const shown = async (shownRedirect: ShownRedirect) => ({ ...(await plainView(prisma, page)), redirect: shownRedirect });
@@ -67,7 +82,8 @@ async function findPage(prisma: PrismaClient, slug: Slug): Promise<PageView | nu
   try {
     return await getPage(prisma, { slug });
   } catch (error) {
-    if (error instanceof NotFoundError) return null;
+    // A deleted target is no page to land on: the redirect shows itself, its link red.
+    if (error instanceof NotFoundError || error instanceof PageDeletedError) return null;
     throw error;
   }
 }

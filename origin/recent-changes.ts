@@ -55,7 +55,9 @@ export async function recentChanges(
   // the ids are chosen in SQL, in the same newest-first order, and read by Prisma.
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     SELECT r."id" FROM "Revision" r JOIN "Page" p ON p."id" = r."pageId"
-    WHERE ${options.since ? Prisma.sql`r."updatedAt" >= ${options.since}` : Prisma.sql`TRUE`}
+    -- A deleted page's revisions leave the list with it (and come back on undelete).
+    WHERE p."deletedAt" IS NULL
+      AND ${options.since ? Prisma.sql`r."updatedAt" >= ${options.since}` : Prisma.sql`TRUE`}
       AND ${options.slugPrefix ? Prisma.sql`starts_with(p."slug", ${options.slugPrefix})` : Prisma.sql`TRUE`}
       AND ${author === undefined ? Prisma.sql`TRUE` : Prisma.sql`r."authors" @> ARRAY[${author}]::text[]`}
       AND ${
@@ -89,7 +91,7 @@ export async function changePage(
   const limit = Math.min(options.limit ?? RECENT_CHANGES_DEFAULT_LIMIT, RECENT_CHANGES_MAX_LIMIT);
   // One more than asked says whether there is a next page.
   const rows = await prisma.revision.findMany({
-    where: { AND: [options.where, afterCursor(options.before)] },
+    where: { AND: [options.where, afterCursor(options.before), { page: { deletedAt: null } }] },
     orderBy: NEWEST_FIRST,
     take: limit + 1,
     select: { ...CHANGE, id: true },

@@ -6,6 +6,7 @@ import { readPageView } from "../../origin/page-view";
 import { testDatabases } from "../support/databases";
 import { FlushingPage } from "../support/flushing-page";
 import { startTestOrigin, type TestOrigin } from "../support/origin";
+import { registerAccount } from "../support/register";
 
 /** Issue 22: a page whose text starts with #REDIRECT [[Target]] is followed one step by the page view. */
 describe.each(testDatabases)("redirect pages in the page view ($name)", (database) => {
@@ -27,8 +28,17 @@ describe.each(testDatabases)("redirect pages in the page view ($name)", (databas
       ["Young_Wolf", `#REDIRECT [[${title("Robb")}]]`], // to a page nobody wrote
       ["Ouroboros", `#REDIRECT [[${title("Ouroboros")}]]`],
       ["Oathkeeper", `A sword. See [[${title("Kingslayer")}]]; not #REDIRECT [[${title("Jaime")}]].`],
+      ["Mad_King", "Burn them all."],
+      ["Aerys", `#REDIRECT [[${title("Mad King")}]]`], // to a page deleted below
     ];
     for (const [name, text] of pages) await new FlushingPage(slug(name)).write(target, text);
+    const admin = await registerAccount(served.url, "Tywin"); // the first account: the admin
+    const deleted = await fetch(`${served.url}/api/pages/${slug("Mad_King")}/delete`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: admin },
+      body: JSON.stringify({ reason: "history is written by the victors" }),
+    });
+    expect(deleted.status, await deleted.text()).toBe(200);
   });
 
   afterAll(async () => {
@@ -36,7 +46,11 @@ describe.each(testDatabases)("redirect pages in the page view ($name)", (databas
     await origin?.close();
   });
 
-  const view = (name: string, options?: { followRedirect?: boolean }) => readPageView(origin.db.prisma, slug(name), options);
+  async function view(name: string, options?: { followRedirect?: boolean }) {
+    const shown = await readPageView(origin.db.prisma, slug(name), options);
+    if (shown && "deleted" in shown) throw new Error(`${name} reads as deleted`);
+    return shown;
+  }
 
   it("shows the target of a redirect, saying where it came from", async () => {
     const shown = await view("Kingslayer");
@@ -64,6 +78,10 @@ describe.each(testDatabases)("redirect pages in the page view ($name)", (databas
     const shown = await view("Young_Wolf");
     expect(shown).toMatchObject({ page: { slug: slug("Young_Wolf") }, redirect: { target: slug("Robb"), why: "missing", targetExists: false } });
     expect(shown?.existingLinks).toEqual([]);
+  });
+
+  it("shows a redirect to a deleted page as itself, as one to a missing page", async () => {
+    expect(await view("Aerys")).toMatchObject({ page: { slug: slug("Aerys") }, redirect: { target: slug("Mad_King"), why: "missing", targetExists: false } });
   });
 
   it("does not loop on a redirect to itself", async () => {

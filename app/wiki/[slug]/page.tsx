@@ -3,8 +3,9 @@ import { notFound } from "next/navigation";
 import { cache } from "react";
 import { pageHref, renderMarkdown } from "@/common/markdown";
 import { parseRedirect } from "@/common/redirect";
-import type { Slug } from "@/common/slug";
+import { type Slug, slugToTitle } from "@/common/slug";
 import { formatTime } from "@/components/format";
+import { DeletedPage } from "@/components/page/DeletedPage";
 import { FollowLive } from "@/components/page/FollowLive";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
@@ -30,7 +31,8 @@ async function followsRedirect(searchParams: Props["searchParams"]): Promise<boo
 export async function generateMetadata({ params, searchParams }: Props): Promise<Metadata> {
   const { slug } = await params;
   const view = await viewOf(pageSlug(slug), await followsRedirect(searchParams));
-  return { title: (view?.page.slug ?? slug).replaceAll("_", " ") };
+  const shown = view && "page" in view ? view.page.slug : slug;
+  return { title: shown.replaceAll("_", " ") };
 }
 
 /**
@@ -43,6 +45,7 @@ export default async function WikiPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug);
   const view = await viewOf(slug, await followsRedirect(searchParams));
   if (!view) notFound();
+  if ("deleted" in view) return <DeletedPage slug={slug} title={slugToTitle(slug)} />;
   const { page, existingLinks, redirectedFrom, redirect } = view;
   const shownSlug = page.slug as Slug;
   const existing = new Set(existingLinks);
