@@ -80,6 +80,18 @@ export function firstConflict(doc: Y.Doc, structs: UpdateStructs): StructConflic
   return undefined;
 }
 
+/** Every client id under which `structs` disagrees with `doc` somewhere (see firstConflict). */
+export function conflictingClients(doc: Y.Doc, structs: UpdateStructs): number[] {
+  const found: number[] = [];
+  let rest = structs;
+  for (let conflict = firstConflict(doc, rest); conflict; conflict = firstConflict(doc, rest)) {
+    found.push(conflict.client);
+    const skip = new Set(found);
+    rest = { ...rest, decoded: { ...rest.decoded, structs: rest.decoded.structs.filter((struct) => !skip.has(struct.id.client)) } };
+  }
+  return found;
+}
+
 /** `update` without any struct of `clients` (its delete set kept): what is left to apply once they are refused. */
 export function withoutClients(update: Uint8Array, clients: Iterable<number>): Uint8Array {
   const beyond = new Map<number, number>();

@@ -10,7 +10,7 @@ import { type RateLimits, TokenBucket } from "./token-bucket";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { Identity } from "../../protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
-import { checkUpdate, wouldChange } from "../pages/update-check";
+import { wouldChange } from "../pages/update-check";
 
 /** What a connection needs from its replica; the replica implements it. */
 export interface ConnectionHost {
@@ -30,6 +30,13 @@ export interface ConnectionHost {
   readonly queueLimits: QueueLimits;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
+  /**
+   * Why a writer's `update` may not go into `page` for its Yjs client ids
+   * (another user's, or other content at clocks the page holds), or
+   * undefined, having claimed for `user` the new ids `claims` accepts.
+   * Throws when the update is not a valid Yjs update.
+   */
+  clientIdRefusal(page: Page, update: Uint8Array, user: string, claims: (client: number) => boolean): string | undefined;
   /** Why `update` may not grow `page` (over the page size limit), or undefined. */
   pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
@@ -353,14 +360,21 @@ export class ClientConnection implements PageClient, WatchedClient {
 
   private write(page: Page, update: Uint8Array, typed: boolean): number | undefined {
     const received = performance.now();
-    const refusal = this.host.refusal(this.identity, page);
+    let refusal = this.host.refusal(this.identity, page);
     try {
       // A writer's update is only checked to be whole (applying one that
       // changes nothing is harmless); a refused user's is also checked for
       // whether it would write at all, since y-websocket clients send a sync
       // step 2 on every connect, usually with nothing new.
       if (refusal === undefined) {
-        checkUpdate(update);
+        // A typed update is the client's own doc's change: it speaks for the
+        // new ids in it. A sync step 2 may relay others' structs, so it
+        // claims only the ids the connection announced presence for (a stock
+        // client's own doc.clientID). Either kind is refused, like a reader's
+        // write, when it reuses another user's id or rewrites what the page
+        // holds: y-protocols' "permission denied" with the reason, the
+        // connection stays open and its other edits still flow.
+        refusal = this.host.clientIdRefusal(page, update, this.user, (client) => typed || this.awarenessIds.has(client));
       } else if (!wouldChange(page.doc, update)) {
         this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
         return;

@@ -3,7 +3,7 @@ import { parseSlug, type Slug } from "../../common/slug";
 import type { DurableLog, LogEntry, Unsubscribe } from "../../broker/broker";
 import * as Y from "yjs";
 import type { Page, Protection, UpdateOrigin } from "../pages/page";
-import { decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
+import { type ClientClaimList, decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
 
 /** What the log needs from its replica. */
 export interface PopLogHost {
@@ -16,6 +16,8 @@ export interface PopLogHost {
   applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void;
   /** Whether the page has updates waiting for their tick's transaction. */
   applyPending(page: Page): boolean;
+  /** The client id claims an entry carries, learnt before its update is applied. */
+  learnClaims(page: Page, claims: ClientClaimList, from: string): void;
 }
 
 /** A page as the log alone holds it: its checkpoints merged, and what the newest knew of the origin. */
@@ -27,7 +29,7 @@ export interface LoggedPage {
 }
 
 type Decoded =
-  | { type: "update"; slug: Slug; update: Uint8Array; replica: string }
+  | { type: "update"; slug: Slug; update: Uint8Array; replica: string; claims: ClientClaimList }
   | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number };
 
 /**
@@ -166,7 +168,7 @@ export class PopLog {
         this.checkpointed.add(page);
         continue;
       }
-      this.applyEntry(page, entry.sequence, decoded.update);
+      this.applyEntry(page, entry.sequence, decoded);
       applied += 1;
     }
     if (applied > 0) this.logger.info({ entries: applied }, "pop log: replayed entries the origin may not have");
@@ -214,7 +216,7 @@ export class PopLog {
       const decoded = this.decode(entry);
       if (decoded?.slug !== page.slug) continue;
       if (decoded.type === "checkpoint") this.checkpointed.add(page);
-      else this.applyEntry(page, entry.sequence, decoded.update);
+      else this.applyEntry(page, entry.sequence, decoded);
     }
   }
 
@@ -257,7 +259,7 @@ export class PopLog {
     }
     await this.log.append(
       this.subjectOf(page.slug),
-      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors }),
+      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors, claims: page.claimsOf(update) }),
     );
   }
 
@@ -321,7 +323,10 @@ export class PopLog {
       // appended: apply it once the page is there, or the commit of a later
       // sequence would purge an entry the page never saw.
       void this.host.loadingPage(decoded.slug)?.then(
-        (loaded) => this.host.applyLogEntry(loaded, decoded.update, entry.sequence),
+        (loaded) => {
+          this.host.learnClaims(loaded, decoded.claims, decoded.replica);
+          this.host.applyLogEntry(loaded, decoded.update, entry.sequence);
+        },
         () => {},
       );
       return;
@@ -334,11 +339,13 @@ export class PopLog {
       if (entry.sequence > page.logSequence) page.logSequence = entry.sequence;
       return;
     }
+    this.host.learnClaims(page, decoded.claims, decoded.replica);
     this.host.applyLogEntry(page, decoded.update, entry.sequence);
   }
 
   /** Replayed entries are applied at once: a page loaded or recovered holds them before it serves. */
-  private applyEntry(page: Page, sequence: bigint, update: Uint8Array): void {
+  private applyEntry(page: Page, sequence: bigint, { update, claims, replica }: { update: Uint8Array; claims: ClientClaimList; replica: string }): void {
+    this.host.learnClaims(page, claims, replica);
     this.host.apply(page, update, { kind: "log", edits: 1 });
     if (sequence > page.logSequence) page.logSequence = sequence;
   }
@@ -348,7 +355,7 @@ export class PopLog {
       const envelope = decodeEnvelope(entry.data);
       switch (envelope.type) {
         case "update":
-          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica };
+          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica, claims: envelope.claims };
         case "checkpoint":
           return {
             type: "checkpoint",

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import type { RunningEdge } from "../../edge/edge";
+import { type Cluster, eventually, startCluster } from "../support/cluster";
+import { testDatabases } from "../support/databases";
+import { originText } from "../support/origin-text";
+import { RawClient } from "../support/raw-client";
+
+/**
+ * Issue 18: a Yjs client id is one writer's. Yjs keeps the first struct it
+ * gets for a (client, clock) and skips any other without a word, so two
+ * contents under one pair, sent to two PoPs, used to leave the replicas
+ * (and the origin) different or grafted. These writers are raw protocol
+ * clients that choose their client id, as a hostile or broken one can.
+ */
+const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
+
+/** An update typing `text` at the end of `base`'s body under `clientID`. */
+function typedUnder(clientID: number, text: string, base?: Uint8Array): Uint8Array {
+  const doc = new Y.Doc();
+  if (base) Y.applyUpdate(doc, base);
+  doc.clientID = clientID;
+  const before = Y.encodeStateVector(doc);
+  doc.getText("body").insert(doc.getText("body").length, text);
+  const update = Y.encodeStateAsUpdate(doc, before);
+  doc.destroy();
+  return update;
+}
+
+describe.each(testDatabases)("Yjs client ids bound to their writers (%s)", (database) => {
+  let cluster: Cluster;
+  let all: RunningEdge[];
+  beforeAll(async () => {
+    cluster = await startCluster({ database, broker: "memory", flushMs: 300 });
+    all = cluster.edges;
+  });
+  afterAll(() => cluster?.stop());
+
+  const replicaText = (edge: RunningEdge, slug: string) => edge.replica.pages.get(slug)?.doc.getText("body").toString();
+
+  /** Every replica (each holds the page: an observer is connected to it) and the origin hold `text`. */
+  async function everywhere(slug: string, text: string): Promise<void> {
+    await eventually(
+      async () => [...all.map((edge) => replicaText(edge, slug)), await originText(cluster.origin, slug)],
+      (texts) => texts.every((held) => held === text),
+      15_000,
+    ).catch(async () => {
+      throw new Error(`not everywhere ${JSON.stringify(text)}: ${JSON.stringify([...all.map((edge) => replicaText(edge, slug)), await originText(cluster.origin, slug)])}`);
+    });
+  }
+
+  async function observeEverywhere(slug: string, token: string): Promise<RawClient[]> {
+    return Promise.all(all.map((edge) => RawClient.connect({ url: edge.url, slug, token })));
+  }
+
+  it("two writers' conflicting structs under one client id at two PoPs: the second is refused and everything holds the first", async () => {
+    const slug = slugOf("One_Id_Two_Texts");
+    const token = await cluster.token(`Conflicted ${slug}`);
+    const observers = await observeEverywhere(slug, token);
+    const [east, west] = [cluster.edgesOf(cluster.pops[0]!)[0]!, cluster.edgesOf(cluster.pops[1]!)[1]!];
+    const first = await RawClient.connect({ url: east.url, slug, token, extensions: true });
+    const second = await RawClient.connect({ url: west.url, slug, token, extensions: true });
+    const clientID = 424242;
+    first.sendUpdate(typedUnder(clientID, "winter"));
+    await eventually(() => first.acked.length, (n) => n === 1);
+    await everywhere(slug, "winter");
+
+    // Same client id, same clocks, other content (and one clock more, which
+    // Yjs alone would graft after "winter").
+    second.sendUpdate(typedUnder(clientID, "summer!"));
+    const [reason] = await eventually(() => second.denied, (denied) => denied.length === 1);
+    expect(reason).toMatch(/Yjs client 424242, clock 0/);
+    expect(second.acked).toEqual([]);
+
+    // A barrier: an honest edit on the same socket after the refusal.
+    second.sendUpdate(typedUnder(777, " is coming", typedUnder(clientID, "winter")));
+    await eventually(() => second.acked.length, (n) => n === 1);
+    await everywhere(slug, "winter is coming");
+    const refusals = await west.replica.metrics.registry.getSingleMetricAsString("weirwood_edge_client_id_refusals_total");
+    expect(refusals).toMatch(/reason="conflict"[^\n]* 1/);
+    for (const client of [first, second, ...observers]) client.destroy();
+  });
+
+  it("an honest resend after a reconnect is accepted, as an update or a sync step 2, at any replica", async () => {
+    const slug = slugOf("Resent");
+    const token = await cluster.token(`Resender ${slug}`);
+    const observers = await observeEverywhere(slug, token);
+    const update = typedUnder(515151, "a lannister pays");
+    const before = await RawClient.connect({ url: all[0]!.url, slug, token, extensions: true });
+    before.sendUpdate(update);
+    await eventually(() => before.acked.length, (n) => n === 1);
+    before.destroy();
+    await everywhere(slug, "a lannister pays");
+    for (const [edge, type] of [[all[0]!, "update"], [all[3]!, "sync-step-2"]] as const) {
+      const again = await RawClient.connect({ url: edge.url, slug, token, extensions: true });
+      again.sendUpdate(update, type);
+      await eventually(() => again.acked.length, (n) => n === 1);
+      expect(again.denied).toEqual([]);
+      again.destroy();
+    }
+    await everywhere(slug, "a lannister pays");
+    for (const client of observers) client.destroy();
+  });
+
+  it("another user reusing someone's client id is refused, at a peer of the same PoP and at the other PoP", async () => {
+    const slug = slugOf("Faceless");
+    const arya = await cluster.token(`Arya ${slug}`);
+    const jaqen = await cluster.token(`Jaqen ${slug}`);
+    const observers = await observeEverywhere(slug, arya);
+    const [east0, east1] = cluster.edgesOf(cluster.pops[0]!);
+    const west = cluster.edgesOf(cluster.pops[1]!)[0]!;
+    const owner = await RawClient.connect({ url: east0!.url, slug, token: arya, extensions: true });
+    const clientID = 99;
+    const mine = typedUnder(clientID, "a girl");
+    owner.sendUpdate(mine);
+    await eventually(() => owner.acked.length, (n) => n === 1);
+    await everywhere(slug, "a girl");
+
+    // New clocks under Arya's id, nothing that conflicts: only the claim refuses them.
+    const forged = typedUnder(clientID, " has no name", mine);
+    for (const edge of [east1!, west]) {
+      const impostor = await RawClient.connect({ url: edge.url, slug, token: jaqen, extensions: true });
+      impostor.sendUpdate(forged);
+      const [reason] = await eventually(() => impostor.denied, (denied) => denied.length === 1);
+      expect(reason).toMatch(/client id 99 belongs to another writer/);
+      impostor.destroy();
+    }
+    // Arya herself may go on under her id.
+    owner.sendUpdate(forged);
+    await eventually(() => owner.acked.length, (n) => n === 2);
+    await everywhere(slug, "a girl has no name");
+    for (const client of [owner, ...observers]) client.destroy();
+  });
+});
