@@ -170,7 +170,7 @@ export class Replica implements ConnectionHost {
       origin: deps.origin,
       membership: this.membership,
       pages: () => this.pages.all(),
-      applyFromOrigin: (page, missing) => this.applyFromOrigin(page, missing),
+      applyFromOrigin: (page, missing, claims) => this.applyFromOrigin(page, missing, claims),
       announceFlushed: (page, stateVector, revision) => this.peers.publishFlushed(page.slug, stateVector, revision),
       onCommitted: (page, sequence) => void this.popLog?.committed(page, sequence),
       metrics: this.metrics,
@@ -458,7 +458,9 @@ export class Replica implements ConnectionHost {
    * this page, this page keeps its own structs (Yjs cannot replace them):
    * counted and logged, see docs/security.md.
    */
-  private applyFromOrigin(page: Page, update: Uint8Array): void {
+  private applyFromOrigin(page: Page, update: Uint8Array, claims: ClientClaimList = []): void {
+    // The origin's claims win over what this page believed: they are what every PoP learns.
+    page.claims.settle(claims);
     const screened = screenRemote(page, update, []);
     if (screened.conflicting.length > 0) this.clientIdConflict(page, "origin", "origin", screened.conflicting);
     this.apply(page, update, { kind: "origin" });
@@ -496,6 +498,7 @@ export class Replica implements ConnectionHost {
     } else {
       const state = await this.stateFromOriginOrLog(slug);
       page = new Page(slug, { protection: state.protection, originVector: state.originVector, revision: state.revision });
+      if (state.source === "origin") page.claims.settle(state.claims);
       Y.applyUpdate(page.doc, state.state, { kind: "load" } satisfies UpdateOrigin);
       this.metrics.bootstraps.inc({ source: state.source });
     }
@@ -512,7 +515,14 @@ export class Replica implements ConnectionHost {
   private async stateFromOriginOrLog(slug: Slug) {
     try {
       const state = await this.deps.origin.pageState(slug);
-      return { source: "origin" as const, state: fromBase64(state.state), protection: state.protection, originVector: fromBase64(state.stateVector), revision: state.revision };
+      return {
+        source: "origin" as const,
+        state: fromBase64(state.state),
+        protection: state.protection,
+        originVector: fromBase64(state.stateVector),
+        revision: state.revision,
+        claims: state.claims ?? [],
+      };
     } catch (error) {
       const logged = await this.popLog?.loggedPage(slug);
       if (!logged) throw error;

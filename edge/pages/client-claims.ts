@@ -46,6 +46,15 @@ export class ClientClaims {
     return disputed;
   }
 
+  /**
+   * The origin's claims: they replace what this page believed. The origin
+   * orders the flushes of every PoP, so its first claim is the one all PoPs
+   * end up agreeing on.
+   */
+  settle(claims: Iterable<readonly [number, string]>): void {
+    for (const [client, user] of claims) this.owners.set(client, user);
+  }
+
   /** The claims of `clients` that are known, to send along with an update holding their structs. */
   of(clients: Iterable<number>): [number, string][] {
     const claims: [number, string][] = [];

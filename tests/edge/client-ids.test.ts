@@ -132,3 +132,36 @@ describe.each(testDatabases)("Yjs client ids bound to their writers (%s)", (data
     for (const client of [owner, ...observers]) client.destroy();
   });
 });
+
+/**
+ * Without the cross-PoP relay the other PoP learns a page's structs only
+ * through the origin: the claims come with them (the flush answer, the
+ * page's state), so an impostor there is refused too.
+ */
+describe.each(testDatabases)("client id claims through the origin, relay off (%s)", (database) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ database, broker: "memory", flushMs: 300, env: { EDGE_CROSS_POP_RELAY: "off" } });
+  });
+  afterAll(() => cluster?.stop());
+
+  it("another user reusing someone's client id at the other PoP is refused once the origin's claims reached it", async () => {
+    const slug = slugOf("Faceless_Far");
+    const arya = await cluster.token(`Arya ${slug}`);
+    const jaqen = await cluster.token(`Jaqen ${slug}`);
+    const [east, west] = [cluster.edgesOf(cluster.pops[0]!)[0]!, cluster.edgesOf(cluster.pops[1]!)[0]!];
+    const impostor = await RawClient.connect({ url: west.url, slug, token: jaqen, extensions: true });
+    const owner = await RawClient.connect({ url: east.url, slug, token: arya, extensions: true });
+    const mine = typedUnder(31337, "valar morghulis");
+    owner.sendUpdate(mine);
+    await eventually(() => owner.acked.length, (n) => n === 1);
+    await eventually(() => impostor.text.toString(), (text) => text === "valar morghulis", 15_000);
+    await eventually(() => west.replica.pages.get(slug)?.claims.owner(31337), (user) => user === `Arya ${slug}`);
+
+    impostor.sendUpdate(typedUnder(31337, " dohaeris", mine));
+    const [reason] = await eventually(() => impostor.denied, (denied) => denied.length === 1);
+    expect(reason).toMatch(/client id 31337 belongs to another writer/);
+    for (const client of [owner, impostor]) client.destroy();
+  });
+});
+
