@@ -27,7 +27,7 @@ import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from
 import { awarenessClientIds } from "../protocol/awareness";
 import { fromBase64 } from "../protocol/flush";
 import type { ClientClaimList } from "../protocol/envelope";
-import { checkClientIds, screenRemote } from "./pages/client-ids";
+import { checkClientIds, type ClientIdVerdict, screenRemote } from "./pages/client-ids";
 import type { DurabilityLevel } from "../protocol/messages";
 import { subjects } from "../protocol/subjects";
 import type { Identity } from "../protocol/token";
@@ -436,12 +436,14 @@ export class Replica implements ConnectionHost {
 
   // --- client ids (issue 18) -------------------------------------------------
 
-  clientIdRefusal(page: Page, update: Uint8Array, user: string, claims: (client: number) => boolean): string | undefined {
-    const refusal = checkClientIds(page, update, user, claims);
-    if (!refusal) return undefined;
-    this.metrics.clientIdRefusals.inc({ reason: refusal.reason });
-    this.log.warn({ slug: page.slug, user, client: refusal.client, reason: refusal.reason }, `refused an update: ${refusal.message}`);
-    return refusal.message;
+  checkClientIds(page: Page, update: Uint8Array, user: string, options: { whole: boolean; claims: (client: number) => boolean }): ClientIdVerdict {
+    const verdict = checkClientIds(page, update, user, options);
+    const refusal = verdict.kind === "refused" ? verdict.refusal : verdict.leftOut;
+    if (refusal) {
+      this.metrics.clientIdRefusals.inc({ reason: refusal.reason });
+      this.log.warn({ slug: page.slug, user, clients: refusal.clients, reason: refusal.reason }, `client update: ${refusal.message}`);
+    }
+    return verdict;
   }
 
   /** A remote update before it waits for its tick: its claims learnt, the structs that disagree with the page taken out. */

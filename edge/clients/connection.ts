@@ -11,6 +11,7 @@ import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, Proto
 import type { Identity } from "../../protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
 import { wouldChange } from "../pages/update-check";
+import type { ClientIdVerdict } from "../pages/client-ids";
 
 /** What a connection needs from its replica; the replica implements it. */
 export interface ConnectionHost {
@@ -31,12 +32,13 @@ export interface ConnectionHost {
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
   /**
-   * Why a writer's `update` may not go into `page` for its Yjs client ids
-   * (another user's, or other content at clocks the page holds), or
-   * undefined, having claimed for `user` the new ids `claims` accepts.
-   * Throws when the update is not a valid Yjs update.
+   * Whether a writer's `update` may go into `page` for its Yjs client ids
+   * (not another user's, nothing else than the page holds at its clocks),
+   * whole or in part (`edge/pages/client-ids.ts`), having claimed for
+   * `user` the new ids `options.claims` accepts. Throws when the update is
+   * not a valid Yjs update.
    */
-  clientIdRefusal(page: Page, update: Uint8Array, user: string, claims: (client: number) => boolean): string | undefined;
+  checkClientIds(page: Page, update: Uint8Array, user: string, options: { whole: boolean; claims: (client: number) => boolean }): ClientIdVerdict;
   /** Why `update` may not grow `page` (over the page size limit), or undefined. */
   pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
@@ -358,23 +360,30 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
   }
 
-  private write(page: Page, update: Uint8Array, typed: boolean): number | undefined {
+  private write(page: Page, sent: Uint8Array, typed: boolean): number | undefined {
+    let update = sent;
     const received = performance.now();
     let refusal = this.host.refusal(this.identity, page);
     try {
-      // A writer's update is only checked to be whole (applying one that
-      // changes nothing is harmless); a refused user's is also checked for
-      // whether it would write at all, since y-websocket clients send a sync
-      // step 2 on every connect, usually with nothing new.
+      // A writer's update is checked to be whole and for its client ids
+      // (applying one that changes nothing is harmless); a refused user's is
+      // only checked for whether it would write at all, since y-websocket
+      // clients send a sync step 2 on every connect, usually with nothing new.
       if (refusal === undefined) {
         // A typed update is the client's own doc's change: it speaks for the
-        // new ids in it. A sync step 2 may relay others' structs, so it
-        // claims only the ids the connection announced presence for (a stock
-        // client's own doc.clientID). Either kind is refused, like a reader's
-        // write, when it reuses another user's id or rewrites what the page
-        // holds: y-protocols' "permission denied" with the reason, the
-        // connection stays open and its other edits still flow.
-        refusal = this.host.clientIdRefusal(page, update, this.user, (client) => typed || this.awarenessIds.has(client));
+        // new ids in it, and is refused whole, like a reader's write, when it
+        // reuses another user's id or rewrites what the page holds. A sync
+        // step 2 may relay others' structs: it claims only the ids the
+        // connection announced presence for (a stock client's own
+        // doc.clientID), and what the page refuses of it is left out, so the
+        // client's own edits still land. Either way the client hears the
+        // reason as y-protocols' "permission denied"; the connection stays open.
+        const verdict = this.host.checkClientIds(page, update, this.user, { whole: typed, claims: (client) => typed || this.awarenessIds.has(client) });
+        if (verdict.kind === "refused") refusal = verdict.refusal.message;
+        else {
+          update = verdict.update;
+          if (verdict.leftOut) this.send(encodeMessage({ type: "auth-denied", reason: verdict.leftOut.message }));
+        }
       } else if (!wouldChange(page.doc, update)) {
         this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
         return;

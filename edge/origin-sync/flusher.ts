@@ -287,7 +287,7 @@ export class Flusher {
       const final = index === parts.length - 1;
       const partEntry: FlushPage = final
         ? { ...entry, update: toBase64(part) }
-        : { slug: entry.slug, update: toBase64(part), stateVector: entry.stateVector, editCount: 0, authors: [] };
+        : { slug: entry.slug, update: toBase64(part), stateVector: entry.stateVector, editCount: 0, authors: [], claims: entry.claims };
       const answer = await this.post([partEntry], part.byteLength);
       if (!("pages" in answer)) return answer;
       this.options.metrics.flushParts.inc();

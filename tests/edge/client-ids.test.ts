@@ -131,6 +131,27 @@ describe.each(testDatabases)("Yjs client ids bound to their writers (%s)", (data
     await everywhere(slug, "a girl has no name");
     for (const client of [owner, ...observers]) client.destroy();
   });
+
+  it("a reconnect's sync step 2 that also carries structs under another user's id: its own edits land and are acknowledged, those are left out", async () => {
+    const slug = slugOf("Mixed_Resend");
+    const arya = await cluster.token(`Arya ${slug}`);
+    const jaqen = await cluster.token(`Jaqen ${slug}`);
+    const observers = await observeEverywhere(slug, arya);
+    const owner = await RawClient.connect({ url: all[0]!.url, slug, token: arya, extensions: true });
+    const mine = typedUnder(4242, "needle");
+    owner.sendUpdate(mine);
+    await eventually(() => owner.acked.length, (n) => n === 1);
+    await everywhere(slug, "needle");
+
+    const resender = await RawClient.connect({ url: all[2]!.url, slug, token: jaqen, extensions: true });
+    resender.sendAwareness(5353, 1, { user: { name: "Jaqen" } });
+    const forged = typedUnder(4242, " is mine", mine);
+    resender.sendUpdate(Y.mergeUpdates([forged, typedUnder(5353, " of Arya", mine)]), "sync-step-2");
+    await eventually(() => resender.acked.length, (n) => n === 1);
+    expect(resender.denied).toEqual([expect.stringMatching(/client id 4242 belongs to another writer on this page: their structs were left out/)]);
+    await everywhere(slug, "needle of Arya");
+    for (const client of [owner, resender, ...observers]) client.destroy();
+  });
 });
 
 /**
