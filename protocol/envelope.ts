@@ -51,7 +51,7 @@ export type Envelope =
       protection: "none" | "admin";
       originVector: Uint8Array;
       revision: number;
-      /** Every client id claim the answering replica knows for the page. */
+      /** The claims of the client ids in `update` (all of them for a bootstrap). */
       claims: ClientClaimList;
     }
   | { type: "awareness"; replica: string; slug: string; update: Uint8Array }

@@ -86,16 +86,19 @@ export class Peers {
       broker.subscribe(subjects.pageSync(pop, page.slug), (message) => {
         const envelope = this.decode(message.data);
         if (own(envelope) || envelope?.type !== "sync-request") return;
+        const update = Y.encodeStateAsUpdate(page.doc, envelope.stateVector);
         const reply = encodeEnvelope({
           type: "sync-reply",
           replica: this.replica,
           slug: page.slug,
-          update: Y.encodeStateAsUpdate(page.doc, envelope.stateVector),
+          update,
           stateVector: Y.encodeStateVector(page.doc),
           protection: page.protection,
           originVector: page.originVector,
           revision: page.revision,
-          claims: page.claims.all(),
+          // The claims of what the reply carries: all of them for a bootstrap,
+          // none for the usual anti-entropy answer that carries nothing.
+          claims: page.claimsOf(update),
         });
         broker.publish(message.reply ?? this.inboxSubject(envelope.replica), reply);
         // The requester has what we lack (it typed while cut off from the
