@@ -186,3 +186,39 @@ describe.each(testDatabases)("client id claims through the origin, relay off (%s
   });
 });
 
+/**
+ * What cannot be ordered without a global round trip (docs/security.md):
+ * one id used for two contents at two PoPs before either heard of the
+ * other. Each PoP acknowledges its own; the origin keeps the flush that
+ * lands first, leaves the other out, and both sides count it.
+ */
+describe.each(testDatabases.slice(0, 1))("a truly concurrent reuse of one client id at two PoPs (%s)", (database) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    // No relay, and flushes only when the test asks: nothing crosses until then.
+    cluster = await startCluster({ database, broker: "memory", flushMs: 600_000, env: { EDGE_CROSS_POP_RELAY: "off" } });
+  });
+  afterAll(() => cluster?.stop());
+
+  it("the origin keeps the first flush's content and leaves the second's out; the second PoP counts the disagreement", async () => {
+    const slug = slugOf("Both_At_Once");
+    const token = await cluster.token(`Twice ${slug}`);
+    const [east, west] = [cluster.edgesOf(cluster.pops[0]!)[0]!, cluster.edgesOf(cluster.pops[1]!)[0]!];
+    const [first, second] = await Promise.all([east, west].map((edge) => RawClient.connect({ url: edge.url, slug, token, extensions: true })));
+    first!.sendUpdate(typedUnder(8080, "winter"));
+    second!.sendUpdate(typedUnder(8080, "summer"));
+    await eventually(() => first!.acked.length + second!.acked.length, (n) => n === 2);
+
+    await east.replica.flusher.flush("all");
+    await west.replica.flusher.flush("all");
+    expect(await originText(cluster.origin, slug)).toBe("winter");
+    const refused = await cluster.origin.metrics.registry.getSingleMetricAsString("weirwood_origin_client_id_refusals_total");
+    expect(refused).toMatch(/reason="conflict"[^\n]* [1-9]/);
+    // The west PoP's flusher of the page pulls what east committed and finds other content under 8080.
+    const westCounts = () =>
+      Promise.all(cluster.edgesOf(cluster.pops[1]!).map((edge) => edge.replica.metrics.registry.getSingleMetricAsString("weirwood_edge_client_id_conflicts_total")));
+    await eventually(westCounts, (texts) => texts.some((text) => /source="origin"[^\n]* [1-9]/.test(text)));
+    for (const client of [first!, second!]) client.destroy();
+  });
+});
+
