@@ -5,6 +5,7 @@ import { type Cluster, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { originText } from "../support/origin-text";
 import { RawClient } from "../support/raw-client";
+import { markers, stockClient } from "../support/stock-client";
 
 /**
  * Issue 18: a Yjs client id is one writer's. Yjs keeps the first struct it
@@ -151,6 +152,29 @@ describe.each(testDatabases)("Yjs client ids bound to their writers (%s)", (data
     expect(resender.denied).toEqual([expect.stringMatching(/client id 4242 belongs to another writer on this page: their structs were left out/)]);
     await everywhere(slug, "needle of Arya");
     for (const client of [owner, resender, ...observers]) client.destroy();
+  });
+
+  it("a stock y-websocket client whose client id someone else forges at the other PoP keeps every edit, and the forgery lands nowhere", async () => {
+    const slug = slugOf("Stock_Owner");
+    const annToken = await cluster.token(`Ann ${slug}`);
+    const observers = await observeEverywhere(slug, annToken);
+    const ann = stockClient(all[0]!.url, slug, annToken);
+    const before = markers("Ann", 5);
+    ann.type(before);
+    await everywhere(slug, before.join(""));
+
+    const forger = await RawClient.connect({ url: all[3]!.url, slug, token: await cluster.token(`Forger ${slug}`), extensions: true });
+    forger.sendUpdate(typedUnder(ann.doc.clientID, "[forged]", Y.encodeStateAsUpdate(ann.doc)));
+    const [reason] = await eventually(() => forger.denied, (denied) => denied.length === 1);
+    expect(reason).toMatch(new RegExp(`client id ${ann.doc.clientID} belongs to another writer`));
+
+    const after = markers("Ann", 10).slice(5);
+    ann.type(after);
+    await everywhere(slug, [...before, ...after].join(""));
+    expect(ann.text()).toBe([...before, ...after].join(""));
+    expect(ann.closes).toEqual([]);
+    for (const client of [forger, ...observers]) client.destroy();
+    ann.destroy();
   });
 });
 
