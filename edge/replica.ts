@@ -501,6 +501,7 @@ export class Replica implements ConnectionHost {
       const state = await this.stateFromOriginOrLog(slug);
       page = new Page(slug, { protection: state.protection, originVector: state.originVector, revision: state.revision });
       if (state.source === "origin") page.claims.settle(state.claims);
+      else page.claims.learn(state.claims);
       Y.applyUpdate(page.doc, state.state, { kind: "load" } satisfies UpdateOrigin);
       this.metrics.bootstraps.inc({ source: state.source });
     }

@@ -88,6 +88,8 @@ export type Envelope =
       protection: "none" | "admin";
       originVector: Uint8Array;
       revision: number;
+      /** Every client id claim the replica knew for the page. */
+      claims: ClientClaimList;
     };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
@@ -155,6 +157,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarUint(encoder, envelope.protection === "admin" ? 1 : 0);
       encoding.writeVarUint8Array(encoder, envelope.originVector);
       encoding.writeVarUint(encoder, envelope.revision);
+      writeClaims(encoder, envelope.claims);
       break;
     case "page-changed":
       encoding.writeVarString(encoder, envelope.pop);
@@ -266,6 +269,7 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
         protection: decoding.readVarUint(decoder) === 1 ? "admin" : "none",
         originVector: decoding.readVarUint8Array(decoder),
         revision: decoding.readVarUint(decoder),
+        claims: decoding.hasContent(decoder) ? readClaims(decoder) : [],
       };
     default:
       throw new ProtocolError(`unknown envelope type ${type}`);

@@ -144,6 +144,35 @@ describe("the PoP log without the origin", () => {
     await popLog.stop();
   });
 
+  it("checkpoints and entries carry whose each client id is, so a page rebuilt from the log alone knows its claims (issue 18)", async () => {
+    const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"));
+    replica.attach(popLog);
+    const page = emptyPage("Riverrun");
+    const before = type(page, "[Edmure]");
+    page.claims.claim(Y.parseUpdateMeta(before).from.keys(), "Edmure");
+    const scratch = emptyPage("scratch");
+    Y.applyUpdate(scratch.doc, Y.encodeStateAsUpdate(page.doc));
+    scratch.doc.clientID = 77;
+    const later = type(scratch, "[Catelyn]");
+    Y.applyUpdate(page.doc, later);
+    page.claims.claim([77], "Catelyn");
+    await popLog.append(page, later, ["Catelyn"]);
+
+    const rebuilt = await popLog.loggedPage("Riverrun" as Slug);
+    expect(rebuilt?.claims).toEqual(expect.arrayContaining([[page.doc.clientID, "Edmure"]]));
+    // Replayed, the checkpoint and the entry tell a fresh page every claim.
+    const fresh = emptyPage("Riverrun");
+    Y.applyUpdate(fresh.doc, rebuilt!.state);
+    await popLog.replayPage(fresh);
+    expect(fresh.claims.all()).toEqual([
+      [page.doc.clientID, "Edmure"],
+      [77, "Catelyn"],
+    ]);
+    await popLog.stop();
+  });
+
   it("a page the log cannot rebuild and nobody can load does not stop the others; it is retried until it loads", async () => {
     const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
     const entryOf = (slug: string, text: string) => {

@@ -26,11 +26,13 @@ export interface LoggedPage {
   protection: Protection;
   originVector: Uint8Array;
   revision: number;
+  /** Every client id claim of its checkpoints. */
+  claims: ClientClaimList;
 }
 
 type Decoded =
   | { type: "update"; slug: Slug; update: Uint8Array; replica: string; claims: ClientClaimList }
-  | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number };
+  | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number; claims: ClientClaimList };
 
 /**
  * The PoP's durable log at `pop` durability: every acknowledged client
@@ -166,6 +168,7 @@ export class PopLog {
       }
       if (decoded.type === "checkpoint") {
         this.checkpointed.add(page);
+        this.host.learnClaims(page, decoded.claims, "log");
         continue;
       }
       this.applyEntry(page, entry.sequence, decoded);
@@ -215,8 +218,10 @@ export class PopLog {
     for (const entry of this.replaying ?? (await this.log.readAll())) {
       const decoded = this.decode(entry);
       if (decoded?.slug !== page.slug) continue;
-      if (decoded.type === "checkpoint") this.checkpointed.add(page);
-      else this.applyEntry(page, entry.sequence, decoded);
+      if (decoded.type === "checkpoint") {
+        this.checkpointed.add(page);
+        this.host.learnClaims(page, decoded.claims, "log");
+      } else this.applyEntry(page, entry.sequence, decoded);
     }
   }
 
@@ -231,15 +236,17 @@ export class PopLog {
    */
   async loggedPage(slug: Slug): Promise<LoggedPage | undefined> {
     const states: Uint8Array[] = [];
+    const claims: ClientClaimList = [];
     let newest: Extract<Decoded, { type: "checkpoint" }> | undefined;
     for (const entry of this.replaying ?? (await this.log.readAll())) {
       const decoded = this.decode(entry);
       if (decoded?.slug !== slug || decoded.type !== "checkpoint") continue;
       states.push(decoded.state);
+      claims.push(...decoded.claims);
       newest = decoded;
     }
     if (!newest) return undefined;
-    return { state: Y.mergeUpdates(states), protection: newest.protection, originVector: newest.originVector, revision: newest.revision };
+    return { state: Y.mergeUpdates(states), protection: newest.protection, originVector: newest.originVector, revision: newest.revision, claims };
   }
 
   /**
@@ -304,6 +311,7 @@ export class PopLog {
         protection: page.protection,
         originVector: page.originVector,
         revision: page.revision,
+        claims: page.claims.all(),
       }),
     );
   }
@@ -364,6 +372,7 @@ export class PopLog {
             protection: envelope.protection,
             originVector: envelope.originVector,
             revision: envelope.revision,
+            claims: envelope.claims,
           };
         default:
           return undefined;
