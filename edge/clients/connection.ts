@@ -362,6 +362,8 @@ export class ClientConnection implements PageClient, WatchedClient {
 
   private write(page: Page, sent: Uint8Array, typed: boolean): number | undefined {
     let update = sent;
+    /** Why part of a sync step 2 was left out: told to the client once the rest goes in. */
+    let leftOut: string | undefined;
     const received = performance.now();
     let refusal = this.host.refusal(this.identity, page);
     try {
@@ -382,7 +384,7 @@ export class ClientConnection implements PageClient, WatchedClient {
         if (verdict.kind === "refused") refusal = verdict.refusal.message;
         else {
           update = verdict.update;
-          if (verdict.leftOut) this.send(encodeMessage({ type: "auth-denied", reason: verdict.leftOut.message }));
+          leftOut = verdict.leftOut?.message;
         }
       } else if (!wouldChange(page.doc, update)) {
         this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
@@ -396,6 +398,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       // The sync step 2 every client sends on connect, with nothing the page
       // lacks: not applied, not counted as an edit, and acknowledged once
       // what the page holds is durable (a resend after a failed write).
+      if (leftOut) this.send(encodeMessage({ type: "auth-denied", reason: leftOut }));
       this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
       return;
     }
@@ -426,6 +429,8 @@ export class ClientConnection implements PageClient, WatchedClient {
     const waitMs = this.host.editWaitMs(this.identity);
     if (waitMs > 0) return this.heldBy("edit", waitMs);
     const seq = ++this.updateSeq;
+    // Before its ack, and once only (a message held back by the rate comes here again).
+    if (leftOut) this.send(encodeMessage({ type: "auth-denied", reason: leftOut }));
     const durable = this.host.applyClientUpdate(page, update, this);
     this.acknowledge(
       seq,
