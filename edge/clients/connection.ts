@@ -362,8 +362,6 @@ export class ClientConnection implements PageClient, WatchedClient {
 
   private write(page: Page, sent: Uint8Array, typed: boolean): number | undefined {
     let update = sent;
-    /** Why part of a sync step 2 was left out: told to the client once the rest goes in. */
-    let leftOut: string | undefined;
     const received = performance.now();
     let refusal = this.host.refusal(this.identity, page);
     try {
@@ -374,17 +372,18 @@ export class ClientConnection implements PageClient, WatchedClient {
       if (refusal === undefined) {
         // A typed update is the client's own doc's change: it speaks for the
         // new ids in it, and is refused whole, like a reader's write, when it
-        // reuses another user's id or rewrites what the page holds. A sync
-        // step 2 may relay others' structs: it claims only the ids the
-        // connection announced presence for (a stock client's own
-        // doc.clientID), and what the page refuses of it is left out, so the
-        // client's own edits still land. Either way the client hears the
-        // reason as y-protocols' "permission denied"; the connection stays open.
+        // reuses another user's id or rewrites what the page holds: the
+        // client hears why as y-protocols' "permission denied", and the
+        // connection stays open. A sync step 2 may relay others' structs: it
+        // claims only the ids the connection announced presence for (a stock
+        // client's own doc.clientID), and what the page refuses of it is left
+        // out (logged and counted by the replica), so that the client's own
+        // edits still land. It is not told: they were not its own, and a
+        // "permission denied" makes the wiki's editor read-only.
         const verdict = this.host.checkClientIds(page, update, this.user, { whole: typed, claims: (client) => typed || this.awarenessIds.has(client) });
         if (verdict.kind === "refused") refusal = verdict.refusal.message;
         else {
           update = verdict.update;
-          leftOut = verdict.leftOut?.message;
         }
       } else if (!wouldChange(page.doc, update)) {
         this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
@@ -398,7 +397,6 @@ export class ClientConnection implements PageClient, WatchedClient {
       // The sync step 2 every client sends on connect, with nothing the page
       // lacks: not applied, not counted as an edit, and acknowledged once
       // what the page holds is durable (a resend after a failed write).
-      if (leftOut) this.send(encodeMessage({ type: "auth-denied", reason: leftOut }));
       this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
       return;
     }
@@ -429,8 +427,6 @@ export class ClientConnection implements PageClient, WatchedClient {
     const waitMs = this.host.editWaitMs(this.identity);
     if (waitMs > 0) return this.heldBy("edit", waitMs);
     const seq = ++this.updateSeq;
-    // Before its ack, and once only (a message held back by the rate comes here again).
-    if (leftOut) this.send(encodeMessage({ type: "auth-denied", reason: leftOut }));
     const durable = this.host.applyClientUpdate(page, update, this);
     this.acknowledge(
       seq,

@@ -66,7 +66,7 @@ export function checkClientIds(page: Page, update: Uint8Array, user: string, opt
 }
 
 function claimedRefusal(clients: number[], whole: boolean): ClientIdRefusal {
-  const what = whole ? "nothing was applied" : "their structs were left out, the rest applied";
+  const what = whole ? "nothing was applied" : "of a sync step 2, their structs were left out and the rest applied";
   return {
     reason: "claimed",
     clients,
@@ -78,7 +78,7 @@ function conflictRefusal(page: Page, structs: UpdateStructs, whole: boolean): Cl
   const first = firstConflict(page.doc, structs);
   if (!first) return undefined;
   const clients = whole ? [first.client] : conflictingClients(page.doc, structs);
-  const what = whole ? "nothing was applied" : "those structs were left out, the rest applied";
+  const what = whole ? "nothing was applied" : "of a sync step 2, those structs were left out and the rest applied";
   return {
     reason: "conflict",
     clients,
