@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BrokerError } from "./broker";
+import { type Broker, BrokerError } from "./broker";
+import { connectNats } from "./nats";
 import { openJetStreamLog } from "./nats-log";
+import { type PrivateNats, startPrivateNats } from "../tests/support/nats-server";
 import { natsAnswers, TEST_NATS_URL } from "../tests/support/test-nats";
 
 const natsAvailable = await natsAnswers();
@@ -214,5 +216,39 @@ describe.skipIf(!existsSync(NATS_SERVER))("the PoP log's stream on a NATS cluste
     }
     expect(peers).toBe(3);
     expect((await r3.readAll()).map((entry) => [...entry.data])).toEqual([[7]]);
+  }, 60_000);
+});
+
+/**
+ * A replica rebuilds pages from readAll: a short read loses acknowledged
+ * entries. A server that stalls mid-read (SIGSTOP: its connections stay up)
+ * makes a fetch expire empty, which readAll once took for the end.
+ */
+describe.skipIf(!existsSync(NATS_SERVER))("the PoP log read whole while its server stalls", () => {
+  let nats: PrivateNats;
+  let broker: Broker;
+  beforeAll(async () => {
+    nats = await startPrivateNats();
+    broker = await connectNats({ servers: nats.url, name: "stall-reader" });
+  });
+  afterAll(async () => {
+    await broker?.close();
+    await nats?.remove();
+  });
+
+  it("returns every entry up to the newest, however long a fetch waits", async () => {
+    const log = await broker.durableLog("stall", "stall.log.>");
+    const count = 3000;
+    for (let i = 0; i < count; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => log.append(`stall.log.p${(i + j) % 7}`, new Uint8Array(200).fill((i + j) % 256))));
+    }
+    for (const pauseAfterMs of [0, 10, 25, 50, 100]) {
+      const read = log.readAll();
+      await new Promise((resolve) => setTimeout(resolve, pauseAfterMs));
+      await nats.pause(2500);
+      const entries = await read;
+      expect(entries.length, `stalled ${pauseAfterMs} ms into the read`).toBe(count);
+      expect(entries.at(-1)!.sequence).toBe(BigInt(count));
+    }
   }, 60_000);
 });

@@ -267,9 +267,12 @@ class JetStreamLog implements DurableLog {
       const consumer = await waitOutUnavailable(() => js.consumers.get(name, { opt_start_seq: state.first_seq }));
       const entries: LogEntry[] = [];
       try {
-        // Until the newest entry at call time: later appends (or a purge
-        // racing us) must not keep this loop waiting. A fetch that expires
-        // empty ends it too.
+        // Until the newest entry at call time: later appends must not keep
+        // this loop waiting. A fetch that expires empty is not the end: on a
+        // busy or stalled server it expires before delivering, and ending
+        // there returned a silently short log (a replica replaying it lost
+        // acknowledged entries). Only the consumer's own count says nothing
+        // is left (everything read, or a purge racing us removed the rest).
         for (;;) {
           const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 });
           let received = 0;
@@ -282,7 +285,8 @@ class JetStreamLog implements DurableLog {
               break;
             }
           }
-          if (done || received === 0) return entries;
+          if (done) return entries;
+          if (received === 0 && (await waitOutUnavailable(() => consumer.info())).num_pending === 0) return entries;
         }
       } finally {
         await consumer.delete().catch(() => false);

@@ -42,7 +42,7 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     }),
     pageReads: new Counter({
       name: "weirwood_edge_page_reads_total",
-      help: "GET /pages/:slug answers, by answer (ok, not_modified, not_held, bad_request, rate_limited, method_not_allowed)",
+      help: "GET /pages/:slug answers, by answer (ok, not_modified, not_held, deleted, bad_request, rate_limited, method_not_allowed)",
       labelNames: ["answer"] as const,
       registers,
     }),
@@ -130,6 +130,11 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     blockedCloses: new Counter({
       name: "weirwood_edge_blocked_closes_total",
       help: "Connections closed or refused because an admin blocked their account",
+      registers,
+    }),
+    deletedPageCloses: new Counter({
+      name: "weirwood_edge_deleted_page_closes_total",
+      help: "Connections closed or refused because an admin deleted their page",
       registers,
     }),
     slowClients: new Counter({

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../common/logger";
 import type { Slug } from "../common/slug";
 import { writePermission } from "./auth/permissions";
 import { ConnectionRechecks } from "./auth/connection-rechecks";
+import { PageDeletions } from "./auth/page-deletions";
 import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
 import type { EdgeConfig } from "./config";
@@ -29,7 +30,9 @@ import { fromBase64 } from "../protocol/flush";
 import type { ClientClaimList } from "../protocol/envelope";
 import { checkClientIds, type ClientIdVerdict, screenRemote } from "./pages/client-ids";
 import type { DurabilityLevel } from "../protocol/messages";
+import { deletedPageMessage } from "../protocol/deletions";
 import { subjects } from "../protocol/subjects";
+import { fitCloseReason } from "./auth/blocks";
 import type { Identity } from "../protocol/token";
 import { SlowClients } from "./clients/slow-clients";
 
@@ -65,6 +68,7 @@ export class Replica implements ConnectionHost {
   private readonly following: OriginFollowing;
   private readonly rateLimiter = createEditRateLimiter();
   private readonly rechecks: ConnectionRechecks;
+  private readonly deletions: PageDeletions;
   private readonly pageSize: PageSizeLimit;
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
@@ -143,6 +147,14 @@ export class Replica implements ConnectionHost {
       },
       config.maxPages,
     );
+    this.deletions = new PageDeletions({
+      pages: () => this.pages.all(),
+      heldPage: (slug) => this.pages.get(slug),
+      connections: this.connections,
+      readDeleted: (slugs) => deps.origin.deletedPages(slugs),
+      closed: () => this.metrics.deletedPageCloses.inc(),
+      log: this.log,
+    });
     this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
       onUpdate: (page, update, from) => this.batch.peer(page, this.screen(page, update, from.claims, "peer", from.replica), from.authors, from.edits),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
@@ -207,11 +219,14 @@ export class Replica implements ConnectionHost {
       }),
       broker.subscribe(subjects.pageChanged(), (message) => this.following.pageChanged(message.data)),
       broker.subscribe(subjects.userBlocks(), (message) => this.rechecks.blockNoticeHeard(message.data)),
+      broker.subscribe(subjects.pageDeletions(), (message) => this.deletions.noticeHeard(message.data)),
     );
     // Notices are at most once: the origin's list, read now and every
     // EDGE_BLOCK_RECHECK_MS, bounds how long a lost one leaves a block unenforced.
     void this.rechecks.rereadBlocks();
     this.every(config.blockRecheckMs, () => void this.rechecks.rereadBlocks());
+    // The same bound for a lost page deletion notice: the held pages are asked about as often.
+    this.every(config.blockRecheckMs, () => void this.deletions.reread());
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
       this.durableLog = log;
@@ -344,12 +359,20 @@ export class Replica implements ConnectionHost {
     return reason;
   }
 
+  /** Why no connection may open to `page` (an admin deleted it), or undefined. */
+  deletedReason(page: Page): string | undefined {
+    if (page.deleted !== undefined) this.metrics.deletedPageCloses.inc();
+    return page.deleted;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
 
   refusal(identity: Identity, page: Page): string | undefined {
     if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
+    // Between the delete and the close of this connection (a notice's flight, or a recheck).
+    if (page.deleted !== undefined) return page.deleted;
     const blocked = this.rechecks.refusal(identity);
     if (blocked !== undefined) return blocked;
     const permission = writePermission(identity, page.protection);
@@ -497,9 +520,14 @@ export class Replica implements ConnectionHost {
       const beyondOrigin = Y.encodeStateAsUpdate(page.doc, page.originVector);
       if (Y.parseUpdateMeta(beyondOrigin).to.size > 0) this.writes.unverified(page, beyondOrigin, page.dirtyGeneration + 1);
       this.metrics.bootstraps.inc({ source: "peer" });
+      // A peer's answer does not say whether an admin deleted the page.
+      void this.deletions.check(page);
     } else {
       const state = await this.stateFromOriginOrLog(slug);
       page = new Page(slug, { protection: state.protection, originVector: state.originVector, revision: state.revision });
+      if (state.source === "origin" && state.deleted) page.deleted = fitCloseReason(deletedPageMessage(state.deleted.reason));
+      // Rebuilt from the PoP log, the flag is unknown: ask as after a peer's bootstrap.
+      if (state.source === "log") void this.deletions.check(page);
       if (state.source === "origin") page.claims.settle(state.claims);
       else page.claims.learn(state.claims);
       Y.applyUpdate(page.doc, state.state, { kind: "load" } satisfies UpdateOrigin);
@@ -522,6 +550,7 @@ export class Replica implements ConnectionHost {
         source: "origin" as const,
         state: fromBase64(state.state),
         protection: state.protection,
+        deleted: state.deleted ?? null,
         originVector: fromBase64(state.stateVector),
         revision: state.revision,
         claims: state.claims ?? [],

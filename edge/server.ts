@@ -111,7 +111,11 @@ export function serveReplica(
     for (const [data, isBinary] of early) ws.emit("message", data, isBinary);
     replica.connected(client);
     try {
-      client.attach(await replica.openPage(slug));
+      const page = await replica.openPage(slug);
+      // An admin deleted it: refused until undeleted, with a code stock clients do not reconnect on.
+      const deleted = replica.deletedReason(page);
+      if (deleted !== undefined) return client.close(CloseCode.pageDeleted, deleted);
+      client.attach(page);
     } catch (error) {
       const reason =
         error instanceof PageLimitError ? error.message : `page ${slug} is unavailable here now (${(error as Error).message}): retry shortly`;

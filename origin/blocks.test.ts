@@ -4,7 +4,7 @@ import { blockNoticeSchema, type BlockNotice } from "../protocol/blocks";
 import { testDatabases } from "../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../tests/support/origin";
 import { handleLogin, handleRegister, handleToken } from "./http/auth";
-import { handleBlock, handleInternalBlocks, handleListBlocks, handleUnblock } from "./http/blocks";
+import { handleBlock, handleBlockLog, handleInternalBlocks, handleListBlocks, handleUnblock } from "./http/blocks";
 import { handleSetProtection } from "./http/protection";
 
 const PASSWORD = "correct horse battery";
@@ -149,5 +149,28 @@ describe.each(testDatabases)("blocking accounts on $name", (kind) => {
       expect({ status: response.status, message: body.message }).toEqual({ status, message: expect.stringMatching(message) });
     }
     expect(await origin.db.prisma.userBlock.count({ where: { user: { name } } })).toBe(0);
+  });
+
+  it("keeps a block log, newest first and public: blocks with their reason and end, unblocks with theirs, after the block is gone", async () => {
+    const name = fresh("Jaime");
+    await register(origin, name);
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    expect((await block(origin, admin, { name, reason: "pushed a boy from a tower", expiresAt })).status).toBe(200);
+    const lifted = await handleUnblock(origin, request("DELETE", `/api/blocks/${name}`, { cookie: admin, body: { reason: "served his time" } }), { name });
+    expect(lifted.status, await lifted.clone().text()).toBe(200);
+    // Refused unblocks and blocks leave no line.
+    expect((await unblock(origin, admin, name)).status).toBe(404);
+
+    const read = await handleBlockLog(origin, new Request(`http://origin.test/api/blocks/log?user=${name}`));
+    expect(read.status).toBe(200);
+    const { entries } = (await read.json()) as { entries: { action: string; name: string; by: string; reason: string; expiresAt: string | null }[] };
+    expect(entries).toEqual([
+      expect.objectContaining({ action: "unblock", name, by: "Ned", reason: "served his time", expiresAt: null }),
+      expect.objectContaining({ action: "block", name, by: "Ned", reason: "pushed a boy from a tower", expiresAt }),
+    ]);
+    // The active list no longer has it; the log does.
+    const active = (await (await handleListBlocks(origin, request("GET", "/api/blocks", { cookie: admin }))).json()) as { blocks: { name: string }[] };
+    expect(active.blocks.map((entry) => entry.name)).not.toContain(name);
+    expect((await handleBlockLog(origin, new Request("http://origin.test/api/blocks/log?limit=0"))).status).toBe(400);
   });
 });

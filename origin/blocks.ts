@@ -82,7 +82,12 @@ export async function blockUser(
   const user = await userNamed(prisma, options.name);
   if (user.id === options.by.userId) throw new BadRequestError("you cannot block your own account");
   const data = { reason: options.reason, expiresAt: options.expiresAt, blockedById: options.by.userId, createdAt: now };
-  const row = await prisma.userBlock.upsert({ where: { userId: user.id }, create: { userId: user.id, ...data }, update: data, include: WITH_NAMES });
+  const [row] = await prisma.$transaction([
+    prisma.userBlock.upsert({ where: { userId: user.id }, create: { userId: user.id, ...data }, update: data, include: WITH_NAMES }),
+    prisma.blockLogEntry.create({
+      data: { action: "block", userName: user.name, byName: options.by.name, reason: options.reason, expiresAt: options.expiresAt, createdAt: now },
+    }),
+  ]);
   const block = viewOf(row);
   const { userId, name, reason, expiresAt } = block;
   return { block, notice: { kind: "blocked", block: { userId, name, reason, expiresAt } } };
@@ -91,13 +96,52 @@ export async function blockUser(
 /** Lifts the block of the account named `name`; 404 when it has none active. */
 export async function unblockUser(
   prisma: PrismaClient,
-  options: { name: string; by: Identity; now?: Date },
+  options: { name: string; by: Identity; reason?: string; now?: Date },
 ): Promise<{ unblocked: string; notice: BlockNotice }> {
   await requireAdmin(prisma, options.by, "lift a block");
   const user = await userNamed(prisma, options.name);
-  const { count } = await prisma.userBlock.deleteMany({ where: { userId: user.id, ...activeAt(options.now ?? new Date()) } });
-  // An expired row is deleted too, but lifting it is not news to anyone.
-  await prisma.userBlock.deleteMany({ where: { userId: user.id } });
+  const now = options.now ?? new Date();
+  const count = await prisma.$transaction(async (tx) => {
+    const lifted = await tx.userBlock.deleteMany({ where: { userId: user.id, ...activeAt(now) } });
+    // An expired row is deleted too, but lifting it is not news to anyone.
+    await tx.userBlock.deleteMany({ where: { userId: user.id } });
+    if (lifted.count > 0) {
+      await tx.blockLogEntry.create({ data: { action: "unblock", userName: user.name, byName: options.by.name, reason: options.reason ?? "", createdAt: now } });
+    }
+    return lifted.count;
+  });
   if (count === 0) throw new NotFoundError(`${user.name} is not blocked`);
   return { unblocked: user.name, notice: { kind: "unblocked", userId: user.id } };
+}
+
+/** One line of the block log. */
+export interface BlockLogView {
+  action: "block" | "unblock";
+  name: string;
+  by: string;
+  reason: string;
+  expiresAt: string | null;
+  at: string;
+}
+
+/**
+ * The block log, newest first: every block and unblock, also of blocks that
+ * ended or were lifted and of accounts since deleted. Public, as a wiki's
+ * block log is: it holds what the blocked person is shown anyway.
+ * `before` pages by time.
+ */
+export async function blockLog(prisma: PrismaClient, options: { limit: number; before?: Date; name?: string }): Promise<BlockLogView[]> {
+  const rows = await prisma.blockLogEntry.findMany({
+    where: { ...(options.before ? { createdAt: { lt: options.before } } : {}), ...(options.name ? { userName: options.name } : {}) },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: options.limit,
+  });
+  return rows.map((row) => ({
+    action: row.action === "unblock" ? "unblock" : "block",
+    name: row.userName,
+    by: row.byName,
+    reason: row.reason,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    at: row.createdAt.toISOString(),
+  }));
 }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { type Environment, parseEnv } from "../common/env";
+import type { SearchPersistence } from "./search-persistence";
 
 const count = z.coerce.number().int().nonnegative();
 const seconds = z.coerce.number().int().positive();
@@ -46,6 +47,10 @@ export const originEnvSchema = z.object({
     .positive()
     .default(300_000)
     .describe("search finds a page under continuous editing by its text as of at most about this long ago"),
+  ORIGIN_SEARCH_LOGGED: z
+    .enum(["on", "off"])
+    .default("off")
+    .describe("write the search copies to Postgres's WAL (off: they cost no WAL and are rebuilt after a crash; docs/configuration.md)"),
   ORIGIN_TOKEN_TTL_S: z.coerce.number().int().positive().default(15 * 60),
   ORIGIN_SESSION_TTL_S: z.coerce.number().int().positive().default(14 * 24 * 3600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -77,6 +82,8 @@ export interface OriginConfig {
   textRefresh: { refreshMs: number; quietMs: number };
   /** Search copies: a hot page's every refreshMs, a quiet page's with its text refresh (origin/search-refresh.ts). */
   searchRefresh: { refreshMs: number; quietMs: number };
+  /** Whether PageSearch is written to the WAL (origin/search-persistence.ts). */
+  searchPersistence: SearchPersistence;
   tokenTtlSeconds: number;
   sessionTtlSeconds: number;
   logLevel: OriginEnv["LOG_LEVEL"];
@@ -118,6 +125,7 @@ export function originConfigFromEnv(env: Environment = process.env): OriginConfi
     maxPageBytes: parsed.ORIGIN_MAX_PAGE_BYTES,
     textRefresh: { refreshMs: parsed.ORIGIN_TEXT_REFRESH_MS, quietMs: parsed.ORIGIN_TEXT_QUIET_MS },
     searchRefresh: { refreshMs: parsed.ORIGIN_SEARCH_REFRESH_MS, quietMs: parsed.ORIGIN_TEXT_QUIET_MS },
+    searchPersistence: parsed.ORIGIN_SEARCH_LOGGED === "on" ? "logged" : "unlogged",
     tokenTtlSeconds: parsed.ORIGIN_TOKEN_TTL_S,
     sessionTtlSeconds: parsed.ORIGIN_SESSION_TTL_S,
     logLevel: parsed.LOG_LEVEL,

@@ -46,6 +46,13 @@ export class NotFoundError extends OriginError {
   }
 }
 
+/** An admin deleted the page: 410 with its own code, so that a client can tell it from a page never written. */
+export class PageDeletedError extends OriginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(410, "deleted", message, options);
+  }
+}
+
 export class ConflictError extends OriginError {
   constructor(message: string, options?: ErrorOptions) {
     super(409, "conflict", message, options);

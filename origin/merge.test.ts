@@ -210,7 +210,7 @@ describe.each(testDatabases)("batch merge on $name", (kind) => {
   });
 });
 
-describe.each(testDatabases.slice(0, 1))("the origin's metrics on $name", (kind) => {
+describe.each(testDatabases)("the origin's metrics on $name", (kind) => {
   let origin: TestOrigin;
   beforeAll(async () => {
     origin = await startTestOrigin(kind);

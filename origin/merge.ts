@@ -335,7 +335,10 @@ async function writeOutcomes(
       stateVector: forPrisma(Y.encodeStateVector(empty)),
     }));
   empty.destroy();
-  // A page exists from its first flush that changed it on, not before.
+  // A page exists from its first flush that changed it on, not before. A
+  // deleted page keeps its row (and so its head): its flushes are appended
+  // to its history like any other, for undelete, and never create it anew
+  // or clear its deletedAt (origin/deletion.ts).
   if (created.length > 0) await tx.page.createMany({ data: created });
   const pageIds = new Map<string, string>([
     ...created.map((page) => [page.slug, page.id] as const),

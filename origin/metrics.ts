@@ -60,6 +60,12 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
       labelNames: ["reason"] as const,
       registers,
     }),
+    pageViews: new Counter({
+      name: "weirwood_origin_page_views_total",
+      help: "Read views of pages and the home page that reached the origin, by view (page, home) and answer (rendered: Next rendered the HTML; not-modified: a 304 before any rendering). What a cache in front saves shows as fewer rendered",
+      labelNames: ["view", "answer"] as const,
+      registers,
+    }),
     mergeSeconds: new Histogram({
       name: "weirwood_origin_merge_seconds",
       help: "Time to merge one flush batch, its transaction included",
@@ -75,6 +81,7 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
 function exportZeros(metrics: ReturnType<typeof createOriginMetrics>): void {
   for (const result of ["merged", "duplicate"] as const) metrics.batches.inc({ result }, 0);
   for (const reason of ["refused", "failed"] as const) metrics.errors.inc({ reason }, 0);
+  for (const view of ["page", "home"] as const) for (const answer of ["rendered", "not-modified"] as const) metrics.pageViews.inc({ view, answer }, 0);
 }
 
 export type OriginMetrics = ReturnType<typeof createOriginMetrics>;

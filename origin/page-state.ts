@@ -2,6 +2,7 @@ import * as Y from "yjs";
 import type { Slug } from "../common/slug";
 import { type PageState, toBase64 } from "../protocol/flush";
 import type { PrismaClient } from "./generated/prisma/client";
+import { deletedAmong } from "./deletion";
 import { headSeq, pageUpdate, readStoredPage } from "./page-log";
 
 /**
@@ -13,7 +14,7 @@ import { headSeq, pageUpdate, readStoredPage } from "./page-log";
 export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<PageState> {
   const [stored, page, claims] = await Promise.all([
     readStoredPage(prisma, slug),
-    prisma.page.findUnique({ where: { slug }, select: { protection: true } }),
+    prisma.page.findUnique({ where: { slug }, select: { protection: true, deletedAt: true } }),
     prisma.pageClientClaim.findMany({ where: { page: { slug } }, select: { clientId: true, author: true } }),
   ]);
   if (!stored || !page) {
@@ -22,16 +23,20 @@ export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<P
       slug,
       exists: false,
       protection: "none",
+      deleted: null,
       state: toBase64(Y.encodeStateAsUpdate(empty)),
       stateVector: toBase64(Y.encodeStateVector(empty)),
       revision: 0,
     };
   }
   const state = pageUpdate(stored);
+  const [deleted] = page.deletedAt ? await deletedAmong(prisma, [slug]) : [];
   return {
     slug,
     exists: true,
     protection: page.protection,
+    // The state all the same: an edge still flushing the page's last edits needs it.
+    deleted: deleted ? { reason: deleted.reason } : null,
     state: toBase64(state),
     stateVector: toBase64(Y.encodeStateVectorFromUpdate(state)),
     revision: Number(headSeq(stored)),

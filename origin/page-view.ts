@@ -1,6 +1,6 @@
 import { linkedSlugs } from "../common/wikilinks";
 import type { Slug } from "../common/slug";
-import { NotFoundError } from "./errors";
+import { NotFoundError, PageDeletedError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { existingSlugs } from "./links";
 import { getPage, type PageView } from "./pages";
@@ -16,13 +16,23 @@ export interface PageViewContent {
   existingLinks: Slug[];
 }
 
+/**
+ * A page an admin deleted: the view says so to everyone, the same for every
+ * reader (admins find the reason in the deletion log, and the undelete
+ * button, from their own GET /api/me).
+ */
+export interface DeletedPageViewContent {
+  deleted: { slug: Slug };
+}
+
 /** The view's content, or null for a page that does not exist yet. */
-export async function readPageView(prisma: PrismaClient, slug: Slug): Promise<PageViewContent | null> {
+export async function readPageView(prisma: PrismaClient, slug: Slug): Promise<PageViewContent | DeletedPageViewContent | null> {
   let page: PageView;
   try {
     page = await getPage(prisma, { slug });
   } catch (error) {
     if (error instanceof NotFoundError) return null;
+    if (error instanceof PageDeletedError) return { deleted: { slug } };
     throw error;
   }
   const existing = await existingSlugs(prisma, { slugs: linkedSlugs(page.text) });

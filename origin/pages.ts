@@ -1,4 +1,5 @@
 import type { Slug } from "../common/slug";
+import { requireNotDeleted } from "./deletion";
 import { NotFoundError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { pageText } from "../common/page-text";
@@ -31,11 +32,12 @@ export async function getPage(prisma: PrismaClient, options: { slug: Slug }): Pr
   const [page, stored] = await Promise.all([
     prisma.page.findUnique({
       where: { slug: options.slug },
-      select: { id: true, slug: true, title: true, text: true, textSeq: true, revisionCount: true, updatedAt: true, protection: true },
+      select: { id: true, slug: true, title: true, text: true, textSeq: true, revisionCount: true, updatedAt: true, protection: true, deletedAt: true },
     }),
     readStoredPage(prisma, options.slug),
   ]);
   if (!page || !stored) throw new NotFoundError(`no page ${options.slug}: check the slug, or create the page by editing it`);
+  requireNotDeleted(page, options.slug);
   const head = headSeq(stored);
   return {
     slug: page.slug,

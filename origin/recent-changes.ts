@@ -29,7 +29,8 @@ export async function recentChanges(
 ): Promise<RecentChange[]> {
   const limit = Math.min(options.limit ?? RECENT_CHANGES_DEFAULT_LIMIT, RECENT_CHANGES_MAX_LIMIT);
   const revisions = await prisma.revision.findMany({
-    where: options.since ? { updatedAt: { gte: options.since } } : {},
+    // A deleted page's revisions leave the lists with it (and come back on undelete).
+    where: { page: { deletedAt: null }, ...(options.since ? { updatedAt: { gte: options.since } } : {}) },
     // Timestamps are milliseconds and two revisions can share one: the id
     // keeps ties in the same order from one request to the next.
     orderBy: NEWEST_FIRST,
@@ -50,7 +51,7 @@ export async function changePage(
   const limit = Math.min(options.limit ?? RECENT_CHANGES_DEFAULT_LIMIT, RECENT_CHANGES_MAX_LIMIT);
   // One more than asked says whether there is a next page.
   const rows = await prisma.revision.findMany({
-    where: { AND: [options.where, afterCursor(options.before)] },
+    where: { AND: [options.where, afterCursor(options.before), { page: { deletedAt: null } }] },
     orderBy: NEWEST_FIRST,
     take: limit + 1,
     select: { ...CHANGE, id: true },

@@ -1,4 +1,5 @@
 import type { BlockNotice } from "../protocol/blocks";
+import type { DeletionNotice } from "../protocol/deletions";
 import { createLogger, type Logger } from "../common/logger";
 import { AccountGuard } from "./auth/account-limits";
 import { loadSigningKeys, type SigningKeys } from "./auth/keys";
@@ -9,6 +10,7 @@ import type { EdgeDirectory } from "./edge-directory";
 import { createOriginMetrics, type OriginMetrics } from "./metrics";
 import type { OpsCollector } from "./ops/collector";
 import { TextRefresher } from "./text-refresh";
+import { applySearchPersistence, pagesWithoutSearchCopy } from "./search-persistence";
 
 /** Everything an origin request handler needs, passed in rather than imported. */
 export interface Origin {
@@ -27,6 +29,8 @@ export interface Origin {
   readonly committed: Set<(commit: { pop: string; slugs: string[] }) => void>;
   /** Listeners told of each block and unblock, so that every edge hears it at once (origin/broker-link.ts). */
   readonly blockChanges: Set<(notice: BlockNotice) => void>;
+  /** Listeners told of each page delete and undelete, so that every edge hears it at once (origin/broker-link.ts). */
+  readonly deletionChanges: Set<(notice: DeletionNotice) => void>;
   /** The live edges, when the origin hears a broker (see origin/broker-link.ts). */
   edges: EdgeDirectory | undefined;
   readonly metrics: OriginMetrics;
@@ -48,6 +52,9 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
   try {
     const migrated = await db.migrate();
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied, database: db.location }, "migrations applied");
+    if (await applySearchPersistence(db.prisma, config.searchPersistence)) log.info({ persistence: config.searchPersistence }, "search copies made %s (ORIGIN_SEARCH_LOGGED)", config.searchPersistence);
+    const uncopied = await pagesWithoutSearchCopy(db.prisma);
+    if (uncopied > 0) log.info({ pages: uncopied }, "pages without a search copy (new, or emptied by crash recovery): copying them in the background");
     const keys = await loadSigningKeys({ keyFile: config.signingKeyFile, dataDir: config.dataDir });
     const serviceSecret = await loadServiceSecret({
       secret: config.serviceSecret,
@@ -80,6 +87,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       accounts: new AccountGuard(config.accounts),
       committed: new Set(),
       blockChanges: new Set(),
+      deletionChanges: new Set(),
       edges: undefined,
       metrics,
       ops: undefined,

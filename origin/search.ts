@@ -62,7 +62,8 @@ export async function searchPages(
              s.title ILIKE ${titlePrefix} ESCAPE '!' AS "titlePrefix",
              ts_rank(weirwood_search_document(s.title, s.text), q.tsq) AS rank
       FROM "PageSearch" s JOIN "Page" p ON p.id = s."pageId", q
-      WHERE weirwood_search_document(s.title, s.text) @@ q.tsq OR s.title ILIKE ${titlePrefix} ESCAPE '!'
+      WHERE (weirwood_search_document(s.title, s.text) @@ q.tsq OR s.title ILIKE ${titlePrefix} ESCAPE '!')
+        AND p."deletedAt" IS NULL
       ORDER BY "exactTitle" DESC, "titlePrefix" DESC, rank DESC, p."updatedAt" DESC, p.slug
       LIMIT ${limit}
     )

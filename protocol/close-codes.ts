@@ -71,6 +71,15 @@ export const CloseCode = {
    * instead. 403 as in HTTP: the token is valid, its bearer may not write.
    */
   blocked: 4403,
+  /**
+   * An admin deleted the page (the reason names the admin's reason). In
+   * 4400-4499 on purpose: reconnecting is refused with the same code until
+   * an admin undeletes the page, which is a person's decision, not a
+   * condition that passes; the wiki's editor says the page is gone. Edits
+   * the edge acknowledged before are kept in the page's history. 410 as in
+   * HTTP's Gone, which `GET /api/pages/:slug` answers too.
+   */
+  pageDeleted: 4410,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

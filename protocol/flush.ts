@@ -74,6 +74,12 @@ export const pageStateSchema = z.object({
   slug: z.string(),
   exists: z.boolean(),
   protection: z.enum(["none", "admin"]),
+  /**
+   * Set while an admin has the page deleted: the admin's reason. The state
+   * is still the page's (an edge finishing its flushes needs it); the edge
+   * opens no connection to it. Absent from an origin older than deletion.
+   */
+  deleted: z.object({ reason: z.string() }).nullable().optional(),
   state: base64,
   stateVector: base64,
   revision: z.number().int().nonnegative(),

@@ -43,6 +43,8 @@ export const subjects = {
   pageChanged: () => `${ROOT}.origin.changed`,
   /** An admin blocked or unblocked an account (protocol/blocks.ts): every replica of every PoP listens. */
   userBlocks: () => `${ROOT}.origin.blocks`,
+  /** An admin deleted or undeleted a page (protocol/deletions.ts): every replica of every PoP listens. */
+  pageDeletions: () => `${ROOT}.origin.deletions`,
   /** Asking any replica, in any PoP, for the origin's signing keys it holds (edge/auth/key-sharing.ts). */
   signingKeys: () => `${ROOT}.keys`,
 } as const;

@@ -1,7 +1,7 @@
 import { notFound, redirect } from "next/navigation";
 import { pageHref } from "@/common/markdown";
 import { parseSlug, type Slug, SlugError, titleToSlug } from "@/common/slug";
-import { NotFoundError } from "@/origin/errors";
+import { NotFoundError, PageDeletedError } from "@/origin/errors";
 import type { PrismaClient } from "@/origin/generated/prisma/client";
 import { getPage, type PageView } from "@/origin/pages";
 
@@ -34,12 +34,16 @@ export function pageSlug(param: string, action?: Parameters<typeof pageHref>[1])
   redirect(pageHref(slug, action));
 }
 
-/** A page, or null when it does not exist yet (getPage's 404). */
+/**
+ * A page, or null when it does not exist yet (getPage's 404). A deleted
+ * page's tabs (edit, history, revisions) lead to its view, which says so.
+ */
 export async function findPage(prisma: PrismaClient, slug: Slug): Promise<PageView | null> {
   try {
     return await getPage(prisma, { slug });
   } catch (error) {
     if (error instanceof NotFoundError) return null;
+    if (error instanceof PageDeletedError) redirect(pageHref(slug));
     throw error;
   }
 }
@@ -49,7 +53,7 @@ export async function orNotFound<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    if (error instanceof NotFoundError) notFound();
+    if (error instanceof NotFoundError || error instanceof PageDeletedError) notFound();
     throw error;
   }
 }

@@ -181,6 +181,17 @@ describe("the browser's edge provider", () => {
     expect(edge.received).toHaveLength(1);
   });
 
+  it("stops, saying why, when the edge closes it because the page was deleted (4410), and does not reconnect", async () => {
+    const edge = await replica("us-east", "us-east-a");
+    const { provider: p } = provider({ edges: () => [edge.endpoint] });
+    await until(p, (s) => s.synced, "the first sync");
+    edge.closeClients(CloseCode.pageDeleted, "this page was deleted by an admin: spam");
+    const stopped = await until(p, (s) => s.phase === "failed", "the deleted close");
+    expect(stopped.problem).toBe("you can no longer edit: this page was deleted by an admin: spam");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(edge.received).toHaveLength(1);
+  });
+
   it("shows the edge's reason when it denies writes", async () => {
     const edge = await replica("us-east", "us-east-a");
     edge.denyWrites = "this page is protected: only admins can edit it";

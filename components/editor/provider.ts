@@ -85,6 +85,8 @@ const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
   [CloseCode.unauthorized]: "the edge refused the token; getting a new one",
   [CloseCode.tokenExpired]: "the token expired while connected; getting a new one",
   [CloseCode.blocked]: "you can no longer edit",
+  // The reason says the page was deleted, and why.
+  [CloseCode.pageDeleted]: "you can no longer edit",
   [CloseCode.badPage]: "the edge does not accept this page name",
   [CloseCode.badMessage]: "the edge could not read a message from this editor",
   [CloseCode.messageTooLarge]: "an edit was larger than the edge accepts",

@@ -27,6 +27,7 @@ export function SiteHeader() {
           {user && user.role !== "reader" ? <Link href="/new">New page</Link> : null}
           {user?.role === "admin" ? <Link href="/ops">Operations</Link> : null}
           {user?.role === "admin" ? <Link href="/admin/blocks">Blocks</Link> : null}
+          {user?.role === "admin" ? <Link href="/admin/deletions">Deletions</Link> : null}
         </nav>
         <form action="/search" method="get" className="search-form" role="search">
           <input type="search" name="q" placeholder="Search the wiki" aria-label="Search the wiki" />

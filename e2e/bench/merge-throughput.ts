@@ -11,6 +11,7 @@
 //   npm run bench:origin -- --url postgres://postgres@127.0.0.1:5432/postgres   # a shared server: WAL counts everyone
 //   npm run bench:origin -- --pglite        # the embedded database (no WAL figures)
 //   npm run bench:origin -- --seconds 20    # longer runs per point
+//   npm run bench:origin -- --search-logged # search copies in the WAL (ORIGIN_SEARCH_LOGGED=on)
 //
 // Writes reports/bench-origin.json and prints a table. Not a test: these
 // machines are shared and noisy, so the figures go to docs/benchmarks.md
@@ -27,6 +28,7 @@ import { edgeEnvSchema } from "../../edge/config";
 import { originEnvSchema } from "../../origin/config";
 import { type Database, openDatabase } from "../../origin/db";
 import { mergeBatch } from "../../origin/merge";
+import { applySearchPersistence } from "../../origin/search-persistence";
 import { refreshAllSearch } from "../../origin/search-refresh";
 import { refreshAllPages } from "../../origin/text-refresh";
 
@@ -38,6 +40,7 @@ const { values: args } = parseArgs({
     points: { type: "string", default: "5:1,5:50,5:500,200:1,200:50" },
     "history-minutes": { type: "string", default: "10" },
     out: { type: "string", default: "reports/bench-origin.json" },
+    "search-logged": { type: "boolean", default: false },
   },
 });
 const secondsPerPoint = Number(args.seconds);
@@ -124,12 +127,14 @@ async function openBenchDatabase(): Promise<BenchDatabase> {
   const scratch = await createScratchDatabase(serverUrl, "weirwood_bench");
   const db = await openDatabase({ kind: "postgres", url: scratch.url });
   await db.migrate();
+  // As the origin does at start-up (origin/runtime.ts).
+  await applySearchPersistence(db.prisma, args["search-logged"] ? "logged" : "unlogged");
   const stats = new pg.Client({ connectionString: scratch.url });
   await stats.connect();
   const host = new URL(scratch.url).host;
   return {
     db,
-    label: server ? `a private Postgres cluster (${host})` : `Postgres ${host} (shared: its WAL counts every writer)`,
+    label: `${server ? `a private Postgres cluster (${host})` : `Postgres ${host} (shared: its WAL counts every writer)`}, search copies ${args["search-logged"] ? "logged" : "unlogged"}`,
     stats,
     serverCpuSeconds: server?.cpuSeconds,
     databaseName: scratch.name,

@@ -19,7 +19,7 @@ export interface PostgresCounters {
 }
 
 export interface PostgresWrites {
-  /** Everything the load made Postgres write, the maintenance after it included. */
+  /** Everything the load made Postgres write, the maintenance after it included (in a point's report, less what other databases wrote meanwhile). */
   walBytes: number;
   /**
    * Of walBytes, what the VACUUM closing the window wrote: work a system's
@@ -83,6 +83,27 @@ export async function vacuumDatabase(serverUrl: string, database: string): Promi
   }
 }
 
+/**
+ * A checkpoint before the window: after it, the first change to every page
+ * logs the page whole (a full-page image), as it does after each of the
+ * server's own checkpoints. Without it, whether a system's window paid for
+ * those images depended on when the last timed checkpoint fell.
+ */
+export async function checkpoint(serverUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query("CHECKPOINT");
+  } finally {
+    await client.end();
+  }
+}
+
+/** Of a window's WAL, what records of other databases wrote (autovacuum of an earlier system's database, say): not this system's. */
+export function otherDatabasesWal(relations: RelationWal[] | undefined): number {
+  return relations?.find((relation) => relation.relation === OTHER_DATABASE)?.bytes ?? 0;
+}
+
 export async function postgresWritesBetween(
   serverUrl: string,
   before: PostgresCounters,
@@ -109,6 +130,8 @@ export async function postgresWritesBetween(
     await client.end();
   }
 }
+
+const OTHER_DATABASE = "(other database)";
 
 /** WAL a window wrote to one relation of the system's database (or to records that name none). */
 export interface RelationWal {
@@ -170,7 +193,7 @@ export async function walByRelation(serverUrl: string, database: string, writes:
     const relation = !block
       ? `(${record.resource_manager})`
       : block[1] !== databaseOid
-        ? "(other database)"
+        ? OTHER_DATABASE
         : (names.get(block[2]!) ?? `(relfilenode ${block[2]})`);
     const entry = byRelation.get(relation) ?? { relation, records: 0, bytes: 0, fpiBytes: 0 };
     entry.records += 1;

@@ -3,7 +3,17 @@ import type { Percentiles } from "../load/stats";
 import { type UsageTarget, UsageSampler } from "../load/process-usage";
 import { Crowd, type LoadPoint } from "./crowd";
 import { type Pinning, pin } from "./pinning";
-import { type PostgresWrites, STATS_LAG_MS, postgresWritesBetween, readPostgresCounters, type RelationWal, vacuumDatabase, walByRelation } from "./postgres-counters";
+import {
+  checkpoint,
+  otherDatabasesWal,
+  type PostgresWrites,
+  STATS_LAG_MS,
+  postgresWritesBetween,
+  readPostgresCounters,
+  type RelationWal,
+  vacuumDatabase,
+  walByRelation,
+} from "./postgres-counters";
 import { markerIds } from "./timed-marker";
 import type { BenchServices, RunningSystem, SystemSpec } from "./system";
 
@@ -48,7 +58,7 @@ export interface PointResult {
   storedInWindow: boolean;
   processes: ProcessFigures[];
   serverCpuSecondsPer1000Edits: number;
-  postgres: PostgresWrites & { walByRelation?: RelationWal[]; walBytesPer1000Edits: number; maintenanceWalBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
+  postgres: PostgresWrites & { otherDatabasesWalBytes: number; walByRelation?: RelationWal[]; walBytesPer1000Edits: number; maintenanceWalBytesPer1000Edits: number; transactionsPer1000Edits: number; writeTransactionsPer1000Edits: number; tuplesPer1000Edits: number };
   machineBusyPercent: number;
   pinning: Pinning[];
 }
@@ -133,6 +143,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
     const sampler = new UsageSampler(usageTargets(system), 250);
     // The seats' writes, and the vacuum of what came before the load, must be in the counters read as "before".
     await vacuumDatabase(options.services.pgUrl, system.databaseName);
+    await checkpoint(options.services.pgUrl);
     await sleep(options.windowAfterLoadMs === 0 ? 0 : STATS_LAG_MS);
     const before = await readPostgresCounters(options.services.pgUrl, system.databaseName);
     const from = Date.now();
@@ -157,12 +168,15 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
       const cpuSeconds = p.cpuSeconds;
       return { name: p.name, cpuSeconds: round(cpuSeconds, 2), cpuSecondsPer1000Edits: round(per1000(cpuSeconds), 3), maxRssMiB: p.maxRssMiB };
     });
-    const writes = await postgresWritesBetween(options.services.pgUrl, before, after, settled);
+    const window = await postgresWritesBetween(options.services.pgUrl, before, after, settled);
     // Where it went, while the system's database still names its relations.
-    const relations = await walByRelation(options.services.pgUrl, system.databaseName, writes).catch((error: unknown) => {
+    const relations = await walByRelation(options.services.pgUrl, system.databaseName, window).catch((error: unknown) => {
       options.services.log(`${spec.label}: no WAL breakdown (${(error as Error).message})`);
       return undefined;
     });
+    // The server's WAL is shared: what other databases wrote in the window is not this system's.
+    const otherDatabasesWalBytes = otherDatabasesWal(relations);
+    const writes = { ...window, walBytes: window.walBytes - otherDatabasesWalBytes, otherDatabasesWalBytes };
     if (relations) {
       const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
       options.services.log(`${spec.label}: WAL by relation: ${relations.slice(0, 8).map((r) => `${r.relation} ${kb(r.bytes)}${r.fpiBytes > 0 ? ` (FPI ${kb(r.fpiBytes)})` : ""}`).join(", ")}`);

@@ -12,6 +12,8 @@
 //   npm run spike -- --origins 2                             # two origin processes; PoPs flush to them in turn
 //   npm run spike -- --target http://127.0.0.1:3000 # against a running `npm start`
 //   npm run spike -- --scenario hot-page            # the crowd on one page, as a curve of crowd sizes
+//   npm run spike -- --quick --readers 2000          # then 2,000 anonymous views/s of the hot pages, through the
+//                                                    # guide's nginx cache and straight at the origin
 //
 // By default the harness starts its own self-hosted Weirwood on this
 // machine (the wiki + origin of `npm run origin` on a scratch Postgres
@@ -29,13 +31,14 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "../../protocol/messages";
 import { launchChromium } from "./browser-editors";
-import { connectTarget, type Deployment, NATS_KINDS, type NatsKind, SPIKE_PASSWORD, startManaged } from "./deployment";
+import { connectTarget, type Deployment, type ManagedDeployment, NATS_KINDS, type NatsKind, SPIKE_PASSWORD, startManaged } from "./deployment";
 import { buildReport, printSummary, type SpikeReport } from "./report";
 import { renderHtml } from "./report-html";
 import { renderHotPageHtml } from "./hot-page/report-html";
 import { type HotPageReport, type HotPageSettings, runHotPage } from "./hot-page/run-hot-page";
 import type { LevelReport, SpikeSettings } from "./level-report";
-import { runLevel } from "./run-level";
+import { READ_PATHS, type ReadersReport, type ReadersSettings, type ReadPath, runReadPhases } from "./read-phases";
+import { hotPageSlugs, runLevel } from "./run-level";
 import { type Scenario, SCENARIOS } from "./scenarios";
 
 const { values: args } = parseArgs({
@@ -72,6 +75,12 @@ const { values: args } = parseArgs({
     points: { type: "string" },
     render: { type: "string" },
     probes: { type: "string", default: "100" },
+    readers: { type: "string", default: "0" },
+    "readers-through": { type: "string", default: "cache,origin" },
+    "readers-seconds": { type: "string" },
+    "readers-connections": { type: "string", default: "64" },
+    "readers-edit-ms": { type: "string", default: "1000" },
+    "reader-browsers": { type: "string", default: "2" },
   },
 });
 
@@ -153,6 +162,28 @@ function natsKind(settings: SpikeSettings): NatsKind {
   if (natsFaults && kind === "shared") throw new Error("spike: --kill-nats, --restart-nats and --partition-pop need NATS of the run's own (--nats cluster or single), not the machine's shared server");
   if (settings.killNats && kind !== "cluster") throw new Error("spike: --kill-nats kills one server of a PoP's three for good: it needs --nats cluster (a single-server PoP would just be down; try --restart-nats)");
   return kind;
+}
+
+/** `--readers 2000`: anonymous views per second of the first level's hot pages, through the nginx cache and straight at the origin (0: none). */
+function parseReadersSettings(): ReadersSettings | undefined {
+  const viewsPerSec = number("readers", args.readers, 0, { allowZero: true });
+  if (viewsPerSec === 0) return undefined;
+  if (args.target) throw new Error("spike: --readers starts the guide's nginx cache in front of the harness's own origin and reads its database: leave out --target");
+  const through = args["readers-through"].split(",").map((path) => {
+    if (!(READ_PATHS as readonly string[]).includes(path)) throw new Error(`spike: --readers-through takes ${READ_PATHS.join(",")} (one or both), got ${JSON.stringify(path)}`);
+    return path as ReadPath;
+  });
+  const connections = number("readers-connections", args["readers-connections"], 64);
+  return {
+    viewsPerSec,
+    through,
+    seconds: number("readers-seconds", args["readers-seconds"], args.quick ? 10 : 20),
+    connections,
+    // Four requests queued per socket at most: beyond that a view due is skipped (counted) rather than queued for seconds.
+    maxInFlight: connections * 4,
+    browsers: number("reader-browsers", args["reader-browsers"], 2, { allowZero: true }),
+    editMs: number("readers-edit-ms", args["readers-edit-ms"], 1000),
+  };
 }
 
 function randomLetters(count: number): string {
@@ -257,6 +288,7 @@ async function main(): Promise<void> {
   if (args.render) return rerender(args.render);
   if (args.scenario === "hot-page") return mainHotPage(startedAt);
   const { settings, levels } = parseSettings();
+  const readersSettings = parseReadersSettings();
   const reportPath = args.report ?? `reports/spike-${settings.scenario}${args.quick ? "-quick" : ""}.json`;
   log(
     `spike "${settings.scenario}"${args.quick ? " (quick)" : ""}: ${settings.editors} protocol editors + ${settings.browsers} browsers on ${settings.pages} pages, ` +
@@ -276,7 +308,12 @@ async function main(): Promise<void> {
     if (deployment.kind === "managed") log(`log in as "${accounts[0]!.name}" (the wiki's first account, an admin) with the password "${SPIKE_PASSWORD}" to see /ops`);
     const reports: LevelReport[] = [];
     for (const level of levels) reports.push(await runLevel(deployment, settings, level, accounts, log));
-    report = buildReport({ levels: reports, settings, deployment: { kind: deployment.kind, originUrl: deployment.originUrl }, startedAt });
+    // After the writers: the first level's hot pages, written and converged, now read.
+    let readers: ReadersReport | null = null;
+    if (readersSettings && deployment.kind === "managed") {
+      readers = await runReadPhases({ deployment: deployment as ManagedDeployment, slugs: hotPageSlugs(settings, levels[0]!), settings: readersSettings, log });
+    }
+    report = buildReport({ levels: reports, readers, settings, deployment: { kind: deployment.kind, originUrl: deployment.originUrl }, startedAt });
   } finally {
     await deployment.close();
   }

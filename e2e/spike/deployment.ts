@@ -56,8 +56,11 @@ export interface Deployment {
 
 export interface ManagedDeployment extends Deployment {
   readonly kind: "managed";
-  /** The scratch Postgres database the origin writes to. */
+  /** The scratch Postgres database the origin writes to, and its URL. */
   readonly databaseName: string;
+  readonly databaseUrl: string;
+  /** The edges' service secret, for POST /api/internal/flush as an edge makes it. */
+  readonly serviceSecret: string;
   /** The origin process's pid while it runs. */
   originPid(): number | undefined;
   startPops(options: { pops: string[]; replicasPerPop: number; durability: DurabilityLevel; flushMs: number }): Promise<RunningPops>;
@@ -280,6 +283,8 @@ export async function startManaged(options: {
     const managed: ManagedDeployment = {
       kind: "managed",
       databaseName: scratch.name,
+      databaseUrl: scratch.url,
+      serviceSecret,
       originUrl,
       originPid: () => origin?.child.pid,
       register: (count, prefix) => registerThrough(originUrl, count, prefix),

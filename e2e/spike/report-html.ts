@@ -16,6 +16,7 @@ export function renderHtml(report: SpikeReport): string {
     body: `<main>
   <div id="headline">
     <section><h2>Summary</h2><div id="summary"></div></section>
+    <section id="readers-section" hidden><h2>Readers: anonymous page views through the nginx cache and without it</h2><p class="meta" id="readers-meta"></p><div id="readers"></div></section>
     <section id="charts"><h2>Over time</h2></section>
   </div>
   <section id="usage"><h2>CPU and memory</h2></section>
@@ -130,6 +131,26 @@ const rows = R.levels.map((l) => {
   ];
 });
 document.getElementById("summary").append(table(["level", "acked", "acked/s", "peak acked/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "origin tx", "batching", "lost", "dup", "converged", "vs write-through: p99 / peak"], rows));
+
+if (R.readers) {
+  const rd = R.readers, t = R.targets.readers;
+  document.getElementById("readers-section").hidden = false;
+  document.getElementById("readers-meta").textContent = rd.settings.viewsPerSec + " views/s offered (open loop, " + rd.settings.connections + " keep-alive connections, gzip, no cookie; " + (rd.settings.browsers ?? 0) + " Chromium tabs beside them) on the first level's " + rd.pages.length + " hot pages, " + rd.settings.seconds + " s per path, after one view of each; meanwhile each page got a flushed edit every " + rd.settings.editMs + " ms (" + rd.edits.merged + " merged). Cache: " + rd.cacheConfig + ". Postgres: " + rd.postgresCounter + ". Issue 21's target: " + t.viewsPerSec.toLocaleString("en-US") + " views/s on " + t.pages + " pages through the cache, origin renders ≤ " + t.originRendersPerSec + "/s, read p99 ≤ " + t.readP99Ms + " ms.";
+  const cpu = (phase, prefix) => { const p = phase.usage.find((u) => u.name.startsWith(prefix)); return p ? fmt(p.cpuPercent) : "-"; };
+  const readerRows = rd.phases.map((p) => {
+    const cached = p.through === "cache";
+    const b = p.browserReaders;
+    return [
+      cached ? "nginx cache" : "origin, no cache", fmt(p.offeredPerSec), fmt(p.answeredPerSec), { text: fmt(p.skipped) + " / " + fmt(p.failed), cls: p.failed ? "missed" : "" },
+      fmt(p.latencyMs.p50), cached ? { text: fmt(p.latencyMs.p99) + " (≤ " + t.readP99Ms + ")", cls: p.latencyMs.p99 <= t.readP99Ms ? "met" : "missed" } : fmt(p.latencyMs.p99),
+      p.hitRatio === null ? "-" : (p.hitRatio * 100).toFixed(2) + "%",
+      cached ? { text: fmt(p.originRendersPerSec, 1) + " (≤ " + t.originRendersPerSec + ")", cls: p.originRendersPerSec !== null && p.originRendersPerSec <= t.originRendersPerSec ? "met" : "missed" } : fmt(p.originRendersPerSec, 1),
+      fmt(p.originNotModifiedPerSec, 1), fmt(p.postgresTransactionsPerSec, 1), cpu(p, "origin") + " / " + cpu(p, "nginx") + " / " + fmt(p.machineBusyPercent),
+      b ? fmt(b.loads) + " in " + b.browsers + " tabs, " + fmt(b.loadMs.p50) + " / " + fmt(b.loadMs.p99) : "-",
+    ];
+  });
+  document.getElementById("readers").append(table(["through", "offered views/s", "answered/s", "skipped / failed", "read p50 ms", "read p99 ms", "hit ratio", "origin renders/s", "origin 304s/s", "Postgres tx/s", "CPU %: origin / nginx / machine", "Chromium: loads, p50 / p99 ms"], readerRows));
+}
 
 const shadeOfLevel = { edge: "#2563eb", pop: "#16a34a", origin: "#dc2626" };
 const timeline = (l) => l.timeline.filter((s) => s.atS >= -R.settings.warmupS);

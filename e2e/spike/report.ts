@@ -3,6 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { acksBelow } from "../load/ack-durability";
 import type { DurabilityLevel } from "../../protocol/messages";
 import type { LevelReport, SpikeSettings } from "./level-report";
+import type { ReadersReport } from "./read-phases";
 
 /** DESIGN.md, "Targets". */
 export const TARGETS = {
@@ -10,6 +11,8 @@ export const TARGETS = {
   ratioAgainstWriteThrough: 10,
   batchingFactor: 1000,
   transactionsPerFlusherPerInterval: 1,
+  /** Issue 21: 10,000 views/s offered on 5 hot pages through a cache. */
+  readers: { viewsPerSec: 10_000, pages: 5, originRendersPerSec: 10, readP99Ms: 50 },
 };
 
 /** The fields every level (and the baseline) reports at the top of the JSON, so that other tools can read it. */
@@ -43,6 +46,8 @@ export interface SpikeReport extends LevelSummary {
   ok: boolean;
   failures: string[];
   levels: LevelReport[];
+  /** `--readers`: anonymous views through the nginx cache and straight at the origin, after the levels. */
+  readers: ReadersReport | null;
   settings: SpikeSettings;
   targets: typeof TARGETS;
   deployment: { kind: "managed" | "target"; originUrl: string; opsUrl: string };
@@ -94,6 +99,7 @@ export function failuresOf(levels: readonly LevelReport[]): string[] {
 
 export function buildReport(options: {
   levels: LevelReport[];
+  readers?: ReadersReport | null;
   settings: SpikeSettings;
   deployment: { kind: "managed" | "target"; originUrl: string };
   startedAt: number;
@@ -120,6 +126,7 @@ export function buildReport(options: {
     ok: failures.length === 0,
     failures,
     levels,
+    readers: options.readers ?? null,
     settings: options.settings,
     targets: TARGETS,
     deployment: { ...options.deployment, opsUrl: `${options.deployment.originUrl}/ops` },
@@ -177,5 +184,36 @@ export function printSummary(report: SpikeReport, log: (line: string) => void): 
     if (level.bootstrap) log(`  ${level.durability}: replica added mid-spike ready in ${level.bootstrap.processReadyMs} ms, hottest page synced in ${level.bootstrap.firstSyncMs} ms`);
     for (const fault of level.faults) log(`  ${level.durability}: +${fault.atS}s ${fault.what}: ${fault.detail}`);
   }
+  if (report.readers) printReaders(report.readers, log);
   log(report.ok ? "\nOK: nothing acknowledged was lost or duplicated, and every replica, the origin and every browser converged." : `\nFAILED:\n  ${report.failures.join("\n  ")}`);
+}
+
+/** The readers' phases side by side, the cache's beside issue 21's targets. */
+function printReaders(readers: ReadersReport, log: (line: string) => void): void {
+  const target = TARGETS.readers;
+  log(`\nReaders: ${readers.settings.viewsPerSec} views/s offered on ${readers.pages.length} pages, ${readers.settings.seconds} s per path, ${readers.edits.merged} edits merged meanwhile`);
+  log(["through", "offered/s", "answered/s", "skipped", "failed", "p50 ms", "p99 ms", "hit ratio", "origin renders/s", "origin 304/s", "Postgres tx/s", "target (issue 21)"].join("  "));
+  for (const phase of readers.phases) {
+    const targetText =
+      phase.through === "cache"
+        ? `renders <= ${target.originRendersPerSec}/s: ${phase.originRendersPerSec !== null && phase.originRendersPerSec <= target.originRendersPerSec ? "met" : "MISSED"}, ` +
+          `p99 <= ${target.readP99Ms} ms: ${phase.latencyMs.p99 <= target.readP99Ms ? "met" : "MISSED"} (at ${phase.offeredPerSec} of ${target.viewsPerSec.toLocaleString("en-US")} views/s)`
+        : "no cache: what the cache saves";
+    log(
+      [
+        phase.through.padEnd(7),
+        String(phase.offeredPerSec),
+        String(phase.answeredPerSec),
+        String(phase.skipped),
+        String(phase.failed),
+        String(phase.latencyMs.p50),
+        String(phase.latencyMs.p99),
+        phase.hitRatio === null ? "-" : String(phase.hitRatio),
+        String(phase.originRendersPerSec ?? "-"),
+        String(phase.originNotModifiedPerSec ?? "-"),
+        String(phase.postgresTransactionsPerSec ?? "-"),
+        targetText,
+      ].join("  "),
+    );
+  }
 }

@@ -15,6 +15,11 @@ import { spikeShape } from "./scenarios";
 
 const round = (value: number, digits = 1) => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : value);
 
+/** The hot pages a level writes: its own, so that levels of one run do not share text. */
+export function hotPageSlugs(settings: SpikeSettings, level: DurabilityLevel): string[] {
+  return Array.from({ length: settings.pages }, (_, i) => `Spike_${settings.runTag}_${level}_${i + 1}`);
+}
+
 export async function runLevel(
   deployment: Deployment,
   settings: SpikeSettings,
@@ -24,7 +29,7 @@ export async function runLevel(
 ): Promise<LevelReport> {
   const levelStart = Date.now();
   const tag = `${settings.runTag}${level[0]}`;
-  const slugs = Array.from({ length: settings.pages }, (_, i) => `Spike_${settings.runTag}_${level}_${i + 1}`);
+  const slugs = hotPageSlugs(settings, level);
   let pops: RunningPops | undefined;
   let targets: (EdgeTarget & { replica: string })[];
   let popNames: string[];

@@ -62,7 +62,7 @@ export class BlockedAccounts {
 }
 
 /** RFC 6455 limits a close reason to 123 bytes; an admin's reason may be longer (the wiki's block page shows it whole). */
-function fitCloseReason(text: string): string {
+export function fitCloseReason(text: string): string {
   const bytes = Buffer.from(text);
   if (bytes.byteLength <= 123) return text;
   // Cut on a character boundary: a split UTF-8 sequence would make the frame invalid.

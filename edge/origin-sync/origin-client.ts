@@ -1,4 +1,5 @@
 import { type ActiveBlock, blockListSchema } from "../../protocol/blocks";
+import { type DeletedPage, deletedPagesSchema } from "../../protocol/deletions";
 import {
   type FlushAnswer,
   flushAnswerSchema,
@@ -39,6 +40,8 @@ export interface OriginClient {
   pageState(slug: string): Promise<PageState>;
   /** The accounts blocked now (GET /api/internal/blocks). */
   blocks(): Promise<ActiveBlock[]>;
+  /** Which of `slugs` an admin deleted (POST /api/internal/deleted-pages). */
+  deletedPages(slugs: string[]): Promise<DeletedPage[]>;
   /** Counts of calls, for metrics and for tests that prove what did not happen. */
   readonly calls: { flush: number; pageState: number };
 }
@@ -88,6 +91,9 @@ export function createOriginClient(options: { originUrl: string; serviceSecret: 
     },
     async blocks() {
       return blockListSchema.parse(await call("/api/internal/blocks", { method: "GET" })).blocks;
+    },
+    async deletedPages(slugs) {
+      return deletedPagesSchema.parse(await call("/api/internal/deleted-pages", { method: "POST", body: JSON.stringify({ slugs }) })).deleted;
     },
   };
 }

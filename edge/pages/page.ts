@@ -49,6 +49,12 @@ export class Page {
   /** Which user each Yjs client id of the page belongs to (issue 18). */
   readonly claims = new ClientClaims();
   protection: Protection;
+  /**
+   * Set while an admin has the page deleted: the close reason its
+   * connections get (edge/auth/page-deletions.ts). Its edits are still
+   * flushed; no connection is opened to it.
+   */
+  deleted: string | undefined = undefined;
   /** The origin's state vector as of its last acknowledged flush or load. */
   originVector: Uint8Array;
   /** Changes since the last acknowledged flush: edits and who typed them. */

@@ -15,6 +15,7 @@ function heldOrigin() {
       }),
     pageState: () => Promise.reject(new Error("not used")),
     blocks: () => Promise.reject(new Error("not used")),
+    deletedPages: () => Promise.reject(new Error("not used")),
   };
   return { origin, pending };
 }

@@ -21,7 +21,7 @@ const NO_STORE = "no-store";
 const CORS = { "access-control-allow-origin": "*", "access-control-expose-headers": "etag, retry-after" } as const;
 
 /** How a read was answered (weirwood_edge_page_reads_total): how much of a PoP's reading it serves itself. */
-export type PageReadAnswer = "ok" | "not_modified" | "not_held" | "bad_request" | "rate_limited" | "method_not_allowed";
+export type PageReadAnswer = "ok" | "not_modified" | "not_held" | "deleted" | "bad_request" | "rate_limited" | "method_not_allowed";
 
 export interface PageReads {
   /** A page this replica holds now; never loads one (a read flood must not make the edge bootstrap pages). */
@@ -71,6 +71,10 @@ export function answerPageRead(request: IncomingMessage, response: ServerRespons
       slug,
       message: `this edge replica does not hold page ${slug} now: read it from the origin (GET /api/pages/${encodeURIComponent(slug)})`,
     });
+  }
+  // Held while its last edits are flushed, but gone for readers, as at the origin (410 `deleted`).
+  if (page.deleted !== undefined) {
+    return send(410, { error: "deleted", slug, message: `${page.deleted}: admins can undelete it at the origin` });
   }
   const { body, etag } = readSnapshot(page);
   const headers = { etag, "cache-control": publicCacheControl(reads.cache), ...CORS };

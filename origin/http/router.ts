@@ -1,6 +1,7 @@
 import type { Origin } from "../runtime";
 import { handleJwks, handleLogin, handleLogout, handleMe, handleRegister, handleToken, handleViewer } from "./auth";
-import { handleBlock, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
+import { handleBlock, handleBlockLog, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
+import { handleDeletePage, handleInternalDeletedPages, handleListDeletions, handleUndeletePage } from "./deletion";
 import { handleListEdges } from "./edges";
 import { handleFlush } from "./flush";
 import { handleHealth, handleReady } from "./health";
@@ -52,8 +53,13 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ],
   ["GET", "/api/pages/:slug/backlinks", (origin, request, params) => handleGetBacklinks(origin, request, { slug: params.slug! })],
   ["PUT", "/api/pages/:slug/protection", (origin, request, params) => handleSetProtection(origin, request, { slug: params.slug! })],
+  ["POST", "/api/pages/:slug/delete", (origin, request, params) => handleDeletePage(origin, request, { slug: params.slug! })],
+  ["POST", "/api/pages/:slug/undelete", (origin, request, params) => handleUndeletePage(origin, request, { slug: params.slug! })],
+  ["GET", "/api/deletions", handleListDeletions],
+  ["POST", "/api/internal/deleted-pages", handleInternalDeletedPages],
   ["GET", "/api/blocks", handleListBlocks],
   ["POST", "/api/blocks", handleBlock],
+  ["GET", "/api/blocks/log", handleBlockLog],
   ["DELETE", "/api/blocks/:name", (origin, request, params) => handleUnblock(origin, request, { name: params.name! })],
   ["GET", "/api/internal/blocks", handleInternalBlocks],
   ["GET", "/api/recent-changes", handleRecentChanges],

@@ -88,7 +88,10 @@ export async function prepareCacheableView(
   const view = viewOf(request);
   if (!view) return "render";
   const content = await contentOf(origin, view);
-  if (content === undefined) return "render";
+  if (content === undefined) {
+    origin.metrics.pageViews.inc({ view: view.kind, answer: "rendered" });
+    return "render";
+  }
   // Next compresses by Accept-Encoding: one tag must not name both a gzipped and a plain body.
   const etag = strongEtag({ buildId, view, content, coding: codingKey(request.headers["accept-encoding"]) });
   const policy = origin.config.publicCache;
@@ -100,8 +103,10 @@ export async function prepareCacheableView(
   if (ifNoneMatchHits(request.headers["if-none-match"], etag)) {
     response.statusCode = 304;
     response.end();
+    origin.metrics.pageViews.inc({ view: view.kind, answer: "not-modified" });
     return "done";
   }
   request.headers[CSP_NONCE_HEADER] = cspNonceFor(origin.serviceSecret, etag);
+  origin.metrics.pageViews.inc({ view: view.kind, answer: "rendered" });
   return "render";
 }

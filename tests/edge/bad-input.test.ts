@@ -13,7 +13,7 @@ import { decodeMessage, encodeMessage, MessageType, SyncStep } from "../../proto
 import { EDGE_AUDIENCE, TOKEN_ALGORITHM, TOKEN_ISSUER } from "../../protocol/token";
 import type { Ack, ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
-import { testDatabases } from "../support/databases";
+import { clusterSetups } from "../support/cluster-setups";
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -204,7 +204,7 @@ function refusal(url: string, onOpen?: (ws: WebSocket) => void): Promise<Closing
 
 const pageText = (edge: RunningEdge, slug: string) => edge.replica.pages.get(slug)?.doc.getText("body").toString();
 
-describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name", (database) => {
+describe.each(clusterSetups)("bad input at an edge on $name", ({ options }) => {
   let cluster: Cluster;
   let pop: string;
   let edge: RunningEdge;
@@ -213,7 +213,7 @@ describe.each(testDatabases.slice(0, 1))("bad input at an edge, origin on $name"
   const tokens = { sam: "", gilly: "", mallory: "", aemon: "", ned: "" };
 
   beforeAll(async () => {
-    cluster = await startCluster({ database, broker: "memory", env: { EDGE_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) } });
+    cluster = await startCluster({ ...options, env: { EDGE_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) } });
     pop = cluster.pops[0]!;
     [edge, peer] = cluster.edgesOf(pop) as [RunningEdge, RunningEdge];
     // The first account of a wiki is its admin: register it alone, before the editors.

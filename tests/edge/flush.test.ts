@@ -3,15 +3,15 @@ import { currentTexts } from "../../origin/pages";
 import { originText } from "../support/origin-text";
 import { serveOrigin } from "../../origin/http/node-adapter";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
-import { testDatabases } from "../support/databases";
+import { clusterSetups } from "../support/cluster-setups";
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
-describe.each(testDatabases.slice(0, 1))("flushing to the origin on $name", (database) => {
+describe.each(clusterSetups)("flushing to the origin on $name", ({ options }) => {
   let cluster: Cluster;
   beforeAll(async () => {
     // A flush interval longer than the test: flushes happen only when the test says.
-    cluster = await startCluster({ database, broker: "memory", flushMs: 600_000 });
+    cluster = await startCluster({ ...options, flushMs: 600_000 });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -50,10 +50,10 @@ describe.each(testDatabases.slice(0, 1))("flushing to the origin on $name", (dat
   });
 });
 
-describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (database) => {
+describe.each(clusterSetups)("an origin that goes away on $name", ({ options }) => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ database, broker: "memory", flushMs: 200 });
+    cluster = await startCluster({ ...options, flushMs: 200 });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -94,10 +94,10 @@ describe.each(testDatabases.slice(0, 1))("an origin that goes away on $name", (d
   });
 });
 
-describe.each(testDatabases.slice(0, 1))("memory while the origin is away on $name", (database) => {
+describe.each(clusterSetups)("memory while the origin is away on $name", ({ options }) => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ database, broker: "memory", flushMs: 200, env: { EDGE_MAX_UNFLUSHED_BYTES: "4000" } });
+    cluster = await startCluster({ ...options, flushMs: 200, env: { EDGE_MAX_UNFLUSHED_BYTES: "4000" } });
   });
   afterAll(async () => {
     await cluster?.stop();

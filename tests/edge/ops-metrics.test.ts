@@ -3,7 +3,7 @@ import type { RunningEdge } from "../../edge/edge";
 import { parseMetricsText } from "../../origin/ops/metrics-text";
 import { total } from "../../origin/ops/aggregate";
 import { type Cluster, eventually, startCluster } from "../support/cluster";
-import { testDatabases } from "../support/databases";
+import { clusterSetups } from "../support/cluster-setups";
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
@@ -18,11 +18,11 @@ async function sumOver(edges: RunningEdge[], name: string, labels: Record<string
   return values.reduce((sum, value) => sum + value, 0);
 }
 
-describe.each(testDatabases.slice(0, 1))("the edge's figures for the ops view on $name", (database) => {
+describe.each(clusterSetups)("the edge's figures for the ops view on $name", ({ options }) => {
   let cluster: Cluster;
   beforeAll(async () => {
     // Flushes happen only when a test says, at pop durability (the PoP's log).
-    cluster = await startCluster({ database, broker: "memory", flushMs: 600_000, durability: "pop" });
+    cluster = await startCluster({ ...options, flushMs: 600_000, durability: "pop" });
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -1,23 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats } from "../../broker/nats";
-import { type Cluster, type ClusterOptions, startCluster } from "../support/cluster";
+import { type Cluster, startCluster } from "../support/cluster";
+import { clusterSetups } from "../support/cluster-setups";
 import { testDatabases } from "../support/databases";
-import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { httpGet } from "../support/http-get";
 import { originText } from "../support/origin-text";
 
-// The in-process broker with the embedded database, and NATS with the real Postgres (each when it answers).
-const setups: { name: string; options: Pick<ClusterOptions, "database" | "broker"> }[] = [
-  { name: "the memory broker and PGlite", options: { database: testDatabases[0]!, broker: "memory" } },
-  ...((await natsAnswers())
-    ? [
-        {
-          name: `NATS and ${testDatabases.at(-1)!.name}`,
-          options: { database: testDatabases.at(-1)!, broker: (name: string) => connectNats({ servers: TEST_NATS_URL, name }) },
-        },
-      ]
-    : []),
-];
+const setups = clusterSetups;
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 

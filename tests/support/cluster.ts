@@ -3,6 +3,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Broker } from "../../broker/broker";
 import { createMemoryBus, type MemoryBus } from "../../broker/memory";
+import { connectNats } from "../../broker/nats";
+import { startTcpLink, type TcpLink } from "./tcp-link";
 import { TEST_NATS_URL } from "./test-nats";
 import { edgeConfigFromEnv } from "../../edge/config";
 import { type RunningEdge, startEdge } from "../../edge/edge";
@@ -16,8 +18,12 @@ import { startTestOrigin, type TestOrigin } from "./origin";
 
 export interface ClusterOptions {
   database: TestDatabaseKind;
-  /** A broker factory: "memory" shares one in-process bus. */
-  broker: "memory" | ((name: string) => Promise<Broker>);
+  /**
+   * "memory" shares one in-process bus; `{ nats }` connects every replica to
+   * that NATS through a TCP link of its own, which cutBroker cuts; a factory
+   * is used as it is (no cutBroker).
+   */
+  broker: "memory" | { nats: string } | ((name: string) => Promise<Broker>);
   pops?: string[];
   replicasPerPop?: number;
   durability?: DurabilityLevel;
@@ -42,6 +48,13 @@ export interface Cluster {
   addReplica(pop: string, env?: Record<string, string>): Promise<RunningEdge>;
   /** The broker connection a replica was started with: what `bus.disconnect` and `bus.reconnect` take. */
   brokerOf(edge: RunningEdge): Broker;
+  /**
+   * Cuts a replica off the broker, as a network fault would: the in-process
+   * bus disconnects it; with NATS its TCP link drops the connection and
+   * refuses new ones, and the client keeps dialing until restoreBroker.
+   */
+  cutBroker(edge: RunningEdge): void;
+  restoreBroker(edge: RunningEdge): void;
   stop(): Promise<void>;
 }
 
@@ -55,10 +68,25 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const pops = (options.pops ?? ["us-east", "eu-west"]).map((pop) => `${pop}-${suffix}`);
   const bus = options.broker === "memory" ? createMemoryBus() : undefined;
   const brokers: Broker[] = [];
+  const links = new Map<Broker, TcpLink>();
   const connectBroker = async (name: string) => {
-    const broker = bus ? bus.connect(name) : await (options.broker as (name: string) => Promise<Broker>)(name);
+    let broker: Broker;
+    if (bus) broker = bus.connect(name);
+    else if (typeof options.broker === "function") broker = await options.broker(name);
+    else {
+      const target = new URL((options.broker as { nats: string }).nats);
+      const link = await startTcpLink({ host: target.hostname, port: Number(target.port || 4222) });
+      // Redials every 100 ms, so that a restored link is used at once.
+      broker = await connectNats({ servers: `nats://127.0.0.1:${link.port}`, name, reconnectWaitMs: 100 });
+      links.set(broker, link);
+    }
     brokers.push(broker);
     return broker;
+  };
+  const linkOf = (broker: Broker) => {
+    const link = links.get(broker);
+    if (!link) throw new Error("cluster: cutBroker needs the memory broker or { nats } (a broker factory has no link to cut)");
+    return link;
   };
   const origin = await startTestOrigin(options.database);
   const served = await serveOrigin(origin);
@@ -87,6 +115,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     edges.push(edge);
     edgeBrokers.set(edge, broker);
     return edge;
+  }
+
+  function brokerOf(edge: RunningEdge): Broker {
+    const broker = edgeBrokers.get(edge);
+    if (!broker) throw new Error(`cluster: ${edge.replica.replica} was not started by this cluster`);
+    return broker;
   }
 
   for (const pop of pops) {
@@ -128,15 +162,23 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     editor: (edge, slug, token) => ProtocolEditor.connect({ url: edge.url, slug, token }),
     addReplica,
-    brokerOf(edge) {
-      const broker = edgeBrokers.get(edge);
-      if (!broker) throw new Error(`cluster: ${edge.replica.replica} was not started by this cluster`);
-      return broker;
+    brokerOf,
+    cutBroker(edge) {
+      const broker = brokerOf(edge);
+      if (bus) bus.disconnect(broker);
+      else linkOf(broker).cut();
+    },
+    restoreBroker(edge) {
+      const broker = brokerOf(edge);
+      if (bus) bus.reconnect(broker);
+      else linkOf(broker).restore();
     },
     stopOriginServer: () => served.close(),
     async stop() {
       await Promise.allSettled(edges.map((edge) => edge.close()));
+      for (const link of links.values()) link.restore();
       await Promise.allSettled(brokers.map((broker) => broker.close()));
+      await Promise.allSettled([...links.values()].map((link) => link.close()));
       if (!bus && options.durability === "pop") await deleteLogStreams(pops);
       await served.close().catch(() => {});
       await origin.close();

@@ -20,6 +20,8 @@ export interface PrivateNats {
   kill(): Promise<void>;
   /** Starts it again on the same port and store. */
   restart(): Promise<void>;
+  /** Stops the server (SIGSTOP) for `ms`, then lets it go on: a stalled server that keeps its connections. */
+  pause(ms: number): Promise<void>;
   /** Kills it and removes its store. */
   remove(): Promise<void>;
 }
@@ -63,6 +65,12 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     async restart() {
       await kill();
       child = await run(port, storeDir);
+    },
+    async pause(ms) {
+      if (!child) throw new Error("pause: the server is not running");
+      child.kill("SIGSTOP");
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      child.kill("SIGCONT");
     },
     async remove() {
       await kill();

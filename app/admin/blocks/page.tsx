@@ -2,18 +2,19 @@ import type { Metadata } from "next";
 import { forbidden } from "next/navigation";
 import { BlockForm } from "@/components/admin/BlockForm";
 import { UnblockButton } from "@/components/admin/UnblockButton";
-import { listActiveBlocks } from "@/origin/blocks";
+import { blockLog, listActiveBlocks } from "@/origin/blocks";
 import { getOrigin } from "@/origin/runtime";
 import { currentViewer } from "../../viewer";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Blocked accounts" };
 
-/** /admin/blocks: admins block and unblock accounts, and see the active blocks (issue 18). */
+/** /admin/blocks: admins block and unblock accounts, and see the active blocks and the block log (issue 18). */
 export default async function BlocksPage() {
   const viewer = await currentViewer();
   if (viewer?.role !== "admin") forbidden();
-  const blocks = await listActiveBlocks((await getOrigin()).db.prisma);
+  const { prisma } = (await getOrigin()).db;
+  const [blocks, log] = await Promise.all([listActiveBlocks(prisma), blockLog(prisma, { limit: 50 })]);
   return (
     <section>
       <h1>Blocked accounts</h1>
@@ -58,6 +59,24 @@ export default async function BlocksPage() {
             </tbody>
           </table>
         </div>
+      )}
+      <h2>Block log</h2>
+      <p className="muted">
+        Every block and unblock, newest first, also of blocks that ended (the whole log: <a href="/api/blocks/log">GET /api/blocks/log</a>).
+      </p>
+      {log.length === 0 ? (
+        <p className="muted">Nobody has been blocked yet.</p>
+      ) : (
+        <ul className="log" data-testid="block-log">
+          {log.map((entry) => (
+            <li key={`${entry.at}-${entry.name}-${entry.action}`} data-testid={`block-log-${entry.action}-${entry.name}`}>
+              <time dateTime={entry.at}>{entry.at.replace("T", " ").slice(0, 16)} UTC</time> {entry.by}{" "}
+              {entry.action === "block" ? "blocked" : "unblocked"} {entry.name}
+              {entry.action === "block" ? ` ${entry.expiresAt ? `until ${entry.expiresAt.replace("T", " ").slice(0, 16)} UTC` : "with no end"}` : ""}
+              {entry.reason ? <span className="muted"> ({entry.reason})</span> : null}
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );

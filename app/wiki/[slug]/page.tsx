@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { renderMarkdown } from "@/common/markdown";
+import { slugToTitle } from "@/common/slug";
 import { formatTime } from "@/components/format";
+import { DeletedPage } from "@/components/page/DeletedPage";
 import { FollowLive } from "@/components/page/FollowLive";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
@@ -29,6 +31,7 @@ export default async function WikiPage({ params }: Props) {
   const origin = await getOrigin();
   const view = await readPageView(origin.db.prisma, slug);
   if (!view) notFound();
+  if ("deleted" in view) return <DeletedPage slug={slug} title={slugToTitle(slug)} />;
   const { page, existingLinks } = view;
   const existing = new Set(existingLinks);
   return (

@@ -1,0 +1,56 @@
+import { createServer, type Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { runReaders } from "../../e2e/spike/readers";
+import { fillTemplate } from "../../e2e/spike/nginx-cache";
+import { freePort } from "../support/free-port";
+
+/** The spike's readers (e2e/spike/readers.ts) against a server of the test's own. */
+describe("the spike's readers", () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  async function serve(answer: (url: string, respond: (status: number, cache?: string) => void) => void): Promise<string> {
+    server = createServer((request, response) =>
+      answer(request.url ?? "", (status, cache) => {
+        if (cache) response.setHeader("x-cache-status", cache);
+        response.statusCode = status;
+        response.end("<html>a page</html>");
+      }),
+    );
+    const port = await freePort();
+    await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it("counts every offered view once, as answered by cache status, failed, or skipped", async () => {
+    const base = await serve((url, respond) => (url === "/wiki/Broken" ? respond(500) : respond(200, url === "/wiki/Hot" ? "HIT" : undefined)));
+    const result = await runReaders({ urls: [`${base}/wiki/Hot`, `${base}/wiki/Cold`, `${base}/wiki/Broken`], viewsPerSec: 300, seconds: 1, connections: 4, maxInFlight: 1000 });
+    expect(result.answered + result.failed + result.skipped).toBe(result.offered);
+    expect(result.offered).toBe(300);
+    expect(result.skipped).toBe(0);
+    // Round-robin: a third of the views to each page.
+    expect(result.cacheStatuses).toEqual({ HIT: 100, none: 100 });
+    expect(result.failures).toEqual({ "HTTP 500": 100 });
+    expect(result.latencyMs.count).toBe(200);
+  });
+
+  it("skips a view that falls due while the in-flight limit is reached, instead of queueing it", async () => {
+    // A server that answers nothing for 5 s, well after the 1 s of offered views: only the first two can be sent.
+    const base = await serve((_url, respond) => void setTimeout(() => respond(200, "MISS"), 5000));
+    const result = await runReaders({ urls: [`${base}/wiki/Slow`], viewsPerSec: 100, seconds: 1, connections: 2, maxInFlight: 2 });
+    expect(result.offered).toBe(100);
+    expect(result.answered).toBe(2);
+    expect(result.skipped).toBe(98);
+  }, 20_000);
+});
+
+describe("the guide's nginx template, filled in", () => {
+  it("refuses a placeholder nothing fills in rather than writing a broken config", () => {
+    expect(fillTemplate("listen {{LISTEN}};", { LISTEN: "127.0.0.1:8080" })).toBe("listen 127.0.0.1:8080;");
+    expect(() => fillTemplate("listen {{LISTEN}}; server {{ORIGIN}};", { LISTEN: "1" })).toThrow(/\{\{ORIGIN\}\}/u);
+  });
+});
