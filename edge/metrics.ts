@@ -28,6 +28,18 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       labelNames: ["result"] as const,
       registers,
     }),
+    clientIdRefusals: new Counter({
+      name: "weirwood_edge_client_id_refusals_total",
+      help: "Client updates refused for their Yjs client ids (issue 18), by reason: claimed (another user's id), conflict (other content at clocks the page holds)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    clientIdConflicts: new Counter({
+      name: "weirwood_edge_client_id_conflicts_total",
+      help: "Client ids a remote update used for other content than the page holds (peer, relay, log: taken out; origin: kept), or claimed for another user (claim)",
+      labelNames: ["source"] as const,
+      registers,
+    }),
     pageReads: new Counter({
       name: "weirwood_edge_page_reads_total",
       help: "GET /pages/:slug answers, by answer (ok, not_modified, not_held, deleted, bad_request, rate_limited, method_not_allowed)",

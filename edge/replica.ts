@@ -27,6 +27,8 @@ import { PopLog } from "./pop/pop-log";
 import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./clients/presence";
 import { awarenessClientIds } from "../protocol/awareness";
 import { fromBase64 } from "../protocol/flush";
+import type { ClientClaimList } from "../protocol/envelope";
+import { checkClientIds, type ClientIdVerdict, screenRemote } from "./pages/client-ids";
 import type { DurabilityLevel } from "../protocol/messages";
 import { deletedPageMessage } from "../protocol/deletions";
 import { subjects } from "../protocol/subjects";
@@ -154,9 +156,9 @@ export class Replica implements ConnectionHost {
       log: this.log,
     });
     this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
-      onUpdate: (page, update, from) => this.batch.peer(page, update, from.authors, from.edits),
+      onUpdate: (page, update, from) => this.batch.peer(page, this.screen(page, update, from.claims, "peer", from.replica), from.authors, from.edits),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
-      onRelay: (page, update) => this.batch.relay(page, update),
+      onRelay: (page, update, from) => this.batch.relay(page, this.screen(page, update, from.claims, "relay", from.replica)),
       onFlushed: (page, stateVector, revision) => this.following.peerFlushed(page, stateVector, revision),
       onHold: (slug) => {
         if (!this.draining && this.membership.owns(slug)) {
@@ -180,7 +182,7 @@ export class Replica implements ConnectionHost {
       origin: deps.origin,
       membership: this.membership,
       pages: () => this.pages.all(),
-      applyFromOrigin: (page, missing) => this.apply(page, missing, { kind: "origin" }),
+      applyFromOrigin: (page, missing, claims) => this.applyFromOrigin(page, missing, claims),
       announceFlushed: (page, stateVector, revision) => this.peers.publishFlushed(page.slug, stateVector, revision),
       onCommitted: (page, sequence) => void this.popLog?.committed(page, sequence),
       metrics: this.metrics,
@@ -194,7 +196,7 @@ export class Replica implements ConnectionHost {
       peers: this.peers,
       heldPage: (slug) => this.pages.get(slug),
       loadingPage: (slug) => this.pages.loadingPage(slug),
-      apply: (page, update, origin) => this.apply(page, update, origin),
+      apply: (page, update, origin) => (origin.kind === "origin" ? this.applyFromOrigin(page, update) : this.apply(page, update, origin)),
       flushMs: config.flushMs,
       log: this.log,
     });
@@ -294,7 +296,7 @@ export class Replica implements ConnectionHost {
     this.batch.flush();
     await this.membership.leave("draining");
     for (const page of this.pages.all()) {
-      this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), [], 0);
+      this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), [], 0, page.claims.all());
     }
     // What this replica owes the origin is what it held when it stopped
     // taking edits. Its peers' edits that keep arriving are theirs to flush
@@ -447,7 +449,56 @@ export class Replica implements ConnectionHost {
   }
 
   applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void {
-    this.batch.log(page, update, sequence);
+    this.batch.log(page, this.screen(page, update, [], "log", "log"), sequence);
+  }
+
+  learnClaims(page: Page, claims: ClientClaimList, from: string): void {
+    const disputed = page.claims.learn(claims);
+    if (disputed.length > 0) this.clientIdConflict(page, "claim", from, disputed);
+  }
+
+  // --- client ids (issue 18) -------------------------------------------------
+
+  checkClientIds(page: Page, update: Uint8Array, user: string, options: { whole: boolean; claims: (client: number) => boolean }): ClientIdVerdict {
+    const verdict = checkClientIds(page, update, user, options);
+    const refusal = verdict.kind === "refused" ? verdict.refusal : verdict.leftOut;
+    if (refusal) {
+      this.metrics.clientIdRefusals.inc({ reason: refusal.reason });
+      this.log.warn({ slug: page.slug, user, clients: refusal.clients, reason: refusal.reason }, `client update: ${refusal.message}`);
+    }
+    return verdict;
+  }
+
+  /** A remote update before it waits for its tick: its claims learnt, the structs that disagree with the page taken out. */
+  private screen(page: Page, update: Uint8Array, claims: ClientClaimList, source: "peer" | "relay" | "log", from: string): Uint8Array {
+    const screened = screenRemote(page, update, claims);
+    if (screened.disputed.length > 0) this.clientIdConflict(page, "claim", from, screened.disputed);
+    if (screened.conflicting.length > 0) this.clientIdConflict(page, source, from, screened.conflicting);
+    return screened.update;
+  }
+
+  /**
+   * The origin's diff is applied whole: the origin is where the PoPs meet,
+   * and what it holds is what every PoP ends with. Where it disagrees with
+   * this page, this page keeps its own structs (Yjs cannot replace them):
+   * counted and logged, see docs/security.md.
+   */
+  private applyFromOrigin(page: Page, update: Uint8Array, claims: ClientClaimList = []): void {
+    // The origin's claims win over what this page believed: they are what every PoP learns.
+    page.claims.settle(claims);
+    const screened = screenRemote(page, update, []);
+    if (screened.conflicting.length > 0) this.clientIdConflict(page, "origin", "origin", screened.conflicting);
+    this.apply(page, update, { kind: "origin" });
+  }
+
+  private clientIdConflict(page: Page, source: "peer" | "relay" | "log" | "origin" | "claim", from: string, clients: number[]): void {
+    this.metrics.clientIdConflicts.inc({ source }, clients.length);
+    this.log.warn(
+      { slug: page.slug, source, from, clients },
+      source === "claim"
+        ? "client ids claimed by two users at once in two places: the first claim this replica heard stays"
+        : "structs under client ids this page holds with other content: one client id was used for two contents at once in two places; this page keeps its own",
+    );
   }
 
   applyPending(page: Page): boolean {
@@ -460,6 +511,7 @@ export class Replica implements ConnectionHost {
     let page: Page;
     if (fromPeers) {
       page = new Page(slug, { protection: fromPeers.protection, originVector: fromPeers.originVector, revision: fromPeers.revision });
+      page.claims.learn(fromPeers.claims);
       Y.applyUpdate(page.doc, fromPeers.update, { kind: "load" } satisfies UpdateOrigin);
       // What the peer held beyond the origin may be there because its own
       // log append failed: written again before an ack here relies on it
@@ -476,6 +528,8 @@ export class Replica implements ConnectionHost {
       if (state.source === "origin" && state.deleted) page.deleted = fitCloseReason(deletedPageMessage(state.deleted.reason));
       // Rebuilt from the PoP log, the flag is unknown: ask as after a peer's bootstrap.
       if (state.source === "log") void this.deletions.check(page);
+      if (state.source === "origin") page.claims.settle(state.claims);
+      else page.claims.learn(state.claims);
       Y.applyUpdate(page.doc, state.state, { kind: "load" } satisfies UpdateOrigin);
       this.metrics.bootstraps.inc({ source: state.source });
     }
@@ -499,6 +553,7 @@ export class Replica implements ConnectionHost {
         deleted: state.deleted ?? null,
         originVector: fromBase64(state.stateVector),
         revision: state.revision,
+        claims: state.claims ?? [],
       };
     } catch (error) {
       const logged = await this.popLog?.loggedPage(slug);
@@ -518,8 +573,12 @@ export class Replica implements ConnectionHost {
           // At `origin` durability the write-through commit carries the edit count.
           page.markDirty(update.byteLength, this.durability === "origin" ? 0 : origin.edits, origin.authors);
           // At `pop` the PoP's log carries the update to the peers, in order.
-          if (this.durability !== "pop") this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits));
-          if (this.deps.config.crossPopRelay) this.toPeers(page, () => this.peers.publishRelay(page.slug, update));
+          {
+            // Whose each client id is travels with the structs (issue 18).
+            const claims = page.claimsOf(update);
+            if (this.durability !== "pop") this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits, claims));
+            if (this.deps.config.crossPopRelay) this.toPeers(page, () => this.peers.publishRelay(page.slug, update, claims));
+          }
           break;
         case "peer":
           page.markDirty(update.byteLength, origin.edits, origin.authors);
@@ -530,7 +589,7 @@ export class Replica implements ConnectionHost {
           page.markDirty(update.byteLength, origin.edits);
           break;
         case "origin":
-          this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [], 0));
+          this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [], 0, page.claimsOf(update)));
           break;
         case "relay":
           // Shown to this replica's clients only: the PoP that accepted it

@@ -6,6 +6,7 @@ import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { type CachedDoc, DocCache } from "./doc-cache";
 import { lockPages, type PageHead, pageDoc, readPageHeads, readStoredPages, type Transaction } from "./page-log";
+import { conflictingClients, readStructs, type UpdateStructs, withoutClients } from "../common/client-structs";
 
 /** A page of a batch once its bytes are decoded and checked. */
 interface DecodedPage {
@@ -15,12 +16,25 @@ interface DecodedPage {
   editCount: number;
   authors: string[];
   logSequence: bigint | undefined;
+  structs: UpdateStructs;
+  /** Whose each client id of the update is, as the edge knew it. */
+  claims: Map<number, string>;
+}
+
+/** Structs of a flush left out of the merge for their Yjs client ids (issue 18). */
+export interface RefusedClients {
+  slug: Slug;
+  /** "claimed": the origin knows the id as another user's; "conflict": other content at clocks the origin holds. */
+  reason: "claimed" | "conflict";
+  clients: number[];
 }
 
 export interface MergeResult {
   answer: FlushAnswer;
   /** Pages the batch changed, with their new version: the other PoPs should pull them. */
   changed: { slug: Slug; revision: number }[];
+  /** What was left out of the merge, for the log and the metrics; the rest of each page and of the batch landed. */
+  refused: RefusedClients[];
 }
 
 /**
@@ -43,6 +57,9 @@ interface PageOutcome {
   answer: FlushAnswerPage;
   /** The page's document after the merge, for the cache once the transaction committed. */
   merged: CachedDoc;
+  refused: RefusedClients[];
+  /** Claims this flush makes for ids nobody had claimed. */
+  newClaims: [number, string][];
 }
 
 /** Documents of recently merged pages, per database (origin/doc-cache.ts). */
@@ -90,12 +107,17 @@ export async function mergeBatch(
         const slugs = pages.map((page) => page.slug);
         if (!duplicate) await lockPages(tx, slugs);
         const docs = await pageDocs(tx, cache, slugs, held);
+        const claimsOf = (slug: Slug) => ({ pageId: docs.get(slug)!.head?.id, clients: [...pages.find((page) => page.slug === slug)!.structs.ranges.keys()] });
+        const stored = await readClaims(tx, slugs.map(claimsOf));
         const outcomes = pages.map((page) => {
           const { head, entry } = docs.get(page.slug)!;
-          return duplicate ? answerOnly(page, head, entry) : mergePage(page, head, entry, maxPageBytes);
+          const claims = (head && stored.get(head.id)) || new Map<number, string>();
+          return duplicate ? answerOnly(page, head, entry) : mergePage(page, head, entry, maxPageBytes, claims);
         });
         const { changed, pageIds } = duplicate ? { changed: [], pageIds: new Map<string, string>() } : await writeOutcomes(tx, batch, outcomes);
-        return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed, outcomes, pageIds };
+        await answerClaims(tx, outcomes, pageIds);
+        const refused = outcomes.flatMap((outcome) => outcome.refused);
+        return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed, refused, outcomes, pageIds };
       },
       { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
     );
@@ -108,7 +130,39 @@ export async function mergeBatch(
     if (pageId) cache.put(pageId, outcome.merged);
     else outcome.merged.doc.destroy();
   }
-  return { answer: committed.answer, changed: committed.changed };
+  return { answer: committed.answer, changed: committed.changed, refused: committed.refused };
+}
+
+/** The stored claims of some client ids of some pages (pages not created yet have none). */
+async function readClaims(tx: Transaction, wanted: { pageId: string | undefined; clients: number[] }[]): Promise<Map<string, Map<number, string>>> {
+  const where = wanted.flatMap(({ pageId, clients }) => (pageId && clients.length > 0 ? [{ pageId, clientId: { in: clients.map(BigInt) } }] : []));
+  const claims = new Map<string, Map<number, string>>();
+  if (where.length === 0) return claims;
+  for (const row of await tx.pageClientClaim.findMany({ where: { OR: where } })) {
+    let page = claims.get(row.pageId);
+    if (!page) claims.set(row.pageId, (page = new Map()));
+    page.set(Number(row.clientId), row.author);
+  }
+  return claims;
+}
+
+/**
+ * Each answer names the claims of the client ids in what it tells the edge
+ * it lacks, and of those it refused, so the sending PoP learns what the
+ * origin settled (the PoPs meet only here).
+ */
+async function answerClaims(tx: Transaction, outcomes: PageOutcome[], pageIds: Map<string, string>): Promise<void> {
+  const wanted = outcomes.map((outcome) => {
+    const clients = new Set(Y.parseUpdateMeta(fromBase64(outcome.answer.missing)).from.keys());
+    for (const refused of outcome.refused) for (const client of refused.clients) clients.add(client);
+    return { pageId: outcome.head?.id ?? pageIds.get(outcome.page.slug), clients: [...clients] };
+  });
+  const stored = await readClaims(tx, wanted);
+  outcomes.forEach((outcome, i) => {
+    const claims = new Map(stored.get(wanted[i]!.pageId ?? "") ?? []);
+    for (const [client, author] of outcome.newClaims) claims.set(client, author);
+    if (claims.size > 0) outcome.answer.claims = [...claims];
+  });
 }
 
 /**
@@ -156,10 +210,11 @@ function decodePages(batch: FlushBatch): DecodedPage[] {
     seen.add(slug);
     const update = fromBase64(page.update);
     const stateVector = fromBase64(page.stateVector);
+    let structs: UpdateStructs;
     try {
       // Decoding walks every struct and delete set: a truncated or garbled
       // update fails here, before anything is written.
-      Y.decodeUpdate(update);
+      structs = readStructs(update);
     } catch (error) {
       throw new BadRequestError(`${where}: update is not a valid Yjs update (${(error as Error).message})`, { cause: error });
     }
@@ -177,12 +232,41 @@ function decodePages(batch: FlushBatch): DecodedPage[] {
       editCount: page.editCount,
       authors: [...new Set(page.authors)],
       logSequence: page.logSequence === undefined ? undefined : BigInt(page.logSequence),
+      structs,
+      claims: new Map(page.claims ?? []),
     };
   });
 }
 
-function mergePage(page: DecodedPage, head: PageHead | undefined, entry: CachedDoc, maxPageBytes: number): PageOutcome {
+/**
+ * Which client ids' structs a flush may not bring (issue 18): those it says
+ * are one user's where the origin knows them as another's, and those that
+ * say something else about clocks the origin holds. Left out, the rest of
+ * the page's update still lands; the sending edge learns the origin's
+ * claims and content from the answer.
+ */
+function refusedClients(page: DecodedPage, doc: Y.Doc, claims: Map<number, string>): { refused: RefusedClients[]; newClaims: [number, string][] } {
+  const claimed: number[] = [];
+  const newClaims: [number, string][] = [];
+  for (const client of page.structs.ranges.keys()) {
+    const author = page.claims.get(client);
+    const owner = claims.get(client);
+    if (author === undefined) continue;
+    if (owner === undefined) newClaims.push([client, author]);
+    else if (owner !== author && page.structs.ranges.get(client)!.to > Y.getState(doc.store, client)) claimed.push(client);
+  }
+  const conflicting = conflictingClients(doc, page.structs).filter((client) => !claimed.includes(client));
+  const refused: RefusedClients[] = [];
+  if (claimed.length > 0) refused.push({ slug: page.slug, reason: "claimed", clients: claimed });
+  if (conflicting.length > 0) refused.push({ slug: page.slug, reason: "conflict", clients: conflicting });
+  const out = new Set([...claimed, ...conflicting]);
+  return { refused, newClaims: newClaims.filter(([client]) => !out.has(client)) };
+}
+
+function mergePage(page: DecodedPage, head: PageHead | undefined, entry: CachedDoc, maxPageBytes: number, claims: Map<number, string>): PageOutcome {
   const { doc } = entry;
+  const { refused, newClaims } = refusedClients(page, doc, claims);
+  const update = refused.length > 0 ? withoutClients(page.update, refused.flatMap((r) => r.clients)) : page.update;
   {
     // Yjs reports what a transaction really added (new structs, new
     // deletions) as its "update" event: exactly what the origin lacked,
@@ -192,7 +276,7 @@ function mergePage(page: DecodedPage, head: PageHead | undefined, entry: CachedD
     const onUpdate = (update: Uint8Array) => (added = update);
     doc.on("update", onUpdate);
     try {
-      Y.applyUpdate(doc, page.update);
+      Y.applyUpdate(doc, update);
     } catch (error) {
       throw new BadRequestError(`page ${page.slug}: the update does not apply (${(error as Error).message})`, { cause: error });
     } finally {
@@ -202,7 +286,7 @@ function mergePage(page: DecodedPage, head: PageHead | undefined, entry: CachedD
       // Structs whose predecessors the origin lacks wait inside the document
       // and emit nothing; keep the edge's whole update so they are not lost,
       // and they apply once what they wait for arrives.
-      added = page.update;
+      added = update;
     }
     if (added && entry.bytes + added.byteLength > maxPageBytes) {
       // The stored bytes bound the page's size from above; only near the
@@ -217,12 +301,12 @@ function mergePage(page: DecodedPage, head: PageHead | undefined, entry: CachedD
     }
     const version = added ? entry.seq + 1n : entry.seq;
     const merged = { doc, seq: version, bytes: entry.bytes + (added?.byteLength ?? 0) };
-    return { page, head, added, answer: answerFor(page, doc, version), merged };
+    return { page, head, added, answer: answerFor(page, doc, version), merged, refused, newClaims };
   }
 }
 
 function answerOnly(page: DecodedPage, head: PageHead | undefined, entry: CachedDoc): PageOutcome {
-  return { page, head, added: undefined, answer: answerFor(page, entry.doc, entry.seq), merged: entry };
+  return { page, head, added: undefined, answer: answerFor(page, entry.doc, entry.seq), merged: entry, refused: [], newClaims: [] };
 }
 
 function answerFor(page: DecodedPage, doc: Y.Doc, version: bigint): FlushAnswerPage {
@@ -275,6 +359,12 @@ async function writeOutcomes(
       })),
     });
   }
+  const claims = outcomes.flatMap((outcome) => {
+    const pageId = pageIds.get(outcome.page.slug);
+    return pageId ? outcome.newClaims.map(([client, author]) => ({ pageId, clientId: BigInt(client), author })) : [];
+  });
+  // The page's advisory lock orders its flushes: the first claim wins.
+  if (claims.length > 0) await tx.pageClientClaim.createMany({ data: claims, skipDuplicates: true });
   for (const outcome of outcomes) {
     const pageId = pageIds.get(outcome.page.slug);
     if (outcome.page.logSequence !== undefined && pageId) await recordCheckpoint(tx, batch.pop, pageId, outcome.page.logSequence);

@@ -27,6 +27,12 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
       help: "Edits the merged batches carried (their edit counts): edits per batch is the batching factor",
       registers,
     }),
+    clientIdRefusals: new Counter({
+      name: "weirwood_origin_client_id_refusals_total",
+      help: "Client ids whose structs a flush brought and the merge left out (issue 18), by reason: claimed (another user's id), conflict (other content at clocks the origin holds)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
     pageUpdates: new Counter({
       name: "weirwood_origin_page_updates_total",
       help: "Page updates appended by merged batches: one per page a batch changed",

@@ -12,9 +12,10 @@ import { headSeq, pageUpdate, readStoredPage } from "./page-log";
  * creates it.
  */
 export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<PageState> {
-  const [stored, page] = await Promise.all([
+  const [stored, page, claims] = await Promise.all([
     readStoredPage(prisma, slug),
     prisma.page.findUnique({ where: { slug }, select: { protection: true, deletedAt: true } }),
+    prisma.pageClientClaim.findMany({ where: { page: { slug } }, select: { clientId: true, author: true } }),
   ]);
   if (!stored || !page) {
     const empty = new Y.Doc();
@@ -39,5 +40,6 @@ export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<P
     state: toBase64(state),
     stateVector: toBase64(Y.encodeStateVectorFromUpdate(state)),
     revision: Number(headSeq(stored)),
+    claims: claims.map((claim): [number, string] => [Number(claim.clientId), claim.author]),
   };
 }

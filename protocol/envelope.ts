@@ -23,12 +23,22 @@ export const EnvelopeType = {
 /** Authors one update envelope may name: a tick's worth of a hot page's editors, with room. */
 const MAX_AUTHORS = 100_000;
 
+/** Client id claims one envelope may carry (a page's every writer, in a sync reply). */
+const MAX_CLAIMS = 1_000_000;
+
+/**
+ * Which user each Yjs client id of the update's structs belongs to (issue
+ * 18: a client id is one writer's on a page), so that every replica learns
+ * the claims with the structs.
+ */
+export type ClientClaimList = [client: number, user: string][];
+
 export type ReplicaState = "up" | "draining" | "gone";
 const REPLICA_STATES: ReplicaState[] = ["up", "draining", "gone"];
 
 export type Envelope =
   /** Yjs updates a replica applied (one tick's, merged); `edits`/`authors` feed the revision's counts. */
-  | { type: "update"; replica: string; slug: string; update: Uint8Array; edits: number; authors: string[] }
+  | { type: "update"; replica: string; slug: string; update: Uint8Array; edits: number; authors: string[]; claims: ClientClaimList }
   /** "Send me what I lack": answered with a sync-reply by replicas holding the page. */
   | { type: "sync-request"; replica: string; slug: string; stateVector: Uint8Array }
   | {
@@ -41,6 +51,8 @@ export type Envelope =
       protection: "none" | "admin";
       originVector: Uint8Array;
       revision: number;
+      /** The claims of the client ids in `update` (all of them for a bootstrap). */
+      claims: ClientClaimList;
     }
   | { type: "awareness"; replica: string; slug: string; update: Uint8Array }
   | {
@@ -61,7 +73,7 @@ export type Envelope =
   /** "You flush this page: hold it", sent to a page's flusher by a replica that loaded it. */
   | { type: "hold"; replica: string; slug: string }
   /** A client's update, relayed live to the other PoPs holding the page (theirs to show, not to flush). */
-  | { type: "relay"; replica: string; pop: string; slug: string; update: Uint8Array }
+  | { type: "relay"; replica: string; pop: string; slug: string; update: Uint8Array; claims: ClientClaimList }
   /**
    * A page's whole state as a replica held it after an origin commit (or
    * before its first entry in the PoP log), with what it knew of the origin:
@@ -76,6 +88,8 @@ export type Envelope =
       protection: "none" | "admin";
       originVector: Uint8Array;
       revision: number;
+      /** Every client id claim the replica knew for the page. */
+      claims: ClientClaimList;
     };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
@@ -91,10 +105,12 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       // any others: entries in a PoP log written before merged envelopes
       // still decode.
       encoding.writeVarString(encoder, envelope.authors[0] ?? "");
-      if (envelope.authors.length > 1) {
-        encoding.writeVarUint(encoder, envelope.authors.length - 1);
+      if (envelope.authors.length > 1 || envelope.claims.length > 0) {
+        encoding.writeVarUint(encoder, Math.max(0, envelope.authors.length - 1));
         for (const author of envelope.authors.slice(1)) encoding.writeVarString(encoder, author);
       }
+      // Last and optional, so that entries logged before claims still decode.
+      if (envelope.claims.length > 0) writeClaims(encoder, envelope.claims);
       break;
     case "sync-request":
       encoding.writeVarString(encoder, envelope.slug);
@@ -107,6 +123,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarUint(encoder, envelope.protection === "admin" ? 1 : 0);
       encoding.writeVarUint8Array(encoder, envelope.originVector);
       encoding.writeVarUint(encoder, envelope.revision);
+      writeClaims(encoder, envelope.claims);
       break;
     case "awareness":
       encoding.writeVarString(encoder, envelope.slug);
@@ -132,6 +149,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarString(encoder, envelope.pop);
       encoding.writeVarString(encoder, envelope.slug);
       encoding.writeVarUint8Array(encoder, envelope.update);
+      writeClaims(encoder, envelope.claims);
       break;
     case "checkpoint":
       encoding.writeVarString(encoder, envelope.slug);
@@ -139,6 +157,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
       encoding.writeVarUint(encoder, envelope.protection === "admin" ? 1 : 0);
       encoding.writeVarUint8Array(encoder, envelope.originVector);
       encoding.writeVarUint(encoder, envelope.revision);
+      writeClaims(encoder, envelope.claims);
       break;
     case "page-changed":
       encoding.writeVarString(encoder, envelope.pop);
@@ -180,7 +199,8 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
         if (more > MAX_AUTHORS) throw new ProtocolError(`an update envelope names ${more + 1} authors (at most ${MAX_AUTHORS + 1})`);
         for (let i = 0; i < more; i++) authors.push(decoding.readVarString(decoder));
       }
-      return { type: "update", replica, slug, update, edits, authors };
+      const claims = decoding.hasContent(decoder) ? readClaims(decoder) : [];
+      return { type: "update", replica, slug, update, edits, authors, claims };
     }
     case EnvelopeType["sync-request"]:
       return { type: "sync-request", replica, slug: decoding.readVarString(decoder), stateVector: decoding.readVarUint8Array(decoder) };
@@ -194,6 +214,7 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
         protection: decoding.readVarUint(decoder) === 1 ? "admin" : "none",
         originVector: decoding.readVarUint8Array(decoder),
         revision: decoding.readVarUint(decoder),
+        claims: decoding.hasContent(decoder) ? readClaims(decoder) : [],
       };
     case EnvelopeType.awareness:
       return { type: "awareness", replica, slug: decoding.readVarString(decoder), update: decoding.readVarUint8Array(decoder) };
@@ -231,7 +252,14 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
     case EnvelopeType.hold:
       return { type: "hold", replica, slug: decoding.readVarString(decoder) };
     case EnvelopeType.relay:
-      return { type: "relay", replica, pop: decoding.readVarString(decoder), slug: decoding.readVarString(decoder), update: decoding.readVarUint8Array(decoder) };
+      return {
+        type: "relay",
+        replica,
+        pop: decoding.readVarString(decoder),
+        slug: decoding.readVarString(decoder),
+        update: decoding.readVarUint8Array(decoder),
+        claims: decoding.hasContent(decoder) ? readClaims(decoder) : [],
+      };
     case EnvelopeType.checkpoint:
       return {
         type: "checkpoint",
@@ -241,8 +269,25 @@ function readEnvelope(decoder: decoding.Decoder): Envelope {
         protection: decoding.readVarUint(decoder) === 1 ? "admin" : "none",
         originVector: decoding.readVarUint8Array(decoder),
         revision: decoding.readVarUint(decoder),
+        claims: decoding.hasContent(decoder) ? readClaims(decoder) : [],
       };
     default:
       throw new ProtocolError(`unknown envelope type ${type}`);
   }
+}
+
+function writeClaims(encoder: encoding.Encoder, claims: ClientClaimList): void {
+  encoding.writeVarUint(encoder, claims.length);
+  for (const [client, user] of claims) {
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarString(encoder, user);
+  }
+}
+
+function readClaims(decoder: decoding.Decoder): ClientClaimList {
+  const count = decoding.readVarUint(decoder);
+  if (count > MAX_CLAIMS) throw new ProtocolError(`an envelope carries ${count} client id claims (at most ${MAX_CLAIMS})`);
+  const claims: ClientClaimList = [];
+  for (let i = 0; i < count; i++) claims.push([decoding.readVarUint(decoder), decoding.readVarString(decoder)]);
+  return claims;
 }

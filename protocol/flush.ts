@@ -11,6 +11,12 @@ const base64 = z
   .max(64 * 1024 * 1024)
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
 
+/**
+ * Which user each Yjs client id belongs to (issue 18): `[clientId, user]`
+ * pairs. A Yjs client id is a varUint below 2^53.
+ */
+const claimsSchema = z.array(z.tuple([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().min(1).max(128)])).max(1_000_000);
+
 export const flushPageSchema = z.object({
   slug: z.string().min(1).max(255),
   /** Yjs update (v1): what the edge has that the origin had not acknowledged. */
@@ -26,6 +32,8 @@ export const flushPageSchema = z.object({
    * update for this page `update` contains. Decimal string (a uint64).
    */
   logSequence: z.string().regex(/^\d{1,20}$/, "must be a decimal sequence number").optional(),
+  /** Whose each client id of `update`'s structs is, as the edge knows it. */
+  claims: claimsSchema.optional(),
 });
 
 export const flushBatchSchema = z.object({
@@ -47,6 +55,8 @@ export const flushAnswerPageSchema = z.object({
   missing: base64,
   /** The page's newest revision number after the merge (0: none yet). */
   revision: z.number().int().nonnegative(),
+  /** The origin's claims of the client ids in `missing` (and of any it refused). */
+  claims: claimsSchema.optional(),
 });
 
 export const flushAnswerSchema = z.object({
@@ -73,6 +83,8 @@ export const pageStateSchema = z.object({
   state: base64,
   stateVector: base64,
   revision: z.number().int().nonnegative(),
+  /** Every client id claim of the page. */
+  claims: claimsSchema.optional(),
 });
 
 export type PageState = z.infer<typeof pageStateSchema>;

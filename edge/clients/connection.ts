@@ -10,7 +10,8 @@ import { type RateLimits, TokenBucket } from "./token-bucket";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { Identity } from "../../protocol/token";
 import type { SlowClients, WatchedClient } from "./slow-clients";
-import { checkUpdate, wouldChange } from "../pages/update-check";
+import { wouldChange } from "../pages/update-check";
+import type { ClientIdVerdict } from "../pages/client-ids";
 
 /** What a connection needs from its replica; the replica implements it. */
 export interface ConnectionHost {
@@ -30,6 +31,14 @@ export interface ConnectionHost {
   readonly queueLimits: QueueLimits;
   /** Why the replica takes no more edits now (too much unflushed), or undefined. */
   overCapacity(): string | undefined;
+  /**
+   * Whether a writer's `update` may go into `page` for its Yjs client ids
+   * (not another user's, nothing else than the page holds at its clocks),
+   * whole or in part (`edge/pages/client-ids.ts`), having claimed for
+   * `user` the new ids `options.claims` accepts. Throws when the update is
+   * not a valid Yjs update.
+   */
+  checkClientIds(page: Page, update: Uint8Array, user: string, options: { whole: boolean; claims: (client: number) => boolean }): ClientIdVerdict;
   /** Why `update` may not grow `page` (over the page size limit), or undefined. */
   pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
@@ -351,16 +360,31 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
   }
 
-  private write(page: Page, update: Uint8Array, typed: boolean): number | undefined {
+  private write(page: Page, sent: Uint8Array, typed: boolean): number | undefined {
+    let update = sent;
     const received = performance.now();
-    const refusal = this.host.refusal(this.identity, page);
+    let refusal = this.host.refusal(this.identity, page);
     try {
-      // A writer's update is only checked to be whole (applying one that
-      // changes nothing is harmless); a refused user's is also checked for
-      // whether it would write at all, since y-websocket clients send a sync
-      // step 2 on every connect, usually with nothing new.
+      // A writer's update is checked to be whole and for its client ids
+      // (applying one that changes nothing is harmless); a refused user's is
+      // only checked for whether it would write at all, since y-websocket
+      // clients send a sync step 2 on every connect, usually with nothing new.
       if (refusal === undefined) {
-        checkUpdate(update);
+        // A typed update is the client's own doc's change: it speaks for the
+        // new ids in it, and is refused whole, like a reader's write, when it
+        // reuses another user's id or rewrites what the page holds: the
+        // client hears why as y-protocols' "permission denied", and the
+        // connection stays open. A sync step 2 may relay others' structs: it
+        // claims only the ids the connection announced presence for (a stock
+        // client's own doc.clientID), and what the page refuses of it is left
+        // out (logged and counted by the replica), so that the client's own
+        // edits still land. It is not told: they were not its own, and a
+        // "permission denied" makes the wiki's editor read-only.
+        const verdict = this.host.checkClientIds(page, update, this.user, { whole: typed, claims: (client) => typed || this.awarenessIds.has(client) });
+        if (verdict.kind === "refused") refusal = verdict.refusal.message;
+        else {
+          update = verdict.update;
+        }
       } else if (!wouldChange(page.doc, update)) {
         this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
         return;

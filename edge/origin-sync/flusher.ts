@@ -18,7 +18,8 @@ export interface FlusherOptions {
   membership: Membership;
   pages: () => Iterable<Page>;
   /** Applies what the origin says this PoP lacks, and tells the peers. */
-  applyFromOrigin: (page: Page, missing: Uint8Array) => void;
+  /** What the origin has and the page lacked, with the origin's claims of its client ids. */
+  applyFromOrigin: (page: Page, missing: Uint8Array, claims: [number, string][]) => void;
   /** Tells the PoP's other replicas that the origin now has `stateVector`. */
   announceFlushed: (page: Page, stateVector: Uint8Array, revision: number) => void;
   /** At `pop` durability: the origin committed this page's log up to `sequence`. */
@@ -213,6 +214,7 @@ export class Flusher {
         editCount: page.unflushedEdits,
         authors: [...page.unflushedAuthors].slice(0, 10_000),
         ...(page.logSequence > 0n ? { logSequence: page.logSequence.toString() } : {}),
+        claims: page.claimsOf(update),
       };
       const bytes = entry.update.length + entry.stateVector.length + Buffer.byteLength(JSON.stringify(entry.authors)) + Buffer.byteLength(entry.slug) + 200;
       items.push({
@@ -285,7 +287,7 @@ export class Flusher {
       const final = index === parts.length - 1;
       const partEntry: FlushPage = final
         ? { ...entry, update: toBase64(part) }
-        : { slug: entry.slug, update: toBase64(part), stateVector: entry.stateVector, editCount: 0, authors: [] };
+        : { slug: entry.slug, update: toBase64(part), stateVector: entry.stateVector, editCount: 0, authors: [], claims: entry.claims };
       const answer = await this.post([partEntry], part.byteLength);
       if (!("pages" in answer)) return answer;
       this.options.metrics.flushParts.inc();
@@ -374,7 +376,7 @@ export class Flusher {
     if (page.dirtyGeneration === taken.generation) page.unflushedAuthors.clear();
     page.markFlushed(taken.generation);
     const missing = fromBase64(answer.missing);
-    if (updateHasContent(missing)) this.options.applyFromOrigin(page, missing);
+    if (updateHasContent(missing) || answer.claims) this.options.applyFromOrigin(page, missing, answer.claims ?? []);
     this.options.announceFlushed(page, originVector, answer.revision);
     if (taken.logSequence > 0n) this.options.onCommitted?.(page, taken.logSequence);
   }

@@ -107,6 +107,7 @@ export class OriginFollowing {
       const state = await this.deps.origin.pageState(page.slug);
       page.protection = state.protection;
       if (!takeState) return;
+      page.claims.settle(state.claims ?? []);
       this.deps.apply(page, fromBase64(state.state), { kind: "origin" });
       page.originVector = fromBase64(state.stateVector);
     } catch (error) {

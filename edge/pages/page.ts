@@ -2,6 +2,8 @@ import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import type { Slug } from "../../common/slug";
 import type { FramedWindow } from "../clients/frames";
+import type { ClientClaimList } from "../../protocol/envelope";
+import { ClientClaims } from "./client-claims";
 
 /**
  * Where a change to a page's document came from. Every Yjs transaction on an
@@ -44,6 +46,8 @@ export class Page {
   readonly doc = new Y.Doc({ gc: true });
   readonly awareness: Awareness;
   readonly clients = new Set<PageClient>();
+  /** Which user each Yjs client id of the page belongs to (issue 18). */
+  readonly claims = new ClientClaims();
   protection: Protection;
   /**
    * Set while an admin has the page deleted: the close reason its
@@ -130,6 +134,12 @@ export class Page {
   markFlushed(generation: number): void {
     this.flushedGeneration = generation;
     if (!this.dirty) this.dirtySince = 0;
+  }
+
+  /** The claims of the client ids `update` has structs under: what travels with it to other replicas. */
+  claimsOf(update: Uint8Array): ClientClaimList {
+    if (this.claims.size === 0) return [];
+    return this.claims.of(Y.parseUpdateMeta(update).from.keys());
   }
 
   /** What the flusher sends: the diff against the origin's last known state. */

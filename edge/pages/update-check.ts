@@ -16,12 +16,3 @@ export function wouldChange(doc: Y.Doc, update: Uint8Array): boolean {
   const ours = Y.createDeleteSetFromStructStore(doc.store);
   return !Y.equalDeleteSets(Y.mergeDeleteSets([ours, decoded.ds]), ours);
 }
-
-/**
- * Throws when `update` is not a whole, well-formed Yjs update. Yjs reads an
- * update's delete set only after integrating its structs, so a truncated
- * one would half-apply: check before applying.
- */
-export function checkUpdate(update: Uint8Array): void {
-  Y.decodeUpdate(update);
-}

@@ -2,15 +2,15 @@ import * as Y from "yjs";
 import type { Logger } from "../../common/logger";
 import { type Broker, NoRespondersError, type Unsubscribe } from "../../broker/broker";
 import type { Page } from "../pages/page";
-import { decodeEnvelope, type Envelope, encodeEnvelope } from "../../protocol/envelope";
+import { type ClientClaimList, decodeEnvelope, type Envelope, encodeEnvelope } from "../../protocol/envelope";
 import { subjects } from "../../protocol/subjects";
 
 export interface PeerHandlers {
   /** A peer's update or sync reply for a page this replica holds. */
-  onUpdate(page: Page, update: Uint8Array, from: { replica: string; authors: readonly string[]; edits: number }): void;
+  onUpdate(page: Page, update: Uint8Array, from: { replica: string; authors: readonly string[]; edits: number; claims: ClientClaimList }): void;
   onAwareness(page: Page, update: Uint8Array, replica: string): void;
   /** A client's update relayed live from a replica of another PoP. */
-  onRelay(page: Page, update: Uint8Array, from: { replica: string; pop: string }): void;
+  onRelay(page: Page, update: Uint8Array, from: { replica: string; pop: string; claims: ClientClaimList }): void;
   /** The page's flusher got the origin's commit. */
   onFlushed(page: Page, stateVector: Uint8Array, revision: number): void;
   /** A peer loaded a page this replica flushes: load it too, to hear its updates. */
@@ -47,7 +47,7 @@ export class Peers {
       }
       if (envelope?.type !== "sync-reply") return;
       const page = this.pages(envelope.slug);
-      if (page) this.handlers.onUpdate(page, envelope.update, { replica: envelope.replica, authors: [], edits: 0 });
+      if (page) this.handlers.onUpdate(page, envelope.update, { replica: envelope.replica, authors: [], edits: 0, claims: envelope.claims });
     });
   }
 
@@ -86,15 +86,19 @@ export class Peers {
       broker.subscribe(subjects.pageSync(pop, page.slug), (message) => {
         const envelope = this.decode(message.data);
         if (own(envelope) || envelope?.type !== "sync-request") return;
+        const update = Y.encodeStateAsUpdate(page.doc, envelope.stateVector);
         const reply = encodeEnvelope({
           type: "sync-reply",
           replica: this.replica,
           slug: page.slug,
-          update: Y.encodeStateAsUpdate(page.doc, envelope.stateVector),
+          update,
           stateVector: Y.encodeStateVector(page.doc),
           protection: page.protection,
           originVector: page.originVector,
           revision: page.revision,
+          // The claims of what the reply carries: all of them for a bootstrap,
+          // none for the usual anti-entropy answer that carries nothing.
+          claims: page.claimsOf(update),
         });
         broker.publish(message.reply ?? this.inboxSubject(envelope.replica), reply);
         // The requester has what we lack (it typed while cut off from the
@@ -109,12 +113,12 @@ export class Peers {
     this.pageSubscriptions.delete(slug);
   }
 
-  publishUpdate(slug: string, update: Uint8Array, authors: string[], edits: number): void {
-    this.broker.publish(subjects.pageUpdates(this.pop, slug), encodeEnvelope({ type: "update", replica: this.replica, slug, update, edits, authors }));
+  publishUpdate(slug: string, update: Uint8Array, authors: string[], edits: number, claims: ClientClaimList): void {
+    this.broker.publish(subjects.pageUpdates(this.pop, slug), encodeEnvelope({ type: "update", replica: this.replica, slug, update, edits, authors, claims }));
   }
 
-  publishRelay(slug: string, update: Uint8Array): void {
-    this.broker.publish(subjects.pageRelay(slug), encodeEnvelope({ type: "relay", replica: this.replica, pop: this.pop, slug, update }));
+  publishRelay(slug: string, update: Uint8Array, claims: ClientClaimList): void {
+    this.broker.publish(subjects.pageRelay(slug), encodeEnvelope({ type: "relay", replica: this.replica, pop: this.pop, slug, update, claims }));
   }
 
   publishAwareness(slug: string, update: Uint8Array): void {

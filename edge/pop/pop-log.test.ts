@@ -35,7 +35,7 @@ class HandFedLog implements DurableLog {
 function entry(sequence: bigint, replica: string, text: string): LogEntry {
   const doc = new Y.Doc();
   doc.getText("body").insert(0, text);
-  const data = encodeEnvelope({ type: "update", replica, slug: "Dragonstone", update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Davos"] });
+  const data = encodeEnvelope({ type: "update", replica, slug: "Dragonstone", update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Davos"], claims: [] });
   return { sequence, subject: "ww.log", data };
 }
 
@@ -46,6 +46,7 @@ describe("following the PoP's log", () => {
     const host: PopLogHost = {
       replica: "me",
       openPage: async () => page,
+      learnClaims: (target, claims) => void target.claims.learn(claims),
       heldPage: () => page,
       loadingPage: () => undefined,
       apply: (target, update, origin) => Y.applyUpdate(target.doc, update, origin),
@@ -75,6 +76,7 @@ function replicaOver(load: (slug: Slug) => Promise<Page>) {
   const pages = new Map<string, Page>();
   const host: PopLogHost = {
     replica: "me",
+    learnClaims: (target, claims) => void target.claims.learn(claims),
     openPage: async (slug) => {
       const page = pages.get(slug) ?? (await load(slug));
       if (!pages.has(slug)) {
@@ -142,12 +144,41 @@ describe("the PoP log without the origin", () => {
     await popLog.stop();
   });
 
+  it("checkpoints and entries carry whose each client id is, so a page rebuilt from the log alone knows its claims (issue 18)", async () => {
+    const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"));
+    replica.attach(popLog);
+    const page = emptyPage("Riverrun");
+    const before = type(page, "[Edmure]");
+    page.claims.claim(Y.parseUpdateMeta(before).from.keys(), "Edmure");
+    const scratch = emptyPage("scratch");
+    Y.applyUpdate(scratch.doc, Y.encodeStateAsUpdate(page.doc));
+    scratch.doc.clientID = 77;
+    const later = type(scratch, "[Catelyn]");
+    Y.applyUpdate(page.doc, later);
+    page.claims.claim([77], "Catelyn");
+    await popLog.append(page, later, ["Catelyn"]);
+
+    const rebuilt = await popLog.loggedPage("Riverrun" as Slug);
+    expect(rebuilt?.claims).toEqual(expect.arrayContaining([[page.doc.clientID, "Edmure"]]));
+    // Replayed, the checkpoint and the entry tell a fresh page every claim.
+    const fresh = emptyPage("Riverrun");
+    Y.applyUpdate(fresh.doc, rebuilt!.state);
+    await popLog.replayPage(fresh);
+    expect(fresh.claims.all()).toEqual([
+      [page.doc.clientID, "Edmure"],
+      [77, "Catelyn"],
+    ]);
+    await popLog.stop();
+  });
+
   it("a page the log cannot rebuild and nobody can load does not stop the others; it is retried until it loads", async () => {
     const log = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
     const entryOf = (slug: string, text: string) => {
       const doc = new Y.Doc();
       doc.getText("body").insert(0, text);
-      return encodeEnvelope({ type: "update", replica: "gone", slug, update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Arya"] });
+      return encodeEnvelope({ type: "update", replica: "gone", slug, update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Arya"], claims: [] });
     };
     await log.append(subjects.logPage(pop, "Braavos"), entryOf("Braavos", "[a girl]"));
     await log.append(subjects.logPage(pop, "Harrenhal"), entryOf("Harrenhal", "[no one]"));
@@ -176,7 +207,7 @@ describe("the PoP log without the origin", () => {
     const entryOf = (slug: string, text: string) => {
       const doc = new Y.Doc();
       doc.getText("body").insert(0, text);
-      return encodeEnvelope({ type: "update", replica: "gone", slug, update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Sam"] });
+      return encodeEnvelope({ type: "update", replica: "gone", slug, update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Sam"], claims: [] });
     };
     // The first page's load hangs (a slow peer, an origin timing out): the replay stops there.
     await log.append(subjects.logPage(pop, "Casterly"), entryOf("Casterly", "[the rock]"));
@@ -227,7 +258,7 @@ describe("the PoP log without the origin", () => {
     doc.getText("body").insert(0, "[the peer's]");
     await memory.append(
       subjects.logPage(pop, "Pyke"),
-      encodeEnvelope({ type: "update", replica: "gone", slug: "Pyke", update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Theon"] }),
+      encodeEnvelope({ type: "update", replica: "gone", slug: "Pyke", update: Y.encodeStateAsUpdate(doc), edits: 1, authors: ["Theon"], claims: [] }),
     );
     unreadable = 3;
     popLog.recoverAgain();

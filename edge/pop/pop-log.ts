@@ -3,7 +3,7 @@ import { parseSlug, type Slug } from "../../common/slug";
 import type { DurableLog, LogEntry, Unsubscribe } from "../../broker/broker";
 import * as Y from "yjs";
 import type { Page, Protection, UpdateOrigin } from "../pages/page";
-import { decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
+import { type ClientClaimList, decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
 
 /** What the log needs from its replica. */
 export interface PopLogHost {
@@ -16,6 +16,8 @@ export interface PopLogHost {
   applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void;
   /** Whether the page has updates waiting for their tick's transaction. */
   applyPending(page: Page): boolean;
+  /** The client id claims an entry carries, learnt before its update is applied. */
+  learnClaims(page: Page, claims: ClientClaimList, from: string): void;
 }
 
 /** A page as the log alone holds it: its checkpoints merged, and what the newest knew of the origin. */
@@ -24,11 +26,13 @@ export interface LoggedPage {
   protection: Protection;
   originVector: Uint8Array;
   revision: number;
+  /** Every client id claim of its checkpoints. */
+  claims: ClientClaimList;
 }
 
 type Decoded =
-  | { type: "update"; slug: Slug; update: Uint8Array; replica: string }
-  | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number };
+  | { type: "update"; slug: Slug; update: Uint8Array; replica: string; claims: ClientClaimList }
+  | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number; claims: ClientClaimList };
 
 /**
  * The PoP's durable log at `pop` durability: every acknowledged client
@@ -164,9 +168,10 @@ export class PopLog {
       }
       if (decoded.type === "checkpoint") {
         this.checkpointed.add(page);
+        this.host.learnClaims(page, decoded.claims, "log");
         continue;
       }
-      this.applyEntry(page, entry.sequence, decoded.update);
+      this.applyEntry(page, entry.sequence, decoded);
       applied += 1;
     }
     if (applied > 0) this.logger.info({ entries: applied }, "pop log: replayed entries the origin may not have");
@@ -213,8 +218,10 @@ export class PopLog {
     for (const entry of this.replaying ?? (await this.log.readAll())) {
       const decoded = this.decode(entry);
       if (decoded?.slug !== page.slug) continue;
-      if (decoded.type === "checkpoint") this.checkpointed.add(page);
-      else this.applyEntry(page, entry.sequence, decoded.update);
+      if (decoded.type === "checkpoint") {
+        this.checkpointed.add(page);
+        this.host.learnClaims(page, decoded.claims, "log");
+      } else this.applyEntry(page, entry.sequence, decoded);
     }
   }
 
@@ -229,15 +236,17 @@ export class PopLog {
    */
   async loggedPage(slug: Slug): Promise<LoggedPage | undefined> {
     const states: Uint8Array[] = [];
+    const claims: ClientClaimList = [];
     let newest: Extract<Decoded, { type: "checkpoint" }> | undefined;
     for (const entry of this.replaying ?? (await this.log.readAll())) {
       const decoded = this.decode(entry);
       if (decoded?.slug !== slug || decoded.type !== "checkpoint") continue;
       states.push(decoded.state);
+      claims.push(...decoded.claims);
       newest = decoded;
     }
     if (!newest) return undefined;
-    return { state: Y.mergeUpdates(states), protection: newest.protection, originVector: newest.originVector, revision: newest.revision };
+    return { state: Y.mergeUpdates(states), protection: newest.protection, originVector: newest.originVector, revision: newest.revision, claims };
   }
 
   /**
@@ -257,7 +266,7 @@ export class PopLog {
     }
     await this.log.append(
       this.subjectOf(page.slug),
-      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors }),
+      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors, claims: page.claimsOf(update) }),
     );
   }
 
@@ -302,6 +311,7 @@ export class PopLog {
         protection: page.protection,
         originVector: page.originVector,
         revision: page.revision,
+        claims: page.claims.all(),
       }),
     );
   }
@@ -321,7 +331,10 @@ export class PopLog {
       // appended: apply it once the page is there, or the commit of a later
       // sequence would purge an entry the page never saw.
       void this.host.loadingPage(decoded.slug)?.then(
-        (loaded) => this.host.applyLogEntry(loaded, decoded.update, entry.sequence),
+        (loaded) => {
+          this.host.learnClaims(loaded, decoded.claims, decoded.replica);
+          this.host.applyLogEntry(loaded, decoded.update, entry.sequence);
+        },
         () => {},
       );
       return;
@@ -334,11 +347,13 @@ export class PopLog {
       if (entry.sequence > page.logSequence) page.logSequence = entry.sequence;
       return;
     }
+    this.host.learnClaims(page, decoded.claims, decoded.replica);
     this.host.applyLogEntry(page, decoded.update, entry.sequence);
   }
 
   /** Replayed entries are applied at once: a page loaded or recovered holds them before it serves. */
-  private applyEntry(page: Page, sequence: bigint, update: Uint8Array): void {
+  private applyEntry(page: Page, sequence: bigint, { update, claims, replica }: { update: Uint8Array; claims: ClientClaimList; replica: string }): void {
+    this.host.learnClaims(page, claims, replica);
     this.host.apply(page, update, { kind: "log", edits: 1 });
     if (sequence > page.logSequence) page.logSequence = sequence;
   }
@@ -348,7 +363,7 @@ export class PopLog {
       const envelope = decodeEnvelope(entry.data);
       switch (envelope.type) {
         case "update":
-          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica };
+          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica, claims: envelope.claims };
         case "checkpoint":
           return {
             type: "checkpoint",
@@ -357,6 +372,7 @@ export class PopLog {
             protection: envelope.protection,
             originVector: envelope.originVector,
             revision: envelope.revision,
+            claims: envelope.claims,
           };
         default:
           return undefined;

@@ -45,6 +45,15 @@ async function countedMerge(origin: Origin, request: Request): Promise<{ batch: 
       metrics.edits.inc(batch.pages.reduce((sum, page) => sum + page.editCount, 0));
       metrics.pageUpdates.inc(result.changed.length);
     }
+    for (const refused of result.refused) {
+      metrics.clientIdRefusals.inc({ reason: refused.reason }, refused.clients.length);
+      origin.log.warn(
+        { batchId: batch.batchId, pop: batch.pop, edge: batch.edge, ...refused },
+        refused.reason === "claimed"
+          ? "flush: structs under client ids the origin knows as another user's were left out (two writers used one id)"
+          : "flush: structs with other content at clocks the origin holds were left out (one client id used for two contents at once)",
+      );
+    }
     return { batch, result };
   } catch (error) {
     const refused = error instanceof z.ZodError || (error instanceof OriginError && error.status < 500);

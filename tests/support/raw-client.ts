@@ -20,6 +20,10 @@ export class RawClient {
   /** What the edge told this client about everyone's presence. */
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   readonly received = { updates: 0, awareness: 0, bytes: 0 };
+  /** The reasons of the edge's "permission denied" answers, in order. */
+  readonly denied: string[] = [];
+  /** The sequence numbers the edge acknowledged (with ext=weirwood). */
+  readonly acked: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private constructor(private readonly socket: WebSocket) {
     // It has no presence of its own; the Awareness only mirrors the others.
@@ -30,8 +34,9 @@ export class RawClient {
     socket.on("message", (data: Buffer) => this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
   }
 
-  static async connect(options: { url: string; slug: string; token: string }): Promise<RawClient> {
-    const socket = new WebSocket(`${options.url}/${encodeURIComponent(options.slug)}?${new URLSearchParams({ token: options.token })}`);
+  static async connect(options: { url: string; slug: string; token: string; extensions?: boolean }): Promise<RawClient> {
+    const query = new URLSearchParams({ token: options.token, ...(options.extensions ? { ext: "weirwood" } : {}) });
+    const socket = new WebSocket(`${options.url}/${encodeURIComponent(options.slug)}?${query}`);
     const client = new RawClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
@@ -45,6 +50,11 @@ export class RawClient {
   sendAwareness(clientId: number, clock: number, state: unknown): void {
     const update = writeAwarenessEntries([{ clientId, clock, state: new TextEncoder().encode(JSON.stringify(state)) }]);
     this.socket.send(encodeMessage({ type: "awareness", update }));
+  }
+
+  /** Sends a Yjs update of its own making, as an "update" (typing) or a "sync-step-2" (a reconnect's resend). */
+  sendUpdate(update: Uint8Array, type: "update" | "sync-step-2" = "update"): void {
+    this.socket.send(encodeMessage({ type, update }));
   }
 
   /** Stops reading the socket: the edge's sends pile up in its kernel buffers, then in its bufferedAmount. */
@@ -83,6 +93,12 @@ export class RawClient {
       case "awareness":
         this.received.awareness += 1;
         awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, REMOTE);
+        return;
+      case "auth-denied":
+        this.denied.push(message.reason);
+        return;
+      case "ack":
+        this.acked.push(message.seq);
         return;
       default:
         // A sync step 1 asks for its edits: it has none to offer.
