@@ -30,7 +30,8 @@ import { fromBase64 } from "../protocol/flush";
 import type { ClientClaimList } from "../protocol/envelope";
 import { checkClientIds, type ClientIdVerdict, screenRemote } from "./pages/client-ids";
 import type { DurabilityLevel } from "../protocol/messages";
-import { deletedPageMessage } from "../protocol/deletions";
+import { CloseCode } from "../protocol/close-codes";
+import { deletedPageMessage, movedPageMessage } from "../protocol/deletions";
 import { subjects } from "../protocol/subjects";
 import { fitCloseReason } from "./auth/blocks";
 import type { Identity } from "../protocol/token";
@@ -359,10 +360,16 @@ export class Replica implements ConnectionHost {
     return reason;
   }
 
-  /** Why no connection may open to `page` (an admin deleted it), or undefined. */
-  deletedReason(page: Page): string | undefined {
-    if (page.deleted !== undefined) this.metrics.deletedPageCloses.inc();
-    return page.deleted;
+  /** Why no connection may open to `page` (an admin deleted it, or it was moved), with its close code, or undefined. */
+  goneReason(page: Page): { code: number; reason: string } | undefined {
+    const gone =
+      page.movedTo !== undefined
+        ? { code: CloseCode.pageMoved, reason: fitCloseReason(movedPageMessage(page.movedTo)) }
+        : page.deleted !== undefined
+          ? { code: CloseCode.pageDeleted, reason: page.deleted }
+          : undefined;
+    if (gone) this.metrics.deletedPageCloses.inc();
+    return gone;
   }
 
   get connectionCount(): number {
@@ -373,6 +380,7 @@ export class Replica implements ConnectionHost {
     if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
     // Between the delete and the close of this connection (a notice's flight, or a recheck).
     if (page.deleted !== undefined) return page.deleted;
+    if (page.movedTo !== undefined) return movedPageMessage(page.movedTo);
     const blocked = this.rechecks.refusal(identity);
     if (blocked !== undefined) return blocked;
     const permission = writePermission(identity, page.protection);
@@ -526,6 +534,7 @@ export class Replica implements ConnectionHost {
       const state = await this.stateFromOriginOrLog(slug);
       page = new Page(slug, { protection: state.protection, originVector: state.originVector, revision: state.revision });
       if (state.source === "origin" && state.deleted) page.deleted = fitCloseReason(deletedPageMessage(state.deleted.reason));
+      if (state.source === "origin" && state.movedTo) page.movedTo = state.movedTo;
       // Rebuilt from the PoP log, the flag is unknown: ask as after a peer's bootstrap.
       if (state.source === "log") void this.deletions.check(page);
       if (state.source === "origin") page.claims.settle(state.claims);
@@ -551,6 +560,7 @@ export class Replica implements ConnectionHost {
         state: fromBase64(state.state),
         protection: state.protection,
         deleted: state.deleted ?? null,
+        movedTo: state.movedTo ?? null,
         originVector: fromBase64(state.stateVector),
         revision: state.revision,
         claims: state.claims ?? [],

@@ -112,9 +112,10 @@ export function serveReplica(
     replica.connected(client);
     try {
       const page = await replica.openPage(slug);
-      // An admin deleted it: refused until undeleted, with a code stock clients do not reconnect on.
-      const deleted = replica.deletedReason(page);
-      if (deleted !== undefined) return client.close(CloseCode.pageDeleted, deleted);
+      // An admin deleted it (refused until undeleted), or it was moved (this is an old name):
+      // codes stock clients do not reconnect on; the wiki's editor follows a move.
+      const gone = replica.goneReason(page);
+      if (gone !== undefined) return client.close(gone.code, gone.reason);
       client.attach(page);
     } catch (error) {
       const reason =

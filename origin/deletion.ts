@@ -2,6 +2,7 @@ import type { Slug } from "../common/slug";
 import type { DeletedPage, DeletionNotice } from "../protocol/deletions";
 import type { Identity } from "../protocol/token";
 import { requireNotBlocked } from "./blocks";
+import { movedTargets } from "./moves";
 import { ConflictError, ForbiddenError, NotFoundError, PageDeletedError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 
@@ -119,7 +120,10 @@ export async function deletedAmong(prisma: PrismaClient, slugs: readonly string[
     where: { slug: { in: [...slugs] }, deletedAt: { not: null } },
     select: { slug: true, deletions: { where: { action: "delete" }, orderBy: { createdAt: "desc" }, take: 1, select: { reason: true } } },
   });
-  return pages.map((page) => ({ slug: page.slug, reason: page.deletions[0]?.reason ?? "" }));
+  const deleted: DeletedPage[] = pages.map((page) => ({ slug: page.slug, reason: page.deletions[0]?.reason ?? "" }));
+  // Old names of moved pages are gone from the edges too, pointing at the page's name now.
+  for (const [slug, to] of await movedTargets(prisma, slugs)) deleted.push({ slug, reason: "", movedTo: to });
+  return deleted;
 }
 
 /** Refuses (410 `deleted`) a read of a page an admin deleted. */

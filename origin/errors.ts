@@ -88,3 +88,17 @@ export class TooManyRequestsError extends OriginError {
     super(429, "too_many_requests", message, options);
   }
 }
+
+/**
+ * The page was moved (renamed): the name is an alias of the page now called
+ * `to`. 301 with its own code and `to` in the body, so that a client follows
+ * it (the origin also sends a Location for the page's own read).
+ */
+export class PageMovedError extends OriginError {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(301, "moved", `${from} was moved to ${to}: read, edit and link it under its new name`);
+  }
+}

@@ -36,6 +36,7 @@ export async function wantedPages(prisma: PrismaClient, options: { limit?: numbe
     SELECT l."toSlug" AS slug, count(*)::int AS "linkCount"
     FROM "Link" l JOIN "Page" f ON f.id = l."fromId" AND f."deletedAt" IS NULL
     WHERE NOT EXISTS (SELECT 1 FROM "Page" p WHERE p.slug = l."toSlug" AND p."deletedAt" IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM "PageAlias" a JOIN "Page" p ON p.id = a."pageId" WHERE a.slug = l."toSlug" AND p."deletedAt" IS NULL)
     GROUP BY l."toSlug"
     ORDER BY "linkCount" DESC, l."toSlug"
     LIMIT ${limit}`;
@@ -43,11 +44,15 @@ export async function wantedPages(prisma: PrismaClient, options: { limit?: numbe
 }
 
 /**
- * Which of `slugs` name existing pages (not deleted ones), in one query: a
+ * Which of `slugs` name existing pages (not deleted ones), or old names of
+ * moved ones (a link to those lands on the page), in two small queries: a
  * page view colours all its [[links]] (blue or red) with it.
  */
 export async function existingSlugs(prisma: PrismaClient, options: { slugs: readonly Slug[] }): Promise<Set<Slug>> {
   if (options.slugs.length === 0) return new Set();
-  const pages = await prisma.page.findMany({ where: { slug: { in: [...options.slugs] }, deletedAt: null }, select: { slug: true } });
-  return new Set(pages.map((page) => page.slug as Slug));
+  const [pages, aliases] = await Promise.all([
+    prisma.page.findMany({ where: { slug: { in: [...options.slugs] }, deletedAt: null }, select: { slug: true } }),
+    prisma.pageAlias.findMany({ where: { slug: { in: [...options.slugs] }, page: { deletedAt: null } }, select: { slug: true } }),
+  ]);
+  return new Set([...pages, ...aliases].map((page) => page.slug as Slug));
 }

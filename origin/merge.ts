@@ -5,6 +5,7 @@ import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, to
 import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { type CachedDoc, DocCache } from "./doc-cache";
+import { movedTargets } from "./moves";
 import { lockPages, type PageHead, pageDoc, readPageHeads, readStoredPages, type Transaction } from "./page-log";
 import { conflictingClients, readStructs, type UpdateStructs, withoutClients } from "../common/client-structs";
 
@@ -87,9 +88,9 @@ export async function mergeBatch(
   options: { maxPageBytes?: number } = {},
 ): Promise<MergeResult> {
   const maxPageBytes = options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
-  const pages = decodePages(batch);
-  const bytes = pages.reduce((sum, page) => sum + page.update.byteLength, 0);
-  const editCount = pages.reduce((sum, page) => sum + page.editCount, 0);
+  const sent = decodePages(batch);
+  const bytes = sent.reduce((sum, page) => sum + page.update.byteLength, 0);
+  const editCount = sent.reduce((sum, page) => sum + page.editCount, 0);
 
   const cache = docCacheOf(prisma);
   // Documents taken out of the cache or built for this batch: back into the
@@ -100,12 +101,19 @@ export async function mergeBatch(
     committed = await prisma.$transaction(
       async (tx) => {
         const { count } = await tx.batch.createMany({
-          data: [{ id: batch.batchId, pop: batch.pop, edge: batch.edge, pageCount: pages.length, editCount, bytes }],
+          data: [{ id: batch.batchId, pop: batch.pop, edge: batch.edge, pageCount: sent.length, editCount, bytes }],
           skipDuplicates: true,
         });
         const duplicate = count === 0;
+        const sentSlugs = sent.map((page) => page.slug);
+        if (!duplicate) await lockPages(tx, sentSlugs);
+        // Old names of moved pages (read under their locks, which a move takes
+        // too): what an edge flushes under one belongs to the page, by its
+        // name now (origin/moves.ts).
+        const moved = await movedTargets(tx, sentSlugs);
+        if (!duplicate && moved.size > 0) await lockPages(tx, [...new Set(moved.values())].filter((slug) => !sentSlugs.includes(slug)));
+        const pages = underCurrentNames(sent, moved);
         const slugs = pages.map((page) => page.slug);
-        if (!duplicate) await lockPages(tx, slugs);
         const docs = await pageDocs(tx, cache, slugs, held);
         const claimsOf = (slug: Slug) => ({ pageId: docs.get(slug)!.head?.id, clients: [...pages.find((page) => page.slug === slug)!.structs.ranges.keys()] });
         const stored = await readClaims(tx, slugs.map(claimsOf));
@@ -117,7 +125,7 @@ export async function mergeBatch(
         const { changed, pageIds } = duplicate ? { changed: [], pageIds: new Map<string, string>() } : await writeOutcomes(tx, batch, outcomes);
         await answerClaims(tx, outcomes, pageIds);
         const refused = outcomes.flatMap((outcome) => outcome.refused);
-        return { answer: { batchId: batch.batchId, duplicate, pages: outcomes.map((outcome) => outcome.answer) }, changed, refused, outcomes, pageIds };
+        return { answer: { batchId: batch.batchId, duplicate, pages: answersAsSent(sent, moved, outcomes) }, changed, refused, outcomes, pageIds };
       },
       { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
     );
@@ -193,6 +201,47 @@ async function pageDocs(
   }
   for (const [slug, { entry }] of docs) held.push({ pageId: heads.get(slug)?.id ?? slug, entry });
   return docs;
+}
+
+/**
+ * The batch's pages under their names now: an old name of a moved page
+ * becomes the page's name, and when the batch also carries the page under
+ * that name (a replica holding both while its clients moved over), the two
+ * are one page: their updates merged, counts and authors summed.
+ */
+function underCurrentNames(sent: DecodedPage[], moved: Map<string, Slug>): DecodedPage[] {
+  if (moved.size === 0) return sent;
+  const byName = new Map<Slug, DecodedPage[]>();
+  for (const page of sent) {
+    const name = moved.get(page.slug) ?? page.slug;
+    byName.set(name, [...(byName.get(name) ?? []), page]);
+  }
+  return [...byName].map(([slug, group]) => {
+    if (group.length === 1) return { ...group[0]!, slug };
+    const update = Y.mergeUpdates(group.map((page) => page.update));
+    const sequences = group.flatMap((page) => (page.logSequence === undefined ? [] : [page.logSequence]));
+    return {
+      slug,
+      update,
+      stateVector: Y.encodeStateVectorFromUpdate(update),
+      editCount: group.reduce((sum, page) => sum + page.editCount, 0),
+      authors: [...new Set(group.flatMap((page) => page.authors))],
+      logSequence: sequences.length === 0 ? undefined : sequences.reduce((a, b) => (a > b ? a : b)),
+      structs: readStructs(update),
+      claims: new Map(group.flatMap((page) => [...page.claims])),
+    };
+  });
+}
+
+/** One answer per page as sent, under the name it was sent as: the edge matches answers by that name. */
+function answersAsSent(sent: DecodedPage[], moved: Map<string, Slug>, outcomes: PageOutcome[]): FlushAnswerPage[] {
+  if (moved.size === 0) return outcomes.map((outcome) => outcome.answer);
+  const byName = new Map(outcomes.map((outcome) => [outcome.page.slug, outcome]));
+  return sent.map((page) => {
+    const outcome = byName.get(moved.get(page.slug) ?? page.slug)!;
+    const answer = answerFor(page, outcome.merged.doc, BigInt(outcome.answer.revision));
+    return outcome.answer.claims ? { ...answer, claims: outcome.answer.claims } : answer;
+  });
 }
 
 function decodePages(batch: FlushBatch): DecodedPage[] {

@@ -3,6 +3,7 @@ import type { Slug } from "../common/slug";
 import { type PageState, toBase64 } from "../protocol/flush";
 import type { PrismaClient } from "./generated/prisma/client";
 import { deletedAmong } from "./deletion";
+import { movedTargets } from "./moves";
 import { headSeq, pageUpdate, readStoredPage } from "./page-log";
 
 /**
@@ -12,6 +13,11 @@ import { headSeq, pageUpdate, readStoredPage } from "./page-log";
  * creates it.
  */
 export async function readPageState(prisma: PrismaClient, slug: Slug): Promise<PageState> {
+  // An old name of a moved page: the page's state, flagged, so that an edge
+  // opening the old name refuses connections (4411) and one still flushing
+  // under it gets the state its answers are computed against.
+  const movedTo = (await movedTargets(prisma, [slug])).get(slug);
+  if (movedTo !== undefined) return { ...(await readPageState(prisma, movedTo)), slug, movedTo };
   const [stored, page, claims] = await Promise.all([
     readStoredPage(prisma, slug),
     prisma.page.findUnique({ where: { slug }, select: { protection: true, deletedAt: true } }),

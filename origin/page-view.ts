@@ -1,7 +1,7 @@
 import { parseRedirect } from "../common/redirect";
 import { linkedSlugs } from "../common/wikilinks";
 import type { Slug } from "../common/slug";
-import { NotFoundError, PageDeletedError } from "./errors";
+import { NotFoundError, PageDeletedError, PageMovedError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { existingSlugs } from "./links";
 import { getPage, type PageView } from "./pages";
@@ -58,6 +58,9 @@ export async function readPageView(
   } catch (error) {
     if (error instanceof NotFoundError) return null;
     if (error instanceof PageDeletedError) return { deleted: { slug } };
+    // An old name of a moved page: the page in place, as a redirect's target
+    // (one step: a moved page that is itself a redirect shows itself).
+    if (error instanceof PageMovedError) return movedView(prisma, slug, error.to as Slug);
     throw error;
   }
   const redirect = parseRedirect(page.text);
@@ -73,6 +76,12 @@ export async function readPageView(
   return { ...(await plainView(prisma, targetPage)), redirectedFrom: slug };
 }
 
+async function movedView(prisma: PrismaClient, from: Slug, to: Slug): Promise<PageViewContent | DeletedPageViewContent | null> {
+  const page = await findPage(prisma, to);
+  if (!page) return { deleted: { slug: to } };
+  return { ...(await plainView(prisma, page)), redirectedFrom: from };
+}
+
 async function plainView(prisma: PrismaClient, page: PageView): Promise<PageViewContent> {
   const existing = await existingSlugs(prisma, { slugs: linkedSlugs(page.text) });
   return { page, existingLinks: [...existing].sort() };
@@ -83,7 +92,8 @@ async function findPage(prisma: PrismaClient, slug: Slug): Promise<PageView | nu
     return await getPage(prisma, { slug });
   } catch (error) {
     // A deleted target is no page to land on: the redirect shows itself, its link red.
-    if (error instanceof NotFoundError || error instanceof PageDeletedError) return null;
+    // Nor is an old name of a moved page (a second step): shown, as a double redirect would be.
+    if (error instanceof NotFoundError || error instanceof PageDeletedError || error instanceof PageMovedError) return null;
     throw error;
   }
 }

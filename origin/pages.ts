@@ -1,6 +1,7 @@
 import type { Slug } from "../common/slug";
 import { requireNotDeleted } from "./deletion";
 import { NotFoundError } from "./errors";
+import { requireNotMoved } from "./moves";
 import type { PrismaClient } from "./generated/prisma/client";
 import { pageText } from "../common/page-text";
 import { headSeq, pageDoc, readStoredPage, readStoredPages } from "./page-log";
@@ -36,7 +37,10 @@ export async function getPage(prisma: PrismaClient, options: { slug: Slug }): Pr
     }),
     readStoredPage(prisma, options.slug),
   ]);
-  if (!page || !stored) throw new NotFoundError(`no page ${options.slug}: check the slug, or create the page by editing it`);
+  if (!page || !stored) {
+    await requireNotMoved(prisma, options.slug);
+    throw new NotFoundError(`no page ${options.slug}: check the slug, or create the page by editing it`);
+  }
   requireNotDeleted(page, options.slug);
   const head = headSeq(stored);
   return {

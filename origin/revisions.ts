@@ -1,6 +1,7 @@
 import type { Slug } from "../common/slug";
 import { requireNotDeleted } from "./deletion";
 import { NotFoundError } from "./errors";
+import { requireNotMoved } from "./moves";
 import { Prisma, type PrismaClient } from "./generated/prisma/client";
 import type { Transaction } from "./page-log";
 import { applyTextDelta, parseTextDelta } from "./text-delta";
@@ -89,7 +90,10 @@ export async function revisionText(db: PrismaClient | Transaction, pageId: strin
 
 async function findPage(prisma: PrismaClient, slug: Slug): Promise<{ id: string; revisionCount: number }> {
   const page = await prisma.page.findUnique({ where: { slug }, select: { id: true, revisionCount: true, deletedAt: true } });
-  if (!page) throw new NotFoundError(`no page ${slug}, so no history: check the slug`);
+  if (!page) {
+    await requireNotMoved(prisma, slug);
+    throw new NotFoundError(`no page ${slug}, so no history: check the slug`);
+  }
   // Kept for undelete, hidden until then.
   requireNotDeleted(page, slug);
   return page;

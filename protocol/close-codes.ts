@@ -80,6 +80,15 @@ export const CloseCode = {
    * HTTP's Gone, which `GET /api/pages/:slug` answers too.
    */
   pageDeleted: 4410,
+  /**
+   * The page was moved: this name is an old one (the reason names the new
+   * one, protocol/deletions.ts movedPageMessage). In 4400-4499 on purpose:
+   * reconnecting to the old name is refused with the same code, so a stock
+   * client stops; the wiki's editor reconnects the same document under the
+   * new name, so whatever it had not sent yet reaches the page there. 301
+   * as in HTTP's Moved Permanently.
+   */
+  pageMoved: 4411,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

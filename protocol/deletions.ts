@@ -12,6 +12,12 @@ export const deletedPageSchema = z.object({
   slug: z.string().min(1),
   /** The admin's reason, as the deletion log holds it. */
   reason: z.string(),
+  /**
+   * Set when the name is not deleted but an old name of a moved page: the
+   * page's name now. Its connections close with 4411 naming it, and the
+   * wiki's editor reconnects there (origin/moves.ts).
+   */
+  movedTo: z.string().min(1).optional(),
 });
 
 export type DeletedPage = z.infer<typeof deletedPageSchema>;
@@ -19,6 +25,8 @@ export type DeletedPage = z.infer<typeof deletedPageSchema>;
 export const deletionNoticeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("deleted"), page: deletedPageSchema }),
   z.object({ kind: z.literal("undeleted"), slug: z.string().min(1) }),
+  /** A page was moved: `slug` is now an old name of the page called `to`. */
+  z.object({ kind: z.literal("moved"), slug: z.string().min(1), to: z.string().min(1) }),
 ]);
 
 export type DeletionNotice = z.infer<typeof deletionNoticeSchema>;
@@ -41,4 +49,17 @@ export function decodeDeletionNotice(data: Uint8Array): DeletionNotice {
 /** The close reason (and refusal) an edge gives for a deleted page; at most 123 bytes once fitted. */
 export function deletedPageMessage(reason: string): string {
   return `this page was deleted by an admin: ${reason}`;
+}
+
+/**
+ * The close reason an edge gives for an old name of a moved page. The wiki's
+ * editor reads the new name back from it (movedToOf): keep the two together.
+ */
+export function movedPageMessage(to: string): string {
+  return `this page was moved to ${to}`;
+}
+
+/** The new name in a movedPageMessage, or undefined. */
+export function movedToOf(reason: string): string | undefined {
+  return /^this page was moved to (\S+)$/u.exec(reason)?.[1];
 }

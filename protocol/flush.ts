@@ -80,6 +80,8 @@ export const pageStateSchema = z.object({
    * opens no connection to it. Absent from an origin older than deletion.
    */
   deleted: z.object({ reason: z.string() }).nullable().optional(),
+  /** Set when the slug is an old name of a moved page: the page's name now (its state is that page's). */
+  movedTo: z.string().nullable().optional(),
   state: base64,
   stateVector: base64,
   revision: z.number().int().nonnegative(),

@@ -1,7 +1,7 @@
 import { notFound, redirect } from "next/navigation";
 import { pageHref } from "@/common/markdown";
 import { parseSlug, type Slug, SlugError, titleToSlug } from "@/common/slug";
-import { NotFoundError, PageDeletedError } from "@/origin/errors";
+import { NotFoundError, PageDeletedError, PageMovedError } from "@/origin/errors";
 import type { PrismaClient } from "@/origin/generated/prisma/client";
 import { getPage, type PageView } from "@/origin/pages";
 
@@ -38,11 +38,13 @@ export function pageSlug(param: string, action?: Parameters<typeof pageHref>[1])
  * A page, or null when it does not exist yet (getPage's 404). A deleted
  * page's tabs (edit, history, revisions) lead to its view, which says so.
  */
-export async function findPage(prisma: PrismaClient, slug: Slug): Promise<PageView | null> {
+export async function findPage(prisma: PrismaClient, slug: Slug, action?: Parameters<typeof pageHref>[1]): Promise<PageView | null> {
   try {
     return await getPage(prisma, { slug });
   } catch (error) {
     if (error instanceof NotFoundError) return null;
+    // An old name of a moved page: the same tab of the page under its name now.
+    if (error instanceof PageMovedError) redirect(pageHref(error.to, action));
     if (error instanceof PageDeletedError) redirect(pageHref(slug));
     throw error;
   }
@@ -54,6 +56,7 @@ export async function orNotFound<T>(operation: Promise<T>): Promise<T> {
     return await operation;
   } catch (error) {
     if (error instanceof NotFoundError || error instanceof PageDeletedError) notFound();
+    if (error instanceof PageMovedError) redirect(pageHref(error.to));
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { pageHref, renderMarkdown } from "../../common/markdown";
 import { linkedSlugs } from "../../common/wikilinks";
+import { type Slug, slugToTitle } from "../../common/slug";
 import type { Role } from "../../protocol/token";
 import { fetchEdges, POP_CHANGED_EVENT, readPopCookie } from "../edges";
 import { LinkExistence } from "../page/link-existence";
@@ -125,8 +126,16 @@ export default function PageEditor({ slug, title, user, readOnlyReason, restore,
     doc.on("update", onLocalUpdate);
 
     let lastOriginAck: number | undefined;
+    let followedTo: string | undefined;
     const unsubscribe = provider.subscribe((next) => {
       setStatus(next);
+      // The page was moved while open: the provider took the document to its
+      // new name; the address and the notice follow (nothing typed is lost).
+      if (next.movedTo !== undefined && next.movedTo !== followedTo) {
+        followedTo = next.movedTo;
+        window.history.replaceState(null, "", pageHref(next.movedTo, "edit"));
+        setNotice(`This page was moved to ${slugToTitle(next.movedTo as Slug)}: you are editing it under its new name.`);
+      }
       const originAck = next.acknowledgedAt.origin;
       if (originAck !== undefined && originAck !== lastOriginAck && next.uncommittedEdits === 0) {
         lastOriginAck = originAck;

@@ -1,6 +1,7 @@
 import { applyAwarenessUpdate, type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { CloseCode, closeCodeName, isPermanentClose } from "../../protocol/close-codes";
+import { movedToOf } from "../../protocol/deletions";
 import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { EdgeEndpoint } from "../edges";
 import type { TokenSource } from "./tokens";
@@ -48,6 +49,8 @@ export interface ProviderStatus {
   problem: string | undefined;
   /** Failed attempts since the last successful sync. */
   attempts: number;
+  /** The page's name now, once the edge said it was moved (the provider follows it). */
+  movedTo: string | undefined;
 }
 
 export interface EdgeProviderOptions {
@@ -87,6 +90,8 @@ const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
   [CloseCode.blocked]: "you can no longer edit",
   // The reason says the page was deleted, and why.
   [CloseCode.pageDeleted]: "you can no longer edit",
+  // Followed (onClose): only a reason the provider cannot read ends here.
+  [CloseCode.pageMoved]: "the page was moved",
   [CloseCode.badPage]: "the edge does not accept this page name",
   [CloseCode.badMessage]: "the edge could not read a message from this editor",
   [CloseCode.messageTooLarge]: "an edit was larger than the edge accepts",
@@ -145,6 +150,7 @@ export class EdgeProvider {
       acknowledgedAt: {},
       problem: undefined,
       attempts: 0,
+      movedTo: undefined,
     };
     options.doc.on("update", this.onDocUpdate);
     options.awareness?.on("update", this.onAwarenessUpdate);
@@ -404,6 +410,15 @@ export class EdgeProvider {
     const detail = reason && CLOSE_EXPLANATIONS[code] ? `${explanation}: ${reason}` : explanation;
     this.options.log?.(`edge closed the connection: ${closeCodeName(code) ?? code} ${reason}`);
     if (this.stopped) return;
+    // Moved: the same document, under the page's new name. Whatever it had
+    // not sent yet goes there with the next sync; the old name is refused.
+    const movedTo = code === CloseCode.pageMoved ? movedToOf(reason) : undefined;
+    if (movedTo !== undefined) {
+      this.options.slug = movedTo;
+      this.update({ phase: "offline", synced: false, movedTo, problem: `the page was moved to ${movedTo}; following it` });
+      this.scheduleRetry({ quick: true });
+      return;
+    }
     if (code === CloseCode.unauthorized && this.anonymous) {
       // No session to trade for a token: trying again cannot help.
       this.update({ phase: "failed", synced: false, problem: "the edge admits only logged-in users: log in first" });

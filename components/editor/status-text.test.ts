@@ -15,6 +15,7 @@ const connected: ProviderStatus = {
   acknowledgedAt: {},
   problem: undefined,
   attempts: 0,
+  movedTo: undefined,
 };
 
 describe("the status line's words", () => {

@@ -5,6 +5,7 @@ import { writePermission } from "../../common/write-permission";
 import { useViewer } from "../layout/ViewerContext";
 import { type PageTab, PageTabs } from "./PageTabs";
 import { DeletionControl } from "./DeletionControl";
+import { MoveControl } from "./MoveControl";
 import { ProtectionControl } from "./ProtectionControl";
 import { WatchStar } from "./WatchStar";
 
@@ -32,6 +33,7 @@ export function PageActions({ slug, tab, exists, protection }: { slug: string; t
           ) : null}
           {viewer && exists ? <WatchStar key={viewer.name} slug={slug} /> : null}
           {viewer?.role === "admin" && exists ? <ProtectionControl slug={slug} protection={protection} /> : null}
+          {viewer && permission.canWrite && exists && tab === "read" ? <MoveControl slug={slug} /> : null}
           {viewer?.role === "admin" && exists && tab === "read" ? <DeletionControl slug={slug} action="delete" /> : null}
           {state.known && !viewer && protection === "none" ? (
             <Link className="small" href={`/login?next=${encodeURIComponent(`/wiki/${encodeURIComponent(slug)}`)}`}>

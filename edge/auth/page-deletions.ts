@@ -1,6 +1,6 @@
 import type { Logger } from "../../common/logger";
 import { CloseCode } from "../../protocol/close-codes";
-import { type DeletedPage, type DeletionNotice, decodeDeletionNotice, deletedPageMessage } from "../../protocol/deletions";
+import { type DeletedPage, type DeletionNotice, decodeDeletionNotice, deletedPageMessage, movedPageMessage } from "../../protocol/deletions";
 import type { ClientConnection } from "../clients/connection";
 import type { Page } from "../pages/page";
 import { fitCloseReason } from "./blocks";
@@ -8,7 +8,7 @@ import { fitCloseReason } from "./blocks";
 /**
  * Which of the pages this replica holds an admin deleted, and enforcing it:
  * a deleted page's connections are closed with 4410 (final for stock
- * clients) and new ones refused (Replica.deletedReason). Heard from the
+ * clients) and new ones refused (Replica.goneReason). Heard from the
  * broker's notices at once, and from the origin every EDGE_BLOCK_RECHECK_MS
  * for the pages held, so that a lost notice (or a lost undelete) costs at
  * most that long; a page loaded from the origin carries its flag already.
@@ -76,12 +76,13 @@ export class PageDeletions {
     this.heardDuringRead = undefined;
     if (this.stale) this.deps.log.info("asked the origin which held pages are deleted again");
     this.stale = false;
-    const reasons = new Map(deleted.map((page) => [page.slug, page.reason]));
+    const answers = new Map(deleted.map((page) => [page.slug, page]));
     for (const page of pages) {
       // A page evicted and loaded again meanwhile carries the origin's newer flag.
       if (this.deps.heldPage(page.slug) !== page) continue;
-      const reason = reasons.get(page.slug);
-      this.mark(page, reason === undefined ? undefined : deletedPageMessage(reason));
+      const answer = answers.get(page.slug);
+      if (answer?.movedTo !== undefined) this.markMoved(page, answer.movedTo);
+      else this.mark(page, answer === undefined ? undefined : deletedPageMessage(answer.reason));
     }
     for (const notice of heard ?? []) this.apply(notice);
   }
@@ -94,7 +95,9 @@ export class PageDeletions {
   async check(page: Page): Promise<void> {
     try {
       const [deleted] = await this.deps.readDeleted([page.slug]);
-      if (this.deps.heldPage(page.slug) === page) this.mark(page, deleted ? deletedPageMessage(deleted.reason) : undefined);
+      if (this.deps.heldPage(page.slug) !== page) return;
+      if (deleted?.movedTo !== undefined) this.markMoved(page, deleted.movedTo);
+      else this.mark(page, deleted ? deletedPageMessage(deleted.reason) : undefined);
     } catch (error) {
       this.deps.log.debug({ err: error, slug: page.slug }, "could not ask the origin whether a page is deleted; the recheck will");
     }
@@ -116,6 +119,24 @@ export class PageDeletions {
     }
   }
 
+  /**
+   * This name is now an old name of the page called `to`: its connections
+   * are closed with 4411 naming it, for the wiki's editor to reconnect there.
+   * A move is not undone under the same name (a move back renames the page
+   * again), so the flag stays until the page is evicted.
+   */
+  markMoved(page: Page, to: string): void {
+    if (page.movedTo === to) return;
+    page.movedTo = to;
+    this.deps.log.info({ slug: page.slug, to }, "page moved: closing the old name's connections");
+    const reason = fitCloseReason(movedPageMessage(to));
+    for (const client of this.deps.connections) {
+      if (client.currentPage !== page || client.isClosed) continue;
+      this.deps.closed();
+      client.close(CloseCode.pageMoved, reason);
+    }
+  }
+
   private apply(notice: DeletionNotice): void {
     switch (notice.kind) {
       case "deleted": {
@@ -126,6 +147,11 @@ export class PageDeletions {
       case "undeleted": {
         const page = this.deps.heldPage(notice.slug);
         if (page) this.mark(page, undefined);
+        break;
+      }
+      case "moved": {
+        const page = this.deps.heldPage(notice.slug);
+        if (page) this.markMoved(page, notice.to);
         break;
       }
       default:

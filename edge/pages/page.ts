@@ -55,6 +55,12 @@ export class Page {
    * flushed; no connection is opened to it.
    */
   deleted: string | undefined = undefined;
+  /**
+   * Set when this name is an old name of a moved page: its name now. Its
+   * connections are closed with 4411 naming it, and none is opened to it;
+   * what it holds is still flushed (the origin merges it into the page).
+   */
+  movedTo: string | undefined = undefined;
   /** The origin's state vector as of its last acknowledged flush or load. */
   originVector: Uint8Array;
   /** Changes since the last acknowledged flush: edits and who typed them. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Logger } from "../../common/logger";
-import { OriginError, TooManyRequestsError } from "../errors";
+import { OriginError, PageMovedError, TooManyRequestsError } from "../errors";
 import type { Origin } from "../runtime";
 
 export function json(body: unknown, init: ResponseInit = {}): Response {
@@ -18,6 +18,12 @@ export function errorResponse(error: unknown, log: Logger): Response {
   if (error instanceof TooManyRequestsError) {
     const retryAfter = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
     return json({ error: error.code, message: error.message }, { status: error.status, headers: { "retry-after": retryAfter } });
+  }
+  if (error instanceof PageMovedError) {
+    return json(
+      { error: error.code, message: error.message, to: error.to },
+      { status: error.status, headers: { location: `/api/pages/${encodeURIComponent(error.to)}` } },
+    );
   }
   if (error instanceof OriginError) {
     return json({ error: error.code, message: error.message }, { status: error.status });

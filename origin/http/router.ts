@@ -4,6 +4,7 @@ import { handleSetBot } from "./bots";
 import { handleBlock, handleBlockLog, handleInternalBlocks, handleListBlocks, handleUnblock } from "./blocks";
 import { handleDeletePage, handleInternalDeletedPages, handleListDeletions, handleUndeletePage } from "./deletion";
 import { handleListEdges } from "./edges";
+import { handleListMoves, handleMovePage } from "./moves";
 import { handleFlush } from "./flush";
 import { handleHealth, handleReady } from "./health";
 import { handleMetrics } from "./metrics";
@@ -54,6 +55,8 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ],
   ["GET", "/api/pages/:slug/backlinks", (origin, request, params) => handleGetBacklinks(origin, request, { slug: params.slug! })],
   ["PUT", "/api/pages/:slug/protection", (origin, request, params) => handleSetProtection(origin, request, { slug: params.slug! })],
+  ["POST", "/api/pages/:slug/move", (origin, request, params) => handleMovePage(origin, request, { slug: params.slug! })],
+  ["GET", "/api/pages/:slug/moves", (origin, request, params) => handleListMoves(origin, request, { slug: params.slug! })],
   ["POST", "/api/pages/:slug/delete", (origin, request, params) => handleDeletePage(origin, request, { slug: params.slug! })],
   ["POST", "/api/pages/:slug/undelete", (origin, request, params) => handleUndeletePage(origin, request, { slug: params.slug! })],
   ["GET", "/api/deletions", handleListDeletions],

@@ -28,7 +28,7 @@ export default async function DiffPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug, "diff");
   const query = await searchParams;
   const origin = await getOrigin();
-  const page = await findPage(origin.db.prisma, slug);
+  const page = await findPage(origin.db.prisma, slug, "diff");
   if (!page) notFound();
   const to = revisionNumber(query.to) ?? page.revision;
   const from = revisionNumber(query.from) ?? Math.max(1, to - 1);

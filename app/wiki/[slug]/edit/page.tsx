@@ -26,7 +26,7 @@ export default async function EditPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug, "edit");
   const { restore } = await searchParams;
   const origin = await getOrigin();
-  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug, "edit"), currentViewer()]);
   const title = page?.title || slugToTitle(slug);
   const permission = writePermission(viewer, page?.protection ?? "none");
   const frame = {

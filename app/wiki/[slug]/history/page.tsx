@@ -23,7 +23,7 @@ export default async function HistoryPage({ params, searchParams }: Props) {
   const { before } = await searchParams;
   const beforeNumber = typeof before === "string" && /^\d{1,9}$/u.test(before) ? Number(before) : undefined;
   const origin = await getOrigin();
-  const page = await findPage(origin.db.prisma, slug);
+  const page = await findPage(origin.db.prisma, slug, "history");
   if (!page) notFound();
   const revisions = await listRevisions(origin.db.prisma, { slug, before: beforeNumber, limit: HISTORY_DEFAULT_LIMIT });
   const oldest = revisions.at(-1)?.number;

@@ -18,7 +18,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function LinksHerePage({ params }: Props) {
   const slug = pageSlug((await params).slug, "links-here");
   const origin = await getOrigin();
-  const [page, pages] = await Promise.all([findPage(origin.db.prisma, slug), backlinks(origin.db.prisma, { slug })]);
+  const [page, pages] = await Promise.all([findPage(origin.db.prisma, slug, "links-here"), backlinks(origin.db.prisma, { slug })]);
   return (
     <PageFrame
       slug={slug}
