@@ -7,6 +7,7 @@ import { subjects } from "../../protocol/subjects";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
 import { resendOnReconnect } from "../support/resend";
+import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 
 /**
  * A page moved while people type in it (issue 22): every replica of every
@@ -46,9 +47,20 @@ async function openCode(cluster: Cluster, edge: RunningEdge, slug: string, token
   }
 }
 
-const CASES: { by: string; options: Pick<ClusterOptions, "database" | "broker">; recheckMs: string; dropNotice: boolean }[] = [
+const nats = await natsAnswers();
+const CASES: { by: string; options: Pick<ClusterOptions, "database" | "broker" | "durability">; recheckMs: string; dropNotice: boolean }[] = [
   { by: "the broker's notice", options: { database: testDatabases[0]!, broker: "memory" }, recheckMs: "600000", dropNotice: false },
   { by: "each replica's recheck, the notice lost", options: { database: testDatabases[0]!, broker: "memory" }, recheckMs: "300", dropNotice: true },
+  ...(nats
+    ? [
+        {
+          by: `NATS at pop durability (${testDatabases.at(-1)!.name})`,
+          options: { database: testDatabases.at(-1)!, broker: { nats: TEST_NATS_URL }, durability: "pop" as const },
+          recheckMs: "600000",
+          dropNotice: false,
+        },
+      ]
+    : []),
 ];
 
 describe.each(CASES)("a page moved while it is edited, told by $by", ({ options, recheckMs, dropNotice }) => {
@@ -87,7 +99,7 @@ describe.each(CASES)("a page moved while it is edited, told by $by", ({ options,
 
     // Typed after the close, before the editor reconnected: it follows the move with its document.
     editors[0]!.text.insert(0, "[unsent]");
-    expect(await resendOnReconnect({ url: cluster.edges[3]!.url, slug: to, token: writer.token, doc: editors[0]!.doc })).toBe("edge");
+    expect(await resendOnReconnect({ url: cluster.edges[3]!.url, slug: to, token: writer.token, doc: editors[0]!.doc })).toBe(options.durability ?? "edge");
 
     const markers = [...editors.flatMap((_, i) => [`[before ${i}]`, `[late ${i}]`]), "[unsent]"];
     const landed = await eventually(
