@@ -10,7 +10,7 @@ import { CloseCode, type CloseCodeName, isPermanentClose } from "../../protocol/
  * lifts the block), or an edit refused for its content (a page past its
  * size limit: the same edit is refused again) (PROTOCOL.md).
  */
-const PERMANENT: readonly CloseCodeName[] = ["badMessage", "unauthorized", "badPage", "messageTooLarge", "pageTooLarge", "presenceTooLarge", "blocked"];
+const PERMANENT: readonly CloseCodeName[] = ["badMessage", "unauthorized", "badPage", "messageTooLarge", "pageTooLarge", "presenceTooLarge", "blocked", "pageDeleted", "pageMoved"];
 
 describe("the edge's close codes, as a stock y-websocket 3.x provider reads them", () => {
   const provider = new WebsocketProvider("ws://127.0.0.1:9", "Moat_Cailin", new Y.Doc(), {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 import { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { eventually } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { createScratchDatabase, type ScratchDatabase } from "../../prisma/scratch-database";
 import { TEST_PG_URL, testDatabases } from "../support/databases";
 
@@ -39,6 +40,19 @@ async function readyLine<T>(running: Running, event: string, timeoutMs = 240_000
 }
 
 /** Whether any process of the group is still alive. */
+/** The process's exit code, or a failure that shows what it printed last when it does not exit in time. */
+async function exitedWithin(running: Running, timeoutMs: number): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running ${timeoutMs} ms after the signal; it printed:\n${running.lines.slice(-30).join("\n")}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([running.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
@@ -139,7 +153,8 @@ describe.runIf(hasNats && hasPostgres)("self-hosted: npm run origin and npm run 
   });
 
   it("separate origin and edge processes serve two PoPs, merge edits from both and stop cleanly", async () => {
-    const port = 3800 + Math.floor(Math.random() * 100);
+    // A free port, not a random one: a busy machine has other servers in any fixed range.
+    const port = await freePort();
     const origin = run("npm", ["run", "origin"], {
       DATABASE_URL: database.url,
       NATS_URL: TEST_NATS_URL,
@@ -173,8 +188,8 @@ describe.runIf(hasNats && hasPostgres)("self-hosted: npm run origin and npm run 
     await editThroughEachPop(originUrl, token, "Dragonstone");
 
     for (const running of started.slice(1)) process.kill(-running.child.pid!, "SIGTERM");
-    for (const running of started.slice(1)) expect(await running.exited).toBe(0);
+    for (const running of started.slice(1)) expect(await exitedWithin(running, 60_000)).toBe(0);
     process.kill(-origin.child.pid!, "SIGINT");
-    expect(await origin.exited).toBe(0);
+    expect(await exitedWithin(origin, 60_000)).toBe(0);
   }, 300_000);
 });
