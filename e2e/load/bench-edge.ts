@@ -9,6 +9,7 @@
 //   npm run bench:edge                                  # defaults below, ~4 minutes
 //   npm run bench:edge -- --levels edge --seconds 5     # one level, shorter
 //   npm run bench:edge -- --editors 200 --rate 1000 --pages 50
+//   npm run bench:edge -- --mix random --placement shared   # the workload and placement before 2026-12-04
 //
 // Needs Postgres (WEIRWOOD_TEST_PG_URL or 127.0.0.1:5432: a scratch database
 // is created and dropped) and NATS with JetStream (WEIRWOOD_TEST_NATS_URL or
@@ -29,8 +30,10 @@ import { type BenchSystem, type RunningPops, scrapeMetrics, startBenchSystem } f
 import { countLateAsAcked } from "./late-acks";
 import { LoadGenerator, type LoadOptions, type LoadResult, withoutMarkers } from "./load-generator";
 import { checkMarkers, type MarkerCheck } from "./markers";
-import { fmt, type LevelReport, type OriginTransactions, printReport, type RunReport, TARGETS } from "./bench-edge-report";
+import { fmt, type LevelReport, type OriginTransactions, type Placement, printReport, type RunReport, TARGETS } from "./bench-edge-report";
 import { UsageSampler } from "./process-usage";
+import { EDIT_MIXES, type EditMix } from "./load-plan";
+import { coreSplit, cpusAllowed, pin, type Pinning } from "../peers/pinning";
 
 const { values: args } = parseArgs({
   options: {
@@ -51,6 +54,8 @@ const { values: args } = parseArgs({
     "flush-ms": { type: "string", default: "2000" },
     users: { type: "string", default: "1" },
     follow: { type: "boolean", default: false },
+    mix: { type: "string", default: "crowd" },
+    placement: { type: "string", default: "split" },
     "cpu-prof": { type: "string" },
     out: { type: "string", default: "reports/bench-edge.json" },
   },
@@ -62,6 +67,11 @@ function positive(name: string, value: string | undefined, allowZero = false): n
     throw new Error(`bench:edge: --${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${JSON.stringify(value)}`);
   }
   return number;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new Error(`bench:edge: --${name} takes ${allowed.join("|")}, got ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 const settings = {
@@ -85,6 +95,14 @@ const settings = {
   flushMs: positive("flush-ms", args["flush-ms"]),
   users: positive("users", args.users),
   follow: args.follow,
+  mix: oneOf("mix", args.mix, EDIT_MIXES),
+  /**
+   * "split": the edges on the first half of the cores, the bench process
+   * (origin + load generator) on the rest (taskset, read back from /proc);
+   * "shared": wherever the kernel puts them. Shared NATS and Postgres are
+   * never pinned: other engineers' runs use them too.
+   */
+  placement: oneOf("placement", args.placement, ["split", "shared"] as const),
   /** A folder where each edge process writes a V8 CPU profile when it exits (node --cpu-prof). */
   cpuProfileDir: args["cpu-prof"],
 };
@@ -179,6 +197,7 @@ async function measure(
     seconds: options.seconds,
     workers: settings.workers,
     follow: settings.follow,
+    mix: settings.mix satisfies EditMix,
     seed: 42,
     onProgress: progressPrinter(options.label),
   });
@@ -203,10 +222,17 @@ async function measure(
       (quiet.check.examples.lost.length ? ` (e.g. ${quiet.check.examples.lost.slice(0, 3).join(", ")})` : "") +
       `; ${originTransactions.count} origin transactions`,
   );
-  const edgeCores = usage.processes.filter((p) => pops.edges.some((edge) => edge.replica === p.name)).reduce((sum, p) => sum + p.cpuPercent, 0) / 100;
+  // From the edges' CPU seconds over the measured window: what an edit
+  // costs them, and what one core of edge sustains, whatever else shares
+  // the machine (robust to the neighbours that make latency noisy).
+  const windowSeconds = (usage.to - usage.from) / 1000;
+  const edgeCpuSeconds = usage.processes.filter((p) => pops.edges.some((edge) => edge.replica === p.name)).reduce((sum, p) => sum + p.cpuSeconds, 0);
+  const edgeCores = windowSeconds > 0 ? edgeCpuSeconds / windowSeconds : Number.NaN;
   const cost = {
     edgeCores: Math.round(edgeCores * 100) / 100,
     edgeCpuMsPerAck: result.ackedPerSec > 0 ? Math.round((edgeCores / result.ackedPerSec) * 1000 * 100) / 100 : Number.NaN,
+    edgeCpuUsPerAck: result.ackedPerSec > 0 ? Math.round((edgeCores / result.ackedPerSec) * 1e6) : Number.NaN,
+    ackedPerEdgeCore: edgeCores > 0 ? Math.round(result.ackedPerSec / edgeCores) : Number.NaN,
     fanoutMessagesPerAck: result.total.acked > 0 ? Math.round(result.received.updates / result.total.acked) : Number.NaN,
   };
   const crashes = pops.crashes().filter((crash) => Date.parse(crash.at) >= since);
@@ -301,6 +327,7 @@ async function runLevel(system: BenchSystem, tokens: string[], level: Durability
     },
   });
   let exits: LevelReport["exits"] = [];
+  const placement = placeEdges(pops);
   try {
     const main = await measure(system, pops, tokens, {
       label: level,
@@ -337,12 +364,31 @@ async function runLevel(system: BenchSystem, tokens: string[], level: Durability
       }
       delete report.markers;
     }
-    return { level, pops: popNames, replicas: pops.edges.map((edge) => edge.replica), main, saturation, edgeMetrics, exits, problems: problems.slice(0, 50) };
+    return { level, pops: popNames, replicas: pops.edges.map((edge) => edge.replica), placement, main, saturation, edgeMetrics, exits, problems: problems.slice(0, 50) };
   } catch (error) {
     if (exits.length === 0) await pops.stop(5000).catch(() => {});
     for (const line of pops.problems().slice(0, 20)) log(`  ${line}`);
     throw error;
   }
+}
+
+/**
+ * The cores the kernel lets each process run on, after pinning them when
+ * the placement is "split": read back from /proc/<pid>/status
+ * (Cpus_allowed_list), never assumed. The bench process was pinned at start.
+ */
+function placeEdges(pops: RunningPops): Placement[] {
+  const placed: Placement[] = [{ name: "bench process (origin + load generator)", pid: process.pid, cpusAllowed: cpusAllowed(process.pid), requested: benchPinning?.requested }];
+  for (const edge of pops.edges) {
+    if (split) {
+      const pinning = pin(edge.replica, edge.pid, split.servers);
+      placed.push({ name: edge.replica, pid: edge.pid, cpusAllowed: pinning.applied, requested: pinning.requested });
+    } else {
+      placed.push({ name: edge.replica, pid: edge.pid, cpusAllowed: cpusAllowed(edge.pid) });
+    }
+  }
+  for (const p of placed) log(`  ${p.name} (pid ${p.pid}): Cpus_allowed_list ${p.cpusAllowed ?? "(gone)"}${p.requested && p.requested !== p.cpusAllowed ? ` (asked for ${p.requested}: NOT applied)` : ""}`);
+  return placed;
 }
 
 /** The edges' own counters, summed over the replicas: what they accepted, refused, flushed, and their event-loop lag. */
@@ -406,6 +452,10 @@ process.on("exit", () => {
   return hook;
 }
 
+const split = settings.placement === "split" ? coreSplit(cpus().length) : undefined;
+if (settings.placement === "split" && !split) log("bench:edge: --placement split needs 2 cores or more; running shared");
+// Pinned once: its worker threads (the load generator) and the origin's I/O inherit it.
+const benchPinning: Pinning | undefined = split ? pin("bench process (origin + load generator)", process.pid, split.load) : undefined;
 const profileHook = settings.cpuProfileDir ? await writeProfileHook(path.resolve(settings.cpuProfileDir)) : undefined;
 const started = Date.now();
 log(`bench:edge run ${run} on ${codeVersion().commit}: Postgres ${new URL(pgUrl).host}, NATS ${natsUrl}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`);

@@ -55,6 +55,8 @@ export interface LoadOptions {
   follow?: boolean;
   /** Letters that keep this run's markers apart from other runs' on the same pages. */
   markerTag?: string;
+  /** Where editors type (default "random"): see EditMix. */
+  mix?: EditMix;
   /** Seed of the page assignment and the editors' phases and positions. */
   seed?: number;
   /** Per-editor timeout to connect and sync (default 30 s). */
@@ -62,6 +64,21 @@ export interface LoadOptions {
   /** Called about once a second while edits are offered. */
   onProgress?: (progress: LoadProgress) => void;
 }
+
+/**
+ * Where an editor puts each edit. "random": between two markers of its view,
+ * anywhere on the page. Editors that do not follow (`follow: false`) see a
+ * stale page, so each insert lands among hundreds of concurrent siblings the
+ * edge's Yjs must scan (Item.integrate was 20% of the edges' time in the
+ * bench:edge profile of 2026-11-23), a cost real co-editors, who see each
+ * other's text within milliseconds, do not cause. "crowd": the first edit
+ * goes where "random" puts it, every later one right after the editor's own
+ * previous line, where nobody else writes: a line block of its own, as the
+ * hot-page crowd types (e2e/spike/hot-page/seats.ts), so the edges integrate
+ * what a real crowd makes them integrate.
+ */
+export type EditMix = "crowd" | "random";
+export const EDIT_MIXES: readonly EditMix[] = ["crowd", "random"];
 
 export interface LoadProgress {
   /** Seconds since the end of the warm-up (negative during it). */
@@ -101,6 +118,7 @@ export interface WorkerPlan {
   drainMs: number;
   follow: boolean;
   markerTag: string;
+  mix: EditMix;
   seed: number;
   connectTimeoutMs: number;
 }
@@ -178,6 +196,7 @@ export function planWorkers(options: LoadOptions): WorkerPlan[] {
     drainMs: (options.drainSeconds ?? 15) * 1000,
     follow: options.follow ?? false,
     markerTag: checkMarkerTag(options.markerTag ?? ""),
+    mix: options.mix ?? "random",
     seed: seed * 7919 + worker,
     connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
   }));

@@ -6,6 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type AcksByDurability, countAck } from "./ack-durability";
 import { type EditorPlan, type EditRecords, type FromWorker, rateAt, type ToWorker, type WorkerPlan, type WorkerSummary } from "./load-plan";
 import { markerOf, positionBetweenMarkers } from "./markers";
+import * as Y from "yjs";
 import { ProtocolEditor } from "./protocol-editor";
 import { threadCpuSeconds } from "./thread-cpu";
 import { seededRandom } from "./zipf";
@@ -86,6 +87,8 @@ interface EditorState {
   n: number;
   inFlight: number;
   nextAt: number;
+  /** "crowd" mix: just after the line this editor typed last, in its current connection's document (reset on reconnect). */
+  typingAfter: Y.RelativePosition | undefined;
 }
 
 /** A binary min-heap of editors by their next due time. */
@@ -143,6 +146,7 @@ const editors: EditorState[] = plan.editors.map((editor) => ({
   n: 0,
   inFlight: 0,
   nextAt: 0,
+  typingAfter: undefined,
 }));
 const records = new Records();
 /** Set once the records went to the main thread: an ack after that is a late one. */
@@ -168,6 +172,7 @@ async function connect(state: EditorState): Promise<string | undefined> {
   const editor = ProtocolEditor.connect({ url, slug: state.slug, token, follow: plan.follow });
   state.editor = editor;
   state.ready = false;
+  state.typingAfter = undefined;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     editor.synced.then(() => undefined),
@@ -249,7 +254,7 @@ function send(state: EditorState, scheduledAt: number): void {
   }
   const n = ++state.n;
   const marker = markerOf({ worker: plan.worker, editor: state.plan.local, n }, plan.markerTag);
-  const position = positionBetweenMarkers(editor.text.toString(), random);
+  const position = Math.min(nextPosition(state, editor), editor.text.length);
   const sentAt = now();
   const index = records.add(state.plan, n, scheduledAt, sentAt);
   state.inFlight += 1;
@@ -257,7 +262,10 @@ function send(state: EditorState, scheduledAt: number): void {
   // A line per edit, as wiki text has: a page of thousands of markers on one
   // line would make every browser in the spike re-lay out one giant line
   // on each remote update (it cost them a core).
-  editor.insert(position, `${marker}\n`).then(
+  const acked = editor.insert(position, `${marker}\n`);
+  // Sticks to the newline just typed (assoc -1), wherever others' text lands around it.
+  if (plan.mix === "crowd") state.typingAfter = Y.createRelativePositionFromTypeIndex(editor.text, position + marker.length + 1, -1);
+  acked.then(
     (ack) => {
       if (recordsTaken) {
         // After the drain: not in this run's figures, but acknowledged all the same, so still checked.
@@ -279,6 +287,15 @@ function send(state: EditorState, scheduledAt: number): void {
       settled(state, editor);
     },
   );
+}
+
+/** Where the next edit goes: see EditMix (load-plan.ts). */
+function nextPosition(state: EditorState, editor: ProtocolEditor): number {
+  if (plan.mix === "crowd" && state.typingAfter) {
+    const after = Y.createAbsolutePositionFromRelativePosition(state.typingAfter, editor.doc);
+    if (after) return after.index;
+  }
+  return positionBetweenMarkers(editor.text.toString(), random);
 }
 
 function settled(state: EditorState, editor: ProtocolEditor): void {
