@@ -53,6 +53,13 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    readToAckSeconds: new Histogram({
+      name: "weirwood_edge_read_to_ack_seconds",
+      help: "From a client's update message read off its socket to its ack written to the socket, by durability level: waits in the connection's queue, the tick's transaction, durability, earlier acks, and whatever the event loop ran meanwhile (fan-out)",
+      labelNames: ["durability"] as const,
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
     ownedUnflushedPages: new Gauge({
       name: "weirwood_edge_owned_unflushed_pages",
       help: "Unflushed pages this replica flushes (summed over a PoP's replicas: the PoP's dirty pages, each once)",

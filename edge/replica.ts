@@ -449,6 +449,10 @@ export class Replica implements ConnectionHost {
     if (durability && seconds !== undefined) this.metrics.ackSeconds.observe({ durability }, seconds);
   }
 
+  recordAckWritten(durability: DurabilityLevel, seconds: number): void {
+    this.metrics.readToAckSeconds.observe({ durability }, seconds);
+  }
+
   // --- pages ----------------------------------------------------------------
 
   /** Applies an update to a page; the doc's update handler fans it out. */

@@ -4,6 +4,7 @@ import type { DurabilityLevel } from "../../protocol/messages";
 import type { LoadResult } from "./load-generator";
 import type { MarkerCheck } from "./markers";
 import type { UsageReport } from "./process-usage";
+import type { HistogramQuantiles } from "./edge-histogram";
 
 // What `npm run bench:edge` reports and how it prints it beside the targets
 // (bench-edge.ts runs the levels).
@@ -57,6 +58,8 @@ export interface RunReport {
   usage: UsageReport;
   /** What an acknowledged edit cost over the measured window: edge CPU, and fan-out messages to co-editors. */
   cost: { edgeCores: number; edgeCpuMsPerAck: number; edgeCpuUsPerAck: number; ackedPerEdgeCore: number; fanoutMessagesPerAck: number };
+  /** The edges' own read-to-ack histogram over the measured window (and the drain), summed over the replicas. */
+  edgeReadToAck: HistogramQuantiles;
   /** Replicas that died during this run. */
   crashes: { replica: string; exit: number | string; at: string }[];
   /** Every replica of the run, read as a client reads it: every acknowledged marker once, and the origin's text. */
@@ -114,6 +117,7 @@ function serverAckQuantiles(metrics: Record<string, number>): { p50Ms: number; p
 
 /** An upper bucket bound, or "> the largest bound" for the +Inf bucket. */
 function bound(ms: number, largestMs: number): string {
+  if (Number.isNaN(ms)) return "-";
   return Number.isFinite(ms) ? `<= ${fmt(ms)}` : `> ${fmt(largestMs)}`;
 }
 
@@ -158,7 +162,7 @@ export function printReport(levels: LevelReport[], settings: ReportedSettings, l
   }
   log("\nEdge cost (edge CPU seconds over the measured window; robust to what else runs on the machine):");
   const costRow = (cells: string[]) => log(cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(20) : cell.padStart(12))).join(" "));
-  costRow(["run", "acked/s", "edge cores", "µs/ack", "acked/s/core", "target"]);
+  costRow(["run", "acked/s", "edge cores", "µs/ack", "acked/s/core", "ack p99 ms", "edge p99 ms", "target"]);
   for (const report of levels) {
     for (const [label, run] of [["", report.main], [" saturation", report.saturation]] as const) {
       if (!run) continue;
@@ -169,10 +173,13 @@ export function printReport(levels: LevelReport[], settings: ReportedSettings, l
         String(run.cost.edgeCores),
         fmt(run.cost.edgeCpuUsPerAck),
         fmt(run.cost.ackedPerEdgeCore),
+        fmt(run.load.ackLatencyMs.p99),
+        bound(run.edgeReadToAck.p99Ms, run.edgeReadToAck.largestBucketMs),
         target ? `<= ${target} µs/ack ${mark(run.cost.edgeCpuUsPerAck <= target)}` : "",
       ]);
     }
   }
+  log("  (ack p99: as the editors measured it, send to ack; edge p99: the edges' weirwood_edge_read_to_ack_seconds, read off the socket to ack written, upper bucket bound)");
   for (const report of levels) {
     log(`  ${report.level} placement: ${report.placement.map((p) => `${p.name} cpus ${p.cpusAllowed ?? "?"}`).join(", ")}`);
   }
@@ -242,6 +249,8 @@ export function printReport(levels: LevelReport[], settings: ReportedSettings, l
         `          per acknowledged edit: ${fmt(run.cost.edgeCpuUsPerAck)} µs of edge CPU (${run.cost.edgeCores} cores used by the edges), ` +
           `${run.cost.fanoutMessagesPerAck} fan-out messages to co-editors; capacity ${fmt(run.cost.ackedPerEdgeCore)} acked/s per edge core`,
       );
+      const edge = run.edgeReadToAck;
+      log(`          the edges' read-to-ack histogram: p50 ${bound(edge.p50Ms, edge.largestBucketMs)} ms, p99 ${bound(edge.p99Ms, edge.largestBucketMs)} ms over ${edge.count} acks; the editors': p50 ${fmt(load.ackLatencyMs.p50)} ms, p99 ${fmt(load.ackLatencyMs.p99)} ms`);
       for (const crash of run.crashes) log(`          REPLICA ${crash.replica} EXITED (${crash.exit}) at ${crash.at}`);
     }
     const server = serverAckQuantiles(report.edgeMetrics);

@@ -32,6 +32,7 @@ import { LoadGenerator, type LoadOptions, type LoadResult, withoutMarkers } from
 import { checkMarkers, type MarkerCheck } from "./markers";
 import { fmt, type LevelReport, type OriginTransactions, type Placement, printReport, type RunReport, TARGETS } from "./bench-edge-report";
 import { UsageSampler } from "./process-usage";
+import { type Buckets, bucketsSince, quantilesOf, scrapeHistogram } from "./edge-histogram";
 import { EDIT_MIXES, type EditMix } from "./load-plan";
 import { coreSplit, cpusAllowed, pin, type Pinning } from "../peers/pinning";
 
@@ -171,6 +172,9 @@ async function countTransactions(system: BenchSystem, pops: readonly string[], a
   };
 }
 
+/** The edges' own read-to-ack histogram (edge/metrics.ts). */
+const READ_TO_ACK = "weirwood_edge_read_to_ack_seconds";
+
 async function measure(
   system: BenchSystem,
   pops: RunningPops,
@@ -184,6 +188,9 @@ async function measure(
     { name: "nats-server (shared)", comm: "nats-server" },
     { name: "postgres (all, shared)", comm: "postgres" },
   ]);
+  const edgeUrls = pops.edges.map((edge) => edge.httpUrl);
+  const printProgress = progressPrinter(options.label);
+  let readToAckBefore: Promise<Buckets> | undefined;
   const load = await LoadGenerator.connect({
     edges: pops.targets,
     tokens,
@@ -199,7 +206,11 @@ async function measure(
     follow: settings.follow,
     mix: settings.mix satisfies EditMix,
     seed: 42,
-    onProgress: progressPrinter(options.label),
+    onProgress: (progress) => {
+      // The edges' histogram from the end of the warm-up on, beside the editors' figures of the same window.
+      if (progress.atS >= 0) readToAckBefore ??= scrapeHistogram(edgeUrls, READ_TO_ACK);
+      printProgress?.(progress);
+    },
   });
   if (load.connected < options.editors) log(`  ${options.label}: only ${load.connected} of ${options.editors} editors connected: ${JSON.stringify(load.connectFailures)}`);
   let result: LoadResult;
@@ -210,6 +221,7 @@ async function measure(
     lateAcked = await load.close();
     sampler.stop();
   }
+  const edgeReadToAck = quantilesOf(bucketsSince(await (readToAckBefore ?? new Map()), await scrapeHistogram(edgeUrls, READ_TO_ACK)));
   // Acked after the drain: not in the figures, but checked like every ack.
   const late = countLateAsAcked(result.markers, lateAcked);
   if (late > 0) log(`  ${options.label}: ${late} acks arrived after the drain; checked with the others`);
@@ -261,6 +273,7 @@ async function measure(
     originTransactions,
     usage,
     cost,
+    edgeReadToAck,
     crashes,
     replicaChecks,
     failures,

@@ -52,6 +52,8 @@ export interface ConnectionHost {
   /** The replica's watch over clients that fall behind. */
   readonly slowClients: Pick<SlowClients, "pauseBytes" | "closeBytes" | "fellBehind">;
   recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void;
+  /** An ack went to the socket `seconds` after its update was read off it. */
+  recordAckWritten(durability: DurabilityLevel, seconds: number): void;
   closed(client: ClientConnection): void;
   readonly log: Logger;
 }
@@ -82,8 +84,8 @@ const FLOOD_BREAK_MS = 1000;
  */
 export class ClientConnection implements PageClient, WatchedClient {
   private page: Page | undefined;
-  /** Messages received and not handled yet, in order: the page is loading, or the first is held back by the edit rate. */
-  private readonly waiting: Uint8Array[] = [];
+  /** Messages received and not handled yet, in order, with when each was read: the page is loading, or the first is held back by the edit rate. */
+  private readonly waiting: { bytes: Uint8Array; readAt: number }[] = [];
   private waitingBytes = 0;
   /**
    * Its sync steps 1 and awareness queries (undefined: not limited): each
@@ -235,14 +237,15 @@ export class ClientConnection implements PageClient, WatchedClient {
       this.close(CloseCode.messageTooLarge, `message of ${data.byteLength} bytes exceeds the limit of ${this.host.maxMessageBytes}`);
       return;
     }
+    const readAt = performance.now();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     // Order matters (an awareness update after an edit, a sync step after
     // both): while anything waits, what comes next waits behind it.
     if (!this.page || this.waiting.length > 0) {
-      this.queue(bytes);
+      this.queue(bytes, readAt);
       return;
     }
-    if (this.handle(bytes) === "held") this.queue(bytes);
+    if (this.handle(bytes, readAt) === "held") this.queue(bytes, readAt);
   }
 
   /**
@@ -252,8 +255,8 @@ export class ClientConnection implements PageClient, WatchedClient {
    * code stock clients reconnect on (its edits are in its document and go
    * again as one sync step 2).
    */
-  private queue(bytes: Uint8Array): void {
-    this.waiting.push(bytes);
+  private queue(bytes: Uint8Array, readAt: number): void {
+    this.waiting.push({ bytes, readAt });
     this.waitingBytes += bytes.byteLength;
     const overflow = queueOverflow(this.waiting.length, this.waitingBytes, this.host.queueLimits, this.page ? "behind a held message" : "while the page loads");
     if (overflow) this.close(CloseCode.rateLimited, overflow);
@@ -262,13 +265,14 @@ export class ClientConnection implements PageClient, WatchedClient {
   /** Handles what waited, in order, until the edit rate holds one back again. */
   private handleWaiting(): void {
     while (this.waiting.length > 0 && this.page && !this.closing && !this.resumeTimer) {
-      if (this.handle(this.waiting[0]!) === "held") return;
-      this.waitingBytes -= this.waiting.shift()!.byteLength;
+      const { bytes, readAt } = this.waiting[0]!;
+      if (this.handle(bytes, readAt) === "held") return;
+      this.waitingBytes -= this.waiting.shift()!.bytes.byteLength;
     }
   }
 
   /** "held" when the edit rate holds the message back: it must be handled again, unchanged, later. */
-  private handle(bytes: Uint8Array): "handled" | "held" {
+  private handle(bytes: Uint8Array, readAt: number): "handled" | "held" {
     const page = this.page;
     if (!page || this.closing) return "handled";
     let message: Message;
@@ -280,7 +284,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
     page.lastActive = Date.now();
     try {
-      const waitMs = this.dispatch(page, message);
+      const waitMs = this.dispatch(page, message, readAt);
       if (waitMs === undefined) return "handled";
       this.holdBack(waitMs);
       return "held";
@@ -328,7 +332,7 @@ export class ClientConnection implements PageClient, WatchedClient {
   }
 
   /** Answers the milliseconds to wait when the edit or read rate holds the message back, else undefined. */
-  private dispatch(page: Page, message: Message): number | undefined {
+  private dispatch(page: Page, message: Message, readAt: number): number | undefined {
     switch (message.type) {
       case "sync-step-1": {
         const waitMs = this.reads?.take() ?? 0;
@@ -340,7 +344,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       case "update":
         // A sync step 2 is what every client sends on connect (usually
         // empty); only an "update" is someone typing.
-        return this.write(page, message.update, message.type === "update");
+        return this.write(page, message.update, message.type === "update", readAt);
       case "awareness":
         this.offerAwareness(message.update);
         return;
@@ -360,7 +364,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
   }
 
-  private write(page: Page, sent: Uint8Array, typed: boolean): number | undefined {
+  private write(page: Page, sent: Uint8Array, typed: boolean, readAt: number): number | undefined {
     let update = sent;
     const received = performance.now();
     let refusal = this.host.refusal(this.identity, page);
@@ -386,7 +390,7 @@ export class ClientConnection implements PageClient, WatchedClient {
           update = verdict.update;
         }
       } else if (!wouldChange(page.doc, update)) {
-        this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
+        this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page), readAt);
         return;
       }
     } catch (error) {
@@ -397,7 +401,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       // The sync step 2 every client sends on connect, with nothing the page
       // lacks: not applied, not counted as an edit, and acknowledged once
       // what the page holds is durable (a resend after a failed write).
-      this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page));
+      this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page), readAt);
       return;
     }
     if (refusal) {
@@ -435,6 +439,7 @@ export class ClientConnection implements PageClient, WatchedClient {
         this.host.recordEdit("accepted", level, (performance.now() - received) / 1000);
         return level;
       }),
+      readAt,
     );
   }
 
@@ -461,7 +466,7 @@ export class ClientConnection implements PageClient, WatchedClient {
     }
   }
 
-  private acknowledge(seq: number, durable: Promise<DurabilityLevel>): void {
+  private acknowledge(seq: number, durable: Promise<DurabilityLevel>, readAt: number): void {
     // The chain reaches this promise only after the earlier acks: mark it
     // handled now, or its rejection meanwhile is "unhandled" and kills the
     // process (seen at `origin` durability with the origin dropping sockets).
@@ -470,7 +475,10 @@ export class ClientConnection implements PageClient, WatchedClient {
       .then(() => durable)
       .then(
         (durability) => {
-          if (this.extensions) this.send(encodeMessage({ type: "ack", seq, durability }));
+          if (!this.extensions) return;
+          this.send(encodeMessage({ type: "ack", seq, durability }));
+          // send() skips (or closes) a socket that is gone or hopelessly behind: then no ack was written.
+          if (!this.closing) this.host.recordAckWritten(durability, (performance.now() - readAt) / 1000);
         },
         (error: unknown) => {
           this.host.log.warn({ err: error, client: this.id, seq }, "an update could not be made durable; closing so the client resends it");
