@@ -186,12 +186,12 @@ export class ClientConnection implements PageClient, WatchedClient {
     this.socket.send(message);
   }
 
-  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void {
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array, presenceFlushesBefore: number): void {
     if (this.behind || this.closing || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.host.slowClients.pauseBytes) {
       // Queueing more would grow the edge's memory with every window; a
       // state vector is all it takes to catch the client up later.
-      this.behind = { stateVector: stateVectorBefore(), since: Date.now(), presenceFlushes: this.page?.presenceFlushes ?? 0 };
+      this.behind = { stateVector: stateVectorBefore(), since: Date.now(), presenceFlushes: presenceFlushesBefore };
       this.host.slowClients.fellBehind(this);
       return;
     }

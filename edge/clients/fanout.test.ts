@@ -32,6 +32,20 @@ class Receiver implements PageClient {
   }
 }
 
+/** Logs each window it is handed, in the order the fan-out writes them. */
+class LoggingReceiver extends Receiver {
+  constructor(
+    id: number,
+    private readonly log: string[],
+  ) {
+    super(id);
+  }
+  override deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void {
+    this.log.push(`deliver ${this.id}`);
+    super.deliver(window, stateVectorBefore);
+  }
+}
+
 const pages: Page[] = [];
 function pageWith(receivers: Receiver[]): Page {
   const page = new Page("Winterfell" as Slug, { protection: "none", originVector: new Uint8Array([0]), revision: 0 });
@@ -61,7 +75,8 @@ function edits(page: Page, count: number): Y.Doc[] {
   return writers;
 }
 
-const waitWindow = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms + 5));
+/** Past a window's end, and past the turn of the event loop that writes it to the clients (setImmediate's phase). */
+const waitWindow = (ms: number) => new Promise((resolve) => setTimeout(() => setImmediate(resolve), ms + 5));
 
 describe("coalesced fan-out", () => {
   it("each client gets one update message per window whatever the edit rate, the same buffer for all", async () => {
@@ -153,6 +168,56 @@ describe("coalesced fan-out", () => {
     Y.applyUpdate(client, Y.encodeStateAsUpdate(page.doc, behind.skippedFrom));
     expect(client.getText("body").toString()).toBe(page.doc.getText("body").toString());
     expect(Y.encodeStateAsUpdate(page.doc, behind.skippedFrom).byteLength).toBeLessThan(Y.encodeStateAsUpdate(page.doc).byteLength);
+  });
+
+  it("an ack due in the turn a window closes goes out before any of the window's writes", async () => {
+    const log: string[] = [];
+    const receivers = Array.from({ length: 50 }, (_, i) => new LoggingReceiver(i, log));
+    const page = pageWith(receivers);
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, publishAwareness: () => {} });
+    wire(page, fanout);
+    // Past the byte bound: the window closes inside the update handler, as in the tick's transaction.
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[${"x".repeat(200)}]`)), "peer");
+    // The tick's acks are settled in microtasks after its transaction.
+    void Promise.resolve().then(() => log.push("ack"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toHaveLength(51);
+    expect(log[0]).toBe("ack");
+  });
+
+  it("a fan-out to more clients than a turn's writes yields, so what the loop handles meanwhile is not behind all of it", async () => {
+    const log: string[] = [];
+    const receivers = Array.from({ length: 1000 }, (_, i) => new LoggingReceiver(i, log));
+    const page = pageWith(receivers);
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, writesPerTurn: 100, publishAwareness: () => {} });
+    wire(page, fanout);
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[${"x".repeat(200)}]`)), "peer");
+    // Stands for the next tick's batch of updates read while the fan-out is under way, and their acks.
+    setImmediate(() => log.push("next tick"));
+    while (log.length < 1001) await new Promise((resolve) => setImmediate(resolve));
+    const at = log.indexOf("next tick");
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThanOrEqual(100);
+    // Every client got the window once, in order.
+    expect(log.filter((entry) => entry !== "next tick")).toEqual(receivers.map((receiver) => `deliver ${receiver.id}`));
+  });
+
+  it("a client that pauses on a window still being written catches up from before it, though the page moved on meanwhile", async () => {
+    const receivers = Array.from({ length: 300 }, (_, i) => new Receiver(i));
+    const last = receivers.at(-1)!;
+    const page = pageWith(receivers);
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, writesPerTurn: 100, publishAwareness: () => {} });
+    wire(page, fanout);
+    const client = new Y.Doc();
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[first ${"x".repeat(200)}]`)), 7);
+    last.behind = true;
+    // Another writer's edit lands before the window reached the last client; it goes in the next window, which the paused client also skips.
+    await new Promise((resolve) => setImmediate(resolve));
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[second ${"y".repeat(200)}]`)), 8);
+    fanout.stop();
+    Y.applyUpdate(client, Y.encodeStateAsUpdate(page.doc, last.skippedFrom));
+    expect(client.getText("body").toString()).toBe(page.doc.getText("body").toString());
   });
 
   it("a crowded page's window grows with its clients to keep its writes per second near the budget, within bounds", () => {

@@ -1,7 +1,7 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
-import { framedWindow } from "./frames";
-import type { Page } from "../pages/page";
+import { type FramedWindow, framedWindow } from "./frames";
+import type { Page, PageClient } from "../pages/page";
 import { encodeMessage } from "../../protocol/messages";
 
 /** What one page has waiting for its clients in the current window. */
@@ -15,6 +15,23 @@ interface Outbox {
   /** ... of which these changed here (this replica's clients, closes, timeouts): the peers need them. */
   awarenessHere: Set<number>;
   timer: NodeJS.Timeout | undefined;
+}
+
+/** A closed window on its way to a page's clients, a few hundred sockets per turn of the event loop. */
+interface Delivery {
+  page: Page;
+  whole: FramedWindow;
+  /** For the lone sender of the window's updates: the presence alone, or nothing. */
+  presenceOnly: FramedWindow | undefined;
+  spared: number | undefined;
+  /** The page's clients when the window closed; one that joined later synced a state that holds the window. */
+  clients: PageClient[];
+  next: number;
+  /** The window's update, then every update the page applied after it closed (see `stateVectorBefore`). */
+  since: Uint8Array[];
+  before: Uint8Array | undefined;
+  presenceFlushesBefore: number;
+  seconds: number;
 }
 
 export interface FanoutOptions {
@@ -32,6 +49,8 @@ export interface FanoutOptions {
   publishAwareness(page: Page, update: Uint8Array): void;
   /** Measures one page's flush: clients reached, bytes of each message, time spent. */
   flushed?(clients: number, bytes: number, seconds: number): void;
+  /** Socket writes per turn of the event loop before the rest of a fan-out yields (default 256). */
+  writesPerTurn?: number;
 }
 
 /**
@@ -50,6 +69,9 @@ export interface FanoutOptions {
  */
 export class Fanout {
   private readonly outboxes = new Map<Page, Outbox>();
+  /** Closed windows not yet written to every client, oldest first (so a page's windows reach each client in order). */
+  private readonly deliveries: Delivery[] = [];
+  private delivering: NodeJS.Immediate | undefined;
   private stopped = false;
 
   constructor(private readonly options: FanoutOptions) {}
@@ -57,12 +79,15 @@ export class Fanout {
   /** `senders`: the connections whose updates these are (none for a peer's, the origin's, ...). */
   update(page: Page, update: Uint8Array, senders: Iterable<number> | undefined): void {
     if (this.stopped) return;
+    // Windows of this page still on their way: a client that pauses on one
+    // must be caught up from before it, and the doc has moved on since.
+    for (const delivery of this.deliveries) if (delivery.page === page && delivery.before === undefined) delivery.since.push(update);
     const outbox = this.outbox(page);
     outbox.updates.push(update);
     outbox.bytes += update.byteLength;
     if (senders === undefined) outbox.senders.add(undefined);
     else for (const sender of senders) outbox.senders.add(sender);
-    if (outbox.bytes >= this.options.maxBytes) this.flush(page);
+    if (outbox.bytes >= this.options.maxBytes) this.close(page);
     else this.schedule(page, outbox);
   }
 
@@ -76,8 +101,23 @@ export class Fanout {
     this.schedule(page, outbox);
   }
 
-  /** Sends what a page has waiting now (also before a page is evicted or the replica stops). */
+  /** Sends what a page has waiting now, and every window still on its way, before returning (a page is evicted, a test). */
   flush(page: Page): void {
+    this.close(page);
+    this.deliverAll();
+  }
+
+  /**
+   * Ends a page's window: merges and frames it, tells the peers of its
+   * presence changes, and queues it for the page's clients. The writes
+   * happen in setImmediate's phase, a few hundred per turn of the event
+   * loop (`writesPerTurn`): an update applied in this turn (the tick's
+   * transaction, TickBatcher) is acknowledged in microtasks before any of
+   * it, and the acks of updates read while a fan-out to a thousand sockets
+   * is under way wait for one slice of it, not for all of it
+   * (weirwood_edge_read_to_ack_seconds shows that wait).
+   */
+  private close(page: Page): void {
     const outbox = this.outboxes.get(page);
     if (!outbox) return;
     const started = performance.now();
@@ -98,27 +138,71 @@ export class Fanout {
     const whole = framedWindow([updateMessage, presenceMessage].filter((message) => message !== undefined));
     const spared = updateMessage && outbox.senders.size === 1 ? [...outbox.senders][0] : undefined;
     const presenceOnly = spared !== undefined && presenceMessage ? framedWindow([presenceMessage]) : undefined;
-    // Only a client that pauses on this window needs what the page held
-    // before it; computed once, for the first.
-    let before: Uint8Array | undefined;
-    const stateVectorBefore = () => (before ??= update ? stateVectorWithout(page.doc, update) : Y.encodeStateVector(page.doc));
-    for (const client of page.clients) {
-      if (client.id !== spared) client.deliver(whole, stateVectorBefore);
-      else if (presenceOnly) client.deliver(presenceOnly, stateVectorBefore);
-    }
+    const presenceFlushesBefore = page.presenceFlushes;
     if (presenceMessage) {
-      // Counted after the sends: a client pausing on this very window skipped it.
+      // Counted at close; a client that pauses on this window is handed the count from before it.
       page.presenceFlushes += 1;
       if (outbox.awarenessHere.size > 0) {
         this.options.publishAwareness(page, awarenessProtocol.encodeAwarenessUpdate(page.awareness, [...outbox.awarenessHere]));
       }
     }
-    this.options.flushed?.(page.clients.size, whole.frames.byteLength, (performance.now() - started) / 1000);
+    this.deliveries.push({
+      page,
+      whole,
+      presenceOnly,
+      spared,
+      clients: [...page.clients],
+      next: 0,
+      since: update ? [update] : [],
+      // Without an update the doc's vector now is the one before the window,
+      // until the page's next update (which `update()` then records).
+      before: undefined,
+      presenceFlushesBefore,
+      seconds: (performance.now() - started) / 1000,
+    });
+    this.delivering ??= setImmediate(() => this.deliverSome());
+  }
+
+  /** One turn's share of the queued windows; the rest waits for the next turn, behind what the loop has read meanwhile. */
+  private deliverSome(): void {
+    this.delivering = undefined;
+    this.deliver(this.options.writesPerTurn ?? 256);
+    if (this.deliveries.length > 0) this.delivering = setImmediate(() => this.deliverSome());
+  }
+
+  private deliverAll(): void {
+    if (this.delivering) clearImmediate(this.delivering);
+    this.delivering = undefined;
+    this.deliver(Number.POSITIVE_INFINITY);
+  }
+
+  private deliver(budget: number): void {
+    let writes = 0;
+    while (this.deliveries.length > 0 && writes < budget) {
+      const delivery = this.deliveries[0]!;
+      const started = performance.now();
+      const stateVectorBefore = () => {
+        delivery.before ??= delivery.since.length > 0 ? stateVectorWithout(delivery.page.doc, delivery.since) : Y.encodeStateVector(delivery.page.doc);
+        return delivery.before;
+      };
+      const { clients, spared, whole, presenceOnly, presenceFlushesBefore } = delivery;
+      while (delivery.next < clients.length && writes < budget) {
+        const client = clients[delivery.next++]!;
+        if (client.id !== spared) client.deliver(whole, stateVectorBefore, presenceFlushesBefore);
+        else if (presenceOnly) client.deliver(presenceOnly, stateVectorBefore, presenceFlushesBefore);
+        writes += 1;
+      }
+      delivery.seconds += (performance.now() - started) / 1000;
+      if (delivery.next < clients.length) return;
+      this.deliveries.shift();
+      this.options.flushed?.(clients.length, whole.frames.byteLength, delivery.seconds);
+    }
   }
 
   /** Sends what waits, then nothing more: the replica is stopping and its broker is about to close. */
   stop(): void {
-    for (const page of [...this.outboxes.keys()]) this.flush(page);
+    for (const page of [...this.outboxes.keys()]) this.close(page);
+    this.deliverAll();
     this.stopped = true;
   }
 
@@ -132,7 +216,7 @@ export class Fanout {
   }
 
   private schedule(page: Page, outbox: Outbox): void {
-    outbox.timer ??= setTimeout(() => this.flush(page), this.windowOf(page));
+    outbox.timer ??= setTimeout(() => this.close(page), this.windowOf(page));
   }
 
   /**
@@ -150,16 +234,19 @@ export class Fanout {
 }
 
 /**
- * The page's state vector as it was before `update` (already applied): for
+ * The page's state vector as it was before `updates` (already applied, the
+ * window's and those applied after it while it was on its way): for
  * each client the update touches, its first clock. A doc's update event
  * carries, per client, exactly the structs from the old clock to the new
  * one, and merging keeps the lowest start, so this is never ahead of what a
  * client that missed `update` holds. Deletions are not in state vectors: a
  * diff against this vector carries the whole delete set anyway.
  */
-export function stateVectorWithout(doc: Y.Doc, update: Uint8Array): Uint8Array {
-  const { from } = Y.parseUpdateMeta(update);
+export function stateVectorWithout(doc: Y.Doc, updates: Uint8Array | readonly Uint8Array[]): Uint8Array {
   const vector = Y.decodeStateVector(Y.encodeStateVector(doc));
-  for (const [client, clock] of from) if (clock < (vector.get(client) ?? 0)) vector.set(client, clock);
+  for (const update of updates instanceof Uint8Array ? [updates] : updates) {
+    const { from } = Y.parseUpdateMeta(update);
+    for (const [client, clock] of from) if (clock < (vector.get(client) ?? 0)) vector.set(client, clock);
+  }
   return Y.encodeStateVector(vector);
 }

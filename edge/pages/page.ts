@@ -33,9 +33,11 @@ export interface PageClient {
    * A coalesced fan-out window (its update and presence messages). A client
    * that fell behind skips it and later catches up from
    * `stateVectorBefore()`: what the page held before this window (computed
-   * only when asked).
+   * only when asked) and `presenceFlushesBefore`: the page's count of
+   * presence flushes before this window (departures noted since then are
+   * ones it did not hear of).
    */
-  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array): void;
+  deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array, presenceFlushesBefore: number): void;
 }
 
 /**
