@@ -137,4 +137,32 @@ test.describe("screenshots for the docs", () => {
     await expect(page.getByTestId("live-status")).toContainText("Live · checked at");
     await page.screenshot({ path: path.join(OUT, "recent-changes.png") });
   });
+
+  test("moving a page, its old name, and the deletion log", async ({ page, request }) => {
+    test.setTimeout(60_000);
+    await logIn(page.request, adminAccount());
+    const from = `Kingsguard_${suffix}`;
+    await seedPage(request, from, "The seven sworn swords of the king. See [[The Red Wedding]].", { authors: ["Barristan"] });
+    await page.goto(`/wiki/${from}`);
+    await page.getByTestId("move-page").click();
+    await page.getByLabel("New name").fill(`${from}_of_the_Iron_Throne`);
+    await page.getByLabel("Reason to move").fill("its full name");
+    await page.screenshot({ path: path.join(OUT, "move-form.png") });
+    await page.getByRole("button", { name: "Move page" }).click();
+    await expect(page).toHaveURL(new RegExp(`/wiki/${from}_of_the_Iron_Throne$`, "u"));
+    await page.goto(`/wiki/${from}`);
+    await expect(page.getByTestId("redirected-from")).toBeVisible();
+    await page.screenshot({ path: path.join(OUT, "moved-page-old-name.png") });
+
+    const doomed = `Harrenhal_${suffix}`;
+    await seedPage(request, doomed, "Cursed castle.");
+    await page.goto(`/wiki/${doomed}`);
+    await page.getByTestId("delete-page").click();
+    await page.getByLabel("Reason to delete").fill("vandalism");
+    await page.getByRole("button", { name: "Delete page" }).click();
+    await expect(page.getByTestId("deleted-page")).toBeVisible();
+    await page.screenshot({ path: path.join(OUT, "deleted-page.png") });
+    await page.goto("/admin/deletions");
+    await page.screenshot({ path: path.join(OUT, "deletion-log.png") });
+  });
 });
