@@ -1,26 +1,14 @@
 import { randomUUID } from "node:crypto";
 import * as Y from "yjs";
-import { parseSlug, type Slug, SlugError, slugToTitle } from "../common/slug";
+import { type Slug, slugToTitle } from "../common/slug";
 import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../protocol/flush";
 import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
 import { type CachedDoc, DocCache } from "./doc-cache";
+import { type DecodedPage, decodePages, underCurrentNames } from "./flush-pages";
 import { movedTargets } from "./moves";
 import { lockPages, type PageHead, pageDoc, readPageHeads, readStoredPages, type Transaction } from "./page-log";
-import { conflictingClients, readStructs, type UpdateStructs, withoutClients } from "../common/client-structs";
-
-/** A page of a batch once its bytes are decoded and checked. */
-interface DecodedPage {
-  slug: Slug;
-  update: Uint8Array;
-  stateVector: Uint8Array;
-  editCount: number;
-  authors: string[];
-  logSequence: bigint | undefined;
-  structs: UpdateStructs;
-  /** Whose each client id of the update is, as the edge knew it. */
-  claims: Map<number, string>;
-}
+import { conflictingClients, withoutClients } from "../common/client-structs";
 
 /** Structs of a flush left out of the merge for their Yjs client ids (issue 18). */
 export interface RefusedClients {
@@ -203,36 +191,6 @@ async function pageDocs(
   return docs;
 }
 
-/**
- * The batch's pages under their names now: an old name of a moved page
- * becomes the page's name, and when the batch also carries the page under
- * that name (a replica holding both while its clients moved over), the two
- * are one page: their updates merged, counts and authors summed.
- */
-function underCurrentNames(sent: DecodedPage[], moved: Map<string, Slug>): DecodedPage[] {
-  if (moved.size === 0) return sent;
-  const byName = new Map<Slug, DecodedPage[]>();
-  for (const page of sent) {
-    const name = moved.get(page.slug) ?? page.slug;
-    byName.set(name, [...(byName.get(name) ?? []), page]);
-  }
-  return [...byName].map(([slug, group]) => {
-    if (group.length === 1) return { ...group[0]!, slug };
-    const update = Y.mergeUpdates(group.map((page) => page.update));
-    const sequences = group.flatMap((page) => (page.logSequence === undefined ? [] : [page.logSequence]));
-    return {
-      slug,
-      update,
-      stateVector: Y.encodeStateVectorFromUpdate(update),
-      editCount: group.reduce((sum, page) => sum + page.editCount, 0),
-      authors: [...new Set(group.flatMap((page) => page.authors))],
-      logSequence: sequences.length === 0 ? undefined : sequences.reduce((a, b) => (a > b ? a : b)),
-      structs: readStructs(update),
-      claims: new Map(group.flatMap((page) => [...page.claims])),
-    };
-  });
-}
-
 /** One answer per page as sent, under the name it was sent as: the edge matches answers by that name. */
 function answersAsSent(sent: DecodedPage[], moved: Map<string, Slug>, outcomes: PageOutcome[]): FlushAnswerPage[] {
   if (moved.size === 0) return outcomes.map((outcome) => outcome.answer);
@@ -241,49 +199,6 @@ function answersAsSent(sent: DecodedPage[], moved: Map<string, Slug>, outcomes: 
     const outcome = byName.get(moved.get(page.slug) ?? page.slug)!;
     const answer = answerFor(page, outcome.merged.doc, BigInt(outcome.answer.revision));
     return outcome.answer.claims ? { ...answer, claims: outcome.answer.claims } : answer;
-  });
-}
-
-function decodePages(batch: FlushBatch): DecodedPage[] {
-  const seen = new Set<string>();
-  return batch.pages.map((page, index) => {
-    const where = `pages[${index}] (${JSON.stringify(page.slug)})`;
-    let slug: Slug;
-    try {
-      slug = parseSlug(page.slug);
-    } catch (error) {
-      if (error instanceof SlugError) throw new BadRequestError(`${where}: ${error.message}`);
-      throw error;
-    }
-    if (seen.has(slug)) throw new BadRequestError(`${where}: the page appears twice in one batch; merge its updates first`);
-    seen.add(slug);
-    const update = fromBase64(page.update);
-    const stateVector = fromBase64(page.stateVector);
-    let structs: UpdateStructs;
-    try {
-      // Decoding walks every struct and delete set: a truncated or garbled
-      // update fails here, before anything is written.
-      structs = readStructs(update);
-    } catch (error) {
-      throw new BadRequestError(`${where}: update is not a valid Yjs update (${(error as Error).message})`, { cause: error });
-    }
-    try {
-      Y.decodeStateVector(stateVector);
-    } catch (error) {
-      throw new BadRequestError(`${where}: stateVector is not a valid Yjs state vector (${(error as Error).message})`, {
-        cause: error,
-      });
-    }
-    return {
-      slug,
-      update,
-      stateVector,
-      editCount: page.editCount,
-      authors: [...new Set(page.authors)],
-      logSequence: page.logSequence === undefined ? undefined : BigInt(page.logSequence),
-      structs,
-      claims: new Map(page.claims ?? []),
-    };
   });
 }
 
