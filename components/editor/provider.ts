@@ -1,10 +1,11 @@
-import { applyAwarenessUpdate, type Awareness, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
+import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
-import { CloseCode, closeCodeName, isPermanentClose } from "../../protocol/close-codes";
+import { CloseCode, closeCodeName } from "../../protocol/close-codes";
 import { movedToOf } from "../../protocol/deletions";
 import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { EdgeEndpoint } from "../edges";
-import type { TokenSource } from "./tokens";
+import { CLOSE_EXPLANATIONS, isFatalClose } from "./close-reasons";
+import type { EdgeProviderOptions, ProviderStatus, SentMessage } from "./provider-types";
 
 /**
  * The browser's connection to an edge: the y-websocket protocol through
@@ -25,82 +26,12 @@ import type { TokenSource } from "./tokens";
  * would not cover the edits that step 2 carries).
  */
 
-export type ConnectionPhase = "connecting" | "connected" | "offline" | "failed" | "stopped";
+export type { ConnectionPhase, EdgeProviderOptions, ProviderStatus } from "./provider-types";
 
-export interface ProviderStatus {
-  phase: ConnectionPhase;
-  pop: string | undefined;
-  replica: string | undefined;
-  /** The current connection has received the edge's document (sync step 2). */
-  synced: boolean;
-  /** The edge's configured durability, from its session message. */
-  durability: DurabilityLevel | undefined;
-  /** False when the edge said we may only read (session message or auth "permission denied"). */
-  canWrite: boolean | undefined;
-  /** The edge's reason for refusing our writes. */
-  denied: string | undefined;
-  /** Local edits no edge has acknowledged yet. */
-  unacknowledgedEdits: number;
-  /** Local edits not yet acknowledged at `origin` durability. */
-  uncommittedEdits: number;
-  /** Time of the last acknowledgement, by level. */
-  acknowledgedAt: Partial<Record<DurabilityLevel, number>>;
-  /** Why the last connection ended or failed, for the status line. */
-  problem: string | undefined;
-  /** Failed attempts since the last successful sync. */
-  attempts: number;
-  /** The page's name now, once the edge said it was moved (the provider follows it). */
-  movedTo: string | undefined;
-}
-
-export interface EdgeProviderOptions {
-  slug: string;
-  doc: Y.Doc;
-  /** Presence (cursors, names); a live reader passes none and stays invisible. */
-  awareness?: Awareness;
-  pop: string | undefined;
-  listEdges: () => Promise<EdgeEndpoint[]>;
-  tokens: TokenSource;
-  /** A follower never sends document updates. */
-  readOnly?: boolean;
-  WebSocketImpl?: typeof WebSocket;
-  backoff?: { initialMs: number; maxMs: number };
-  /** Gives up on a socket that has not opened after this long. */
-  connectTimeoutMs?: number;
-  now?: () => number;
-  log?: (message: string, detail?: unknown) => void;
-}
-
-interface SentMessage {
-  seq: number;
-  /** The newest local edit this message carries (it carries every older one too). */
-  edit: number;
-}
 
 // Messages awaiting a stronger acknowledgement; past this the oldest are forgotten.
 const MAX_TRACKED_MESSAGES = 10_000;
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 10_000 };
-// Close codes after which trying again sends the same thing again: the
-// 4400-4499 class (PROTOCOL.md), but for a refused token, which this
-// provider can trade for a new one.
-const isFatalClose = (code: number) => isPermanentClose(code) && code !== CloseCode.unauthorized;
-const CLOSE_EXPLANATIONS: Partial<Record<number, string>> = {
-  [CloseCode.unauthorized]: "the edge refused the token; getting a new one",
-  [CloseCode.tokenExpired]: "the token expired while connected; getting a new one",
-  [CloseCode.blocked]: "you can no longer edit",
-  // The reason says the page was deleted, and why.
-  [CloseCode.pageDeleted]: "you can no longer edit",
-  // Followed (onClose): only a reason the provider cannot read ends here.
-  [CloseCode.pageMoved]: "the page was moved",
-  [CloseCode.badPage]: "the edge does not accept this page name",
-  [CloseCode.badMessage]: "the edge could not read a message from this editor",
-  [CloseCode.messageTooLarge]: "an edit was larger than the edge accepts",
-  [CloseCode.presenceTooLarge]: "this editor's presence (cursor, name) was larger than the edge accepts",
-  [CloseCode.tooSlow]: "this connection fell behind; resyncing",
-  [CloseCode.rateLimited]: "too many edits too fast for too long; waiting before reconnecting",
-  [CloseCode.overloaded]: "the replica is full; trying another",
-  [CloseCode.draining]: "the replica is shutting down; moving to another",
-};
 
 export class EdgeProvider {
   private readonly options: EdgeProviderOptions;
