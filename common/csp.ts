@@ -37,7 +37,9 @@ export function contentSecurityPolicy(options: { nonce: string; connectSources: 
 }
 
 /**
- * Where the editor may open WebSockets: every host a live edge advertises,
+ * Where the editor may open WebSockets, and the page view fetch an edge's
+ * read of the page (components/page/nearest-edge-text.ts, over HTTP(S) on
+ * the same port): every host a live edge advertises,
  * any port (replicas come and go on new ports while a page is open), and the
  * operator's extra sources for edges that may appear on other hosts later.
  * With no edge known yet, the page's own host on any port (the embedded default).
@@ -47,14 +49,16 @@ export function edgeConnectSources(options: { edgeUrls: readonly string[]; pageH
   for (const url of options.edgeUrls) {
     try {
       const parsed = new URL(url);
-      if (parsed.protocol === "ws:" || parsed.protocol === "wss:") sources.add(`${parsed.protocol}//${parsed.hostname}:*`);
+      if (parsed.protocol === "ws:" || parsed.protocol === "wss:") {
+        sources.add(`${parsed.protocol}//${parsed.hostname}:*`).add(`${parsed.protocol === "wss:" ? "https:" : "http:"}//${parsed.hostname}:*`);
+      }
     } catch {
       // Not a URL: an edge misconfigured its EDGE_PUBLIC_URL; it is unreachable anyway.
     }
   }
   if (sources.size === 0) {
     const host = options.pageHost.replace(/:\d+$/u, "");
-    sources.add(`ws://${host}:*`).add(`wss://${host}:*`);
+    sources.add(`ws://${host}:*`).add(`wss://${host}:*`).add(`http://${host}:*`).add(`https://${host}:*`);
   }
   // A ";" would start another directive: an operator's typo must not rewrite the policy.
   for (const source of options.extra) if (!/[;\s'"]/u.test(source)) sources.add(source);

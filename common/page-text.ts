@@ -13,3 +13,19 @@ export const PAGE_TEXT_NAME = "body";
 export function pageText(doc: Y.Doc): string {
   return doc.getText(PAGE_TEXT_NAME).toString().replaceAll("\u0000", "\uFFFD");
 }
+
+/**
+ * A short fingerprint of a page's text (FNV-1a over its UTF-16 code units,
+ * and its length): the page view carries the one of the text it rendered, so
+ * that the browser can tell whether an edge holds another text without the
+ * view carrying the text twice. Not a security measure; plain JS, since
+ * crypto.subtle exists only on secure origins.
+ */
+export function textFingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${text.length.toString(36)}-${hash.toString(36)}`;
+}

@@ -17,6 +17,12 @@ export interface PageView {
   revision: number;
   updatedAt: string;
   protection: PageProtection;
+  /**
+   * The newest flush the text includes: the version an edge's flush answers
+   * and reads name (`revision` there), so that a reader can tell an edge's
+   * text that is newer from one that lags.
+   */
+  version: number;
 }
 
 // Texts of pages whose newest flushes are not refreshed into Page.text yet,
@@ -50,6 +56,7 @@ export async function getPage(prisma: PrismaClient, options: { slug: Slug }): Pr
     revision: page.revisionCount,
     updatedAt: page.updatedAt.toISOString(),
     protection: page.protection,
+    version: Number(head),
   };
 }
 

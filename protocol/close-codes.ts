@@ -82,7 +82,7 @@ export const CloseCode = {
   pageDeleted: 4410,
   /**
    * The page was moved: this name is an old one (the reason names the new
-   * one, protocol/deletions.ts movedPageMessage). In 4400-4499 on purpose:
+   * one, protocol/moved-page.ts). In 4400-4499 on purpose:
    * reconnecting to the old name is refused with the same code, so a stock
    * client stops; the wiki's editor reconnects the same document under the
    * new name, so whatever it had not sent yet reaches the page there. 301

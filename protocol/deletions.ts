@@ -50,16 +50,3 @@ export function decodeDeletionNotice(data: Uint8Array): DeletionNotice {
 export function deletedPageMessage(reason: string): string {
   return `this page was deleted by an admin: ${reason}`;
 }
-
-/**
- * The close reason an edge gives for an old name of a moved page. The wiki's
- * editor reads the new name back from it (movedToOf): keep the two together.
- */
-export function movedPageMessage(to: string): string {
-  return `this page was moved to ${to}`;
-}
-
-/** The new name in a movedPageMessage, or undefined. */
-export function movedToOf(reason: string): string | undefined {
-  return /^this page was moved to (\S+)$/u.exec(reason)?.[1];
-}

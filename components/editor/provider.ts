@@ -1,7 +1,7 @@
 import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { CloseCode, closeCodeName } from "../../protocol/close-codes";
-import { movedToOf } from "../../protocol/deletions";
+import { movedToOf } from "../../protocol/moved-page";
 import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { EdgeEndpoint } from "../edges";
 import { CLOSE_EXPLANATIONS, isFatalClose } from "./close-reasons";

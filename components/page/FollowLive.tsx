@@ -34,10 +34,41 @@ function liveLabel(status: ProviderStatus | null): string {
  * connection to an edge of the reader's PoP, re-rendered with the server's
  * renderer (and sanitizer) as updates arrive. Off, it shows the server's HTML.
  */
-export function FollowLive({ slug, existingPages, children }: { slug: string; existingPages: string[]; children: ReactNode }) {
+export function FollowLive({
+  slug,
+  existingPages,
+  served,
+  children,
+}: {
+  slug: string;
+  existingPages: string[];
+  /** The version and text fingerprint of the body as served; when set, the nearest edge is asked for a newer text. */
+  served?: { version: number; fingerprint: string };
+  children: ReactNode;
+}) {
   const [following, setFollowing] = useState(false);
   const [html, setHtml] = useState<string | null>(null);
   const [status, setStatus] = useState<ProviderStatus | null>(null);
+  const [fresher, setFresher] = useState<{ html: string; pop: string } | null>(null);
+
+  // Once per view: the served copy may be a cache's, or trail the edges'
+  // unflushed edits; a replica of the reader's PoP holding the page answers
+  // its newer text from memory (components/page/nearest-edge-text.ts).
+  useEffect(() => {
+    if (!served) return;
+    let stopped = false;
+    void Promise.all([import("../edges"), import("./nearest-edge-text"), import("../../common/markdown"), import("../../common/wikilinks")])
+      .then(async ([{ fetchEdges, readPopCookie }, { newerEdgeText }, { renderMarkdown }, { linkedSlugs }]) => {
+        const newer = await newerEdgeText({ slug, ...served, edges: await fetchEdges(), pop: readPopCookie() });
+        if (!newer || stopped) return;
+        const existing = await new LinkExistence(existingPages).resolve(linkedSlugs(newer.text));
+        if (!stopped) setFresher({ html: renderMarkdown(newer.text, { existingPages: existing }), pop: newer.pop });
+      })
+      .catch(() => {});
+    return () => {
+      stopped = true;
+    };
+  }, [slug, served?.version, served?.fingerprint, existingPages]);
 
   useEffect(() => {
     if (!following) return;
@@ -99,6 +130,13 @@ export function FollowLive({ slug, existingPages, children }: { slug: string; ex
         ) : (
           <div className="page-body" data-live="true" dangerouslySetInnerHTML={{ __html: html }} />
         )
+      ) : !following && fresher !== null ? (
+        <>
+          <p className="muted" role="status" data-testid="edge-text">
+            Newer than this copy of the page: the text as the edge in {fresher.pop} holds it now.
+          </p>
+          <div className="page-body" data-edge="true" dangerouslySetInnerHTML={{ __html: fresher.html }} />
+        </>
       ) : (
         children
       )}

@@ -1,6 +1,7 @@
 import type { Logger } from "../../common/logger";
 import { CloseCode } from "../../protocol/close-codes";
-import { type DeletedPage, type DeletionNotice, decodeDeletionNotice, deletedPageMessage, movedPageMessage } from "../../protocol/deletions";
+import { type DeletedPage, type DeletionNotice, decodeDeletionNotice, deletedPageMessage } from "../../protocol/deletions";
+import { movedPageMessage } from "../../protocol/moved-page";
 import type { ClientConnection } from "../clients/connection";
 import type { Page } from "../pages/page";
 import { fitCloseReason } from "./blocks";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEdge } from "../../edge/edge";
 import type { ProtocolEditor } from "../../e2e/load/protocol-editor";
 import { CloseCode } from "../../protocol/close-codes";
-import { movedPageMessage } from "../../protocol/deletions";
+import { movedPageMessage } from "../../protocol/moved-page";
 import { subjects } from "../../protocol/subjects";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";

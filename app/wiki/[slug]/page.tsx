@@ -7,6 +7,7 @@ import { type Slug, slugToTitle } from "@/common/slug";
 import { formatTime } from "@/components/format";
 import { DeletedPage } from "@/components/page/DeletedPage";
 import { FollowLive } from "@/components/page/FollowLive";
+import { textFingerprint } from "@/common/page-text";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
 import { RedirectedFrom, RedirectNotice } from "@/components/page/RedirectNotes";
@@ -55,7 +56,7 @@ export default async function WikiPage({ params, searchParams }: Props) {
     <PageFrame {...existingPageFrame(shownSlug, page)} tab="read" subtitle={redirectedFrom ? <RedirectedFrom from={redirectedFrom} /> : undefined}>
       {redirectedFrom ? <TargetAddress href={pageHref(shownSlug)} /> : null}
       {redirect ? <RedirectNotice redirect={redirect} /> : null}
-      <FollowLive slug={shownSlug} existingPages={existingLinks}>
+      <FollowLive slug={shownSlug} existingPages={existingLinks} served={redirect ? undefined : { version: page.version, fingerprint: textFingerprint(page.text) }}>
         {redirect && body.trim() === "" ? null : <PageBody sanitizedHtml={renderMarkdown(body, { existingPages: existing })} />}
       </FollowLive>
       <footer className="page-footer muted">
