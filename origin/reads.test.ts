@@ -150,20 +150,22 @@ describe.each(testDatabases)("reading the wiki on $name", (kind) => {
   const search = (query: string) => read<SearchBody>(handleSearch(origin, request(`/api/search?q=${encodeURIComponent(query)}`)));
   const wanted = () => read<WantedBody>(handleWantedPages(origin, request("/api/wanted-pages?limit=500")));
 
-  it("a page reads back as exactly its slug, title, text, revision, update time and protection", async () => {
+  it("a page reads back as exactly its slug, title, text, revision, update time, protection and version", async () => {
     const slug = uniqueSlug("Winterfell");
     const started = Date.now();
     const page = await createPage(origin, slug, "Winter is coming.");
     await edit(origin, page, (body) => body.insert(body.length, " The North remembers."), { authors: ["Bran"] });
 
     const body = await read<Record<string, unknown>>(handleGetPage(origin, request(`/api/pages/${slug}`), { slug }));
-    expect(Object.keys(body).sort()).toEqual(["protection", "revision", "slug", "text", "title", "updatedAt"]);
+    expect(Object.keys(body).sort()).toEqual(["protection", "revision", "slug", "text", "title", "updatedAt", "version"]);
     expect(body).toMatchObject({
       slug,
       title: slug.replaceAll("_", " "),
       text: "Winter is coming. The North remembers.",
       revision: 2,
       protection: "none",
+      // Two flushes: the newest one the text includes (the count edges' reads call revision).
+      version: 2,
     });
     const updatedAt = Date.parse(body.updatedAt as string);
     expect(updatedAt).toBeGreaterThanOrEqual(started - 1000);
