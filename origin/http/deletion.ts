@@ -22,8 +22,12 @@ const deletionsQuery = z.object({
   limit: integerParam(1, DELETIONS_MAX_LIMIT).optional(),
 });
 
-/** Tells every edge at once (the broker); a lost notice is made up by their recheck of POST /api/internal/deleted-pages. */
-function announce(origin: Origin, notice: DeletionNotice): void {
+/**
+ * Tells every edge at once (the broker) of a delete, an undelete or a move
+ * (origin/http/moves.ts); a lost notice is made up by their recheck of POST
+ * /api/internal/deleted-pages.
+ */
+export function announce(origin: Origin, notice: DeletionNotice): void {
   for (const listener of origin.deletionChanges) listener(notice);
 }
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { DeletionNotice } from "../../protocol/deletions";
 import { movePage, pageMoves } from "../moves";
 import type { Origin } from "../runtime";
 import { sessionIdentity } from "./auth";
 import { readJson } from "./body";
+import { announce } from "./deletion";
 import { requireOwnSiteJson } from "./cross-site";
 import { slugParam } from "./params";
 import { answer } from "./respond";
@@ -15,11 +15,6 @@ const moveBody = z.object({
   reason: z.string().trim().max(500, "must be at most 500 characters").default(""),
 });
 
-/** The edges hear of a move as of a deletion: the same notice channel, and the same recheck. */
-function announce(origin: Origin, notice: DeletionNotice): void {
-  for (const listener of origin.deletionChanges) listener(notice);
-}
-
 /** POST /api/pages/:slug/move `{ to, reason? }`: anyone who may edit the page (session cookie). */
 export function handleMovePage(origin: Origin, request: Request, params: { slug: string }): Promise<Response> {
   return answer(origin, async () => {
@@ -29,6 +24,7 @@ export function handleMovePage(origin: Origin, request: Request, params: { slug:
     const { to, reason } = moveBody.parse(await readJson(request, MAX_BODY_BYTES));
     const { move, notice } = await movePage(origin.db.prisma, { from, to, reason, by });
     origin.log.info({ from, to, by: by.name }, "page moved");
+    // The edges hear of a move as of a deletion: the same notice, the same recheck.
     announce(origin, notice);
     return { move };
   });
