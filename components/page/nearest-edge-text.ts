@@ -53,10 +53,13 @@ export async function newerEdgeText(options: {
       }
     }),
   );
+  // Every holder is current as of its revision plus the edits it has heard
+  // since, and holders of one PoP hear each other's within a fan-out window:
+  // any that holds another text at the served version or later is newer.
   const read = answers
     .filter((answer): answer is EdgeRead => typeof answer?.text === "string" && typeof answer.revision === "number")
-    .sort((a, b) => b.revision - a.revision)[0];
+    .filter((answer) => answer.revision >= options.version && textFingerprint(answer.text) !== options.fingerprint)
+    .sort((a, b) => b.revision - a.revision || b.text.length - a.text.length)[0];
   if (!read) return undefined;
-  if (read.revision < options.version || textFingerprint(read.text) === options.fingerprint) return undefined;
   return { text: read.text, pop };
 }
