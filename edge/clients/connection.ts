@@ -1,84 +1,23 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import type { WebSocket } from "ws";
 import * as Y from "yjs";
-import type { Logger } from "../../common/logger";
 import { type FramedWindow, writeWindow } from "./frames";
 import type { Page, PageClient } from "../pages/page";
-import { type PresenceLimits, PresenceGate, type PresenceResult, PresenceTooLargeError } from "./presence";
+import { PresenceGate, PresenceTooLargeError } from "./presence";
 import { CloseCode } from "../../protocol/close-codes";
-import { type RateLimits, TokenBucket } from "./token-bucket";
+import { TokenBucket } from "./token-bucket";
 import { decodeMessage, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { Identity } from "../../protocol/token";
-import type { SlowClients, WatchedClient } from "./slow-clients";
-import { wouldChange } from "../pages/update-check";
-import type { ClientIdVerdict } from "../pages/client-ids";
-
-/** What a connection needs from its replica; the replica implements it. */
-export interface ConnectionHost {
-  readonly pop: string;
-  readonly replica: string;
-  readonly durability: DurabilityLevel;
-  readonly maxMessageBytes: number;
-  /** Why `identity` may not write `page`, or undefined when it may. */
-  refusal(identity: Identity, page: Page): string | undefined;
-  /** Spends one edit of `identity`'s rate: 0 when it may edit now, else the milliseconds until it may. */
-  editWaitMs(identity: Identity): number;
-  /** A connection held back by the edit rate without a break for longer than this is closed (CloseCode.rateLimited). */
-  readonly floodCloseMs: number;
-  /** Sync step 1 and awareness queries a connection may send (undefined: no limit, EDGE_RATE_LIMIT=off). */
-  readonly readLimits: RateLimits | undefined;
-  /** What a connection may have queued and not handled yet: past either bound it is closed (CloseCode.rateLimited). */
-  readonly queueLimits: QueueLimits;
-  /** Why the replica takes no more edits now (too much unflushed), or undefined. */
-  overCapacity(): string | undefined;
-  /**
-   * Whether a writer's `update` may go into `page` for its Yjs client ids
-   * (not another user's, nothing else than the page holds at its clocks),
-   * whole or in part (`edge/pages/client-ids.ts`), having claimed for
-   * `user` the new ids `options.claims` accepts. Throws when the update is
-   * not a valid Yjs update.
-   */
-  checkClientIds(page: Page, update: Uint8Array, user: string, options: { whole: boolean; claims: (client: number) => boolean }): ClientIdVerdict;
-  /** Why `update` may not grow `page` (over the page size limit), or undefined. */
-  pageTooLarge(page: Page, update: Uint8Array): string | undefined;
-  /** Applies a client's update and resolves once it reached the configured durability. */
-  applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
-  /** An update that changed nothing in the page (a resend): resolves once what the page holds is durable. */
-  unchangedUpdate(page: Page): Promise<DurabilityLevel>;
-  /** Applies a client's awareness update. */
-  applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void;
-  readonly presenceLimits: PresenceLimits;
-  recordPresence(result: PresenceResult, updates: number): void;
-  /** The replica's watch over clients that fall behind. */
-  readonly slowClients: Pick<SlowClients, "pauseBytes" | "closeBytes" | "fellBehind">;
-  recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void;
-  /** An ack went to the socket `seconds` after its update was read off it. */
-  recordAckWritten(durability: DurabilityLevel, seconds: number): void;
-  closed(client: ClientConnection): void;
-  readonly log: Logger;
-}
-
-export interface QueueLimits {
-  messages: number;
-  bytes: number;
-}
-
-/**
- * Why a queue of `messages` holding `bytes` is over `limits` (what is said
- * to the client on close), or undefined. Shared with the server's queue of
- * what a client sends before its token is checked.
- */
-export function queueOverflow(messages: number, bytes: number, limits: QueueLimits, when: string): string | undefined {
-  if (messages <= limits.messages && bytes <= limits.bytes) return undefined;
-  return `${messages} messages (${bytes} bytes) queued ${when}, over the limit of ${limits.messages} (${limits.bytes} bytes): reconnect and send less at once`;
-}
+import type { WatchedClient } from "./slow-clients";
+import { type ConnectionHost, queueOverflow } from "./connection-host";
+import { judgeWrite } from "./write-verdict";
 
 /** A pause in holding back shorter than this does not end a flood (see `holdBack`). */
 const FLOOD_BREAK_MS = 1000;
 
 /**
  * One client's WebSocket on one page: the y-websocket protocol, write
- * checks, and Weirwood's opt-in acknowledgements. Messages that arrive while
+ * checks (judged in write-verdict.ts), and Weirwood's opt-in acknowledgements. Messages that arrive while
  * the page is still loading, or while the user is over its edit rate, wait
  * in order.
  */
@@ -365,73 +304,30 @@ export class ClientConnection implements PageClient, WatchedClient {
   }
 
   private write(page: Page, sent: Uint8Array, typed: boolean, readAt: number): number | undefined {
-    let update = sent;
     const received = performance.now();
-    let refusal = this.host.refusal(this.identity, page);
-    try {
-      // A writer's update is checked to be whole and for its client ids
-      // (applying one that changes nothing is harmless); a refused user's is
-      // only checked for whether it would write at all, since y-websocket
-      // clients send a sync step 2 on every connect, usually with nothing new.
-      if (refusal === undefined) {
-        // A typed update is the client's own doc's change: it speaks for the
-        // new ids in it, and is refused whole, like a reader's write, when it
-        // reuses another user's id or rewrites what the page holds: the
-        // client hears why as y-protocols' "permission denied", and the
-        // connection stays open. A sync step 2 may relay others' structs: it
-        // claims only the ids the connection announced presence for (a stock
-        // client's own doc.clientID), and what the page refuses of it is left
-        // out (logged and counted by the replica), so that the client's own
-        // edits still land. It is not told: they were not its own, and a
-        // "permission denied" makes the wiki's editor read-only.
-        const verdict = this.host.checkClientIds(page, update, this.user, { whole: typed, claims: (client) => typed || this.awarenessIds.has(client) });
-        if (verdict.kind === "refused") refusal = verdict.refusal.message;
-        else {
-          update = verdict.update;
-        }
-      } else if (!wouldChange(page.doc, update)) {
+    const verdict = judgeWrite(this.host, { page, identity: this.identity, sent, typed, awarenessIds: this.awarenessIds });
+    switch (verdict.kind) {
+      case "unchanged":
         this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page), readAt);
         return;
-      }
-    } catch (error) {
-      this.host.recordEdit("refused");
-      throw new ProtocolError(`update is not a valid Yjs update (${(error as Error).message})`, { cause: error });
+      case "denied":
+        ++this.updateSeq;
+        this.host.recordEdit("refused");
+        this.send(encodeMessage({ type: "auth-denied", reason: verdict.reason }));
+        return;
+      case "close":
+        this.host.recordEdit("refused");
+        this.close(verdict.code, verdict.reason);
+        return;
+      case "held":
+        return this.heldBy("edit", verdict.waitMs);
+      case "apply":
+        break;
+      default:
+        verdict satisfies never;
     }
-    if (!typed && refusal === undefined && !wouldChange(page.doc, update)) {
-      // The sync step 2 every client sends on connect, with nothing the page
-      // lacks: not applied, not counted as an edit, and acknowledged once
-      // what the page holds is durable (a resend after a failed write).
-      this.acknowledge(++this.updateSeq, this.host.unchangedUpdate(page), readAt);
-      return;
-    }
-    if (refusal) {
-      ++this.updateSeq;
-      // y-protocols' "permission denied": the update is not applied and the
-      // connection stays open, so a reader keeps following the page.
-      this.host.recordEdit("refused");
-      this.send(encodeMessage({ type: "auth-denied", reason: refusal }));
-      return;
-    }
-    const full = this.host.overCapacity();
-    if (full) {
-      // Memory stays bounded while the origin is away: the client keeps its
-      // edit and resends it when it reconnects (sync step 2).
-      this.host.recordEdit("refused");
-      this.close(CloseCode.overloaded, full);
-      return;
-    }
-    const tooLarge = this.host.pageTooLarge(page, update);
-    if (tooLarge) {
-      this.host.recordEdit("refused");
-      this.close(CloseCode.pageTooLarge, tooLarge);
-      return;
-    }
-    // Held back, not refused: the same message comes here again when the
-    // bucket has refilled, so its sequence number is taken only once it passes.
-    const waitMs = this.host.editWaitMs(this.identity);
-    if (waitMs > 0) return this.heldBy("edit", waitMs);
     const seq = ++this.updateSeq;
-    const durable = this.host.applyClientUpdate(page, update, this);
+    const durable = this.host.applyClientUpdate(page, verdict.update, this);
     this.acknowledge(
       seq,
       durable.then((level) => {
