@@ -2,10 +2,8 @@ import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
 import { createLogger, type Logger } from "../common/logger";
 import type { Slug } from "../common/slug";
-import { writePermission } from "./auth/permissions";
 import { ConnectionRechecks } from "./auth/connection-rechecks";
 import { PageDeletions } from "./auth/page-deletions";
-import { createEditRateLimiter } from "./auth/rate-limit";
 import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection } from "./clients/connection";
@@ -22,22 +20,19 @@ import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
 import type { OriginClient } from "./origin-sync/origin-client";
 import { OriginFollowing } from "./origin-sync/origin-following";
 import { Page, type UpdateOrigin } from "./pages/page";
-import { PageSizeLimit } from "./pages/page-size";
 import { Peers } from "./pop/peers";
 import { PopLog } from "./pop/pop-log";
 import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./clients/presence";
 import { awarenessClientIds } from "../protocol/awareness";
-import { fromBase64 } from "../protocol/flush";
 import type { ClientClaimList } from "../protocol/envelope";
-import { checkClientIds, type ClientIdVerdict, screenRemote } from "./pages/client-ids";
 import type { DurabilityLevel } from "../protocol/messages";
-import { CloseCode } from "../protocol/close-codes";
-import { deletedPageMessage } from "../protocol/deletions";
-import { movedPageMessage } from "../protocol/moved-page";
 import { subjects } from "../protocol/subjects";
-import { fitCloseReason } from "./auth/blocks";
 import type { Identity } from "../protocol/token";
 import { SlowClients } from "./clients/slow-clients";
+import { ConnectionChecks } from "./clients/connection-checks";
+import { ClientIdScreening } from "./pages/client-id-screening";
+import { PageLoader } from "./pages/page-loader";
+import { routeUpdates } from "./pages/update-routing";
 
 export interface ReplicaDeps {
   config: EdgeConfig;
@@ -69,10 +64,11 @@ export class Replica implements ConnectionHost {
   readonly flusher: Flusher;
   private readonly peers: Peers;
   private readonly following: OriginFollowing;
-  private readonly rateLimiter = createEditRateLimiter();
   private readonly rechecks: ConnectionRechecks;
   private readonly deletions: PageDeletions;
-  private readonly pageSize: PageSizeLimit;
+  private readonly checks: ConnectionChecks;
+  private readonly screening: ClientIdScreening;
+  private readonly loader: PageLoader;
   private readonly connections = new Set<ClientConnection>();
   private readonly fanout: Fanout;
   private readonly batch: TickBatcher;
@@ -91,10 +87,10 @@ export class Replica implements ConnectionHost {
     this.replica = config.replica;
     this.durability = config.durability;
     this.maxMessageBytes = config.maxMessageBytes;
-    this.pageSize = new PageSizeLimit(config.maxPageBytes);
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.metrics.info.set({ durability: config.durability }, 1);
+    this.screening = new ClientIdScreening({ metrics: this.metrics, log: this.log });
     this.rechecks = new ConnectionRechecks({
       connections: this.connections,
       readBlocks: () => deps.origin.blocks(),
@@ -138,7 +134,7 @@ export class Replica implements ConnectionHost {
       },
     );
     this.pages = new PageRegistry(
-      (slug) => this.loadPage(slug),
+      (slug) => this.loader.load(slug),
       {
         loaded: () => this.metrics.pagesHeld.set(this.pages.size),
         pinned: (page) => this.batch.holds(page),
@@ -159,9 +155,9 @@ export class Replica implements ConnectionHost {
       log: this.log,
     });
     this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
-      onUpdate: (page, update, from) => this.batch.peer(page, this.screen(page, update, from.claims, "peer", from.replica), from.authors, from.edits),
+      onUpdate: (page, update, from) => this.batch.peer(page, this.screening.screen(page, update, from.claims, "peer", from.replica), from.authors, from.edits),
       onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
-      onRelay: (page, update, from) => this.batch.relay(page, this.screen(page, update, from.claims, "relay", from.replica)),
+      onRelay: (page, update, from) => this.batch.relay(page, this.screening.screen(page, update, from.claims, "relay", from.replica)),
       onFlushed: (page, stateVector, revision) => this.following.peerFlushed(page, stateVector, revision),
       onHold: (slug) => {
         if (!this.draining && this.membership.owns(slug)) {
@@ -185,7 +181,7 @@ export class Replica implements ConnectionHost {
       origin: deps.origin,
       membership: this.membership,
       pages: () => this.pages.all(),
-      applyFromOrigin: (page, missing, claims) => this.applyFromOrigin(page, missing, claims),
+      applyFromOrigin: (page, missing, claims) => this.screening.applyFromOrigin(page, missing, claims),
       announceFlushed: (page, stateVector, revision) => this.peers.publishFlushed(page.slug, stateVector, revision),
       onCommitted: (page, sequence) => void this.popLog?.committed(page, sequence),
       metrics: this.metrics,
@@ -199,8 +195,30 @@ export class Replica implements ConnectionHost {
       peers: this.peers,
       heldPage: (slug) => this.pages.get(slug),
       loadingPage: (slug) => this.pages.loadingPage(slug),
-      apply: (page, update, origin) => (origin.kind === "origin" ? this.applyFromOrigin(page, update) : this.apply(page, update, origin)),
+      apply: (page, update, origin) => (origin.kind === "origin" ? this.screening.applyFromOrigin(page, update) : this.apply(page, update, origin)),
       flushMs: config.flushMs,
+      log: this.log,
+    });
+    this.checks = new ConnectionChecks({
+      config,
+      rechecks: this.rechecks,
+      flusher: this.flusher,
+      draining: () => this.draining,
+      unflushedBytes: () => this.unflushedTotal,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    const route = { durability: config.durability, crossPopRelay: config.crossPopRelay, fanout: this.fanout, peers: this.peers, writes: () => this.writes, log: this.log };
+    this.loader = new PageLoader({
+      bootstrapTimeoutMs: config.bootstrapTimeoutMs,
+      peers: this.peers,
+      origin: deps.origin,
+      following: this.following,
+      deletions: this.deletions,
+      writes: () => this.writes,
+      popLog: () => this.popLog,
+      route: (page) => routeUpdates(page, route),
+      metrics: this.metrics,
       log: this.log,
     });
   }
@@ -355,71 +373,29 @@ export class Replica implements ConnectionHost {
     }
   }
 
-  /** Why `identity` may not open a connection here (its account is blocked), or undefined. */
-  blockedReason(identity: Identity): string | undefined {
-    const reason = this.rechecks.refusal(identity);
-    if (reason !== undefined) this.metrics.blockedCloses.inc();
-    return reason;
-  }
-
-  /** Why no connection may open to `page` (an admin deleted it, or it was moved), with its close code, or undefined. */
-  goneReason(page: Page): { code: number; reason: string } | undefined {
-    const gone =
-      page.movedTo !== undefined
-        ? { code: CloseCode.pageMoved, reason: fitCloseReason(movedPageMessage(page.movedTo)) }
-        : page.deleted !== undefined
-          ? { code: CloseCode.pageDeleted, reason: page.deleted }
-          : undefined;
-    if (gone) this.metrics.deletedPageCloses.inc();
-    return gone;
-  }
-
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  refusal(identity: Identity, page: Page): string | undefined {
-    if (this.draining) return "this replica is shutting down: reconnect to another replica of the PoP";
-    // Between the delete and the close of this connection (a notice's flight, or a recheck).
-    if (page.deleted !== undefined) return page.deleted;
-    if (page.movedTo !== undefined) return movedPageMessage(page.movedTo);
-    const blocked = this.rechecks.refusal(identity);
-    if (blocked !== undefined) return blocked;
-    const permission = writePermission(identity, page.protection);
-    return permission.allowed ? undefined : permission.reason;
-  }
-
-  overCapacity(): string | undefined {
-    const limit = this.deps.config.maxUnflushedBytes;
-    if (this.unflushedTotal <= limit) return undefined;
-    const held = this.flusher.heldPages().size;
-    const why = held > 0 ? `the origin refuses ${held} page(s), see the edge log` : "is the origin down?";
-    return `this replica holds ${this.unflushedTotal} bytes the origin has not taken (limit ${limit}; ${why}): retry later`;
-  }
-
-  pageTooLarge(page: Page, update: Uint8Array): string | undefined {
-    const refusal = this.pageSize.refusal(page, update);
-    if (refusal) this.log.warn({ slug: page.slug, bytes: update.byteLength, limit: this.pageSize.maxBytes }, `refused an update: ${refusal}`);
-    return refusal;
-  }
-
-  editWaitMs(identity: Identity): number {
-    if (!this.deps.config.rateLimit) return 0;
-    const decision = this.rateLimiter.take(identity);
-    return decision.allowed ? 0 : decision.retryAfterMs;
-  }
+  // What a client may do here: connection-checks.ts decides.
+  refusal = (identity: Identity, page: Page) => this.checks.refusal(identity, page);
+  blockedReason = (identity: Identity) => this.checks.blockedReason(identity);
+  goneReason = (page: Page) => this.checks.goneReason(page);
+  overCapacity = () => this.checks.overCapacity();
+  pageTooLarge = (page: Page, update: Uint8Array) => this.checks.pageTooLarge(page, update);
+  editWaitMs = (identity: Identity) => this.checks.editWaitMs(identity);
+  checkClientIds: ConnectionHost["checkClientIds"] = (page, update, user, options) => this.screening.check(page, update, user, options);
 
   get floodCloseMs(): number {
-    return this.deps.config.floodCloseMs;
+    return this.checks.floodCloseMs;
   }
 
   get readLimits(): RateLimits | undefined {
-    const { rateLimit, readRate, readBurst } = this.deps.config;
-    return rateLimit ? { perSecond: readRate, burst: readBurst } : undefined;
+    return this.checks.readLimits;
   }
 
   get queueLimits(): QueueLimits {
-    return { messages: this.deps.config.maxQueuedMessages, bytes: this.deps.config.maxQueuedBytes };
+    return this.checks.queueLimits;
   }
 
   applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel> {
@@ -463,180 +439,15 @@ export class Replica implements ConnectionHost {
   }
 
   applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void {
-    this.batch.log(page, this.screen(page, update, [], "log", "log"), sequence);
+    this.batch.log(page, this.screening.screen(page, update, [], "log", "log"), sequence);
   }
 
   learnClaims(page: Page, claims: ClientClaimList, from: string): void {
-    const disputed = page.claims.learn(claims);
-    if (disputed.length > 0) this.clientIdConflict(page, "claim", from, disputed);
-  }
-
-  // --- client ids (issue 18) -------------------------------------------------
-
-  checkClientIds(page: Page, update: Uint8Array, user: string, options: { whole: boolean; claims: (client: number) => boolean }): ClientIdVerdict {
-    const verdict = checkClientIds(page, update, user, options);
-    const refusal = verdict.kind === "refused" ? verdict.refusal : verdict.leftOut;
-    if (refusal) {
-      this.metrics.clientIdRefusals.inc({ reason: refusal.reason });
-      this.log.warn({ slug: page.slug, user, clients: refusal.clients, reason: refusal.reason }, `client update: ${refusal.message}`);
-    }
-    return verdict;
-  }
-
-  /** A remote update before it waits for its tick: its claims learnt, the structs that disagree with the page taken out. */
-  private screen(page: Page, update: Uint8Array, claims: ClientClaimList, source: "peer" | "relay" | "log", from: string): Uint8Array {
-    const screened = screenRemote(page, update, claims);
-    if (screened.disputed.length > 0) this.clientIdConflict(page, "claim", from, screened.disputed);
-    if (screened.conflicting.length > 0) this.clientIdConflict(page, source, from, screened.conflicting);
-    return screened.update;
-  }
-
-  /**
-   * The origin's diff is applied whole: the origin is where the PoPs meet,
-   * and what it holds is what every PoP ends with. Where it disagrees with
-   * this page, this page keeps its own structs (Yjs cannot replace them):
-   * counted and logged, see docs/security.md.
-   */
-  private applyFromOrigin(page: Page, update: Uint8Array, claims: ClientClaimList = []): void {
-    // The origin's claims win over what this page believed: they are what every PoP learns.
-    page.claims.settle(claims);
-    const screened = screenRemote(page, update, []);
-    if (screened.conflicting.length > 0) this.clientIdConflict(page, "origin", "origin", screened.conflicting);
-    this.apply(page, update, { kind: "origin" });
-  }
-
-  private clientIdConflict(page: Page, source: "peer" | "relay" | "log" | "origin" | "claim", from: string, clients: number[]): void {
-    this.metrics.clientIdConflicts.inc({ source }, clients.length);
-    this.log.warn(
-      { slug: page.slug, source, from, clients },
-      source === "claim"
-        ? "client ids claimed by two users at once in two places: the first claim this replica heard stays"
-        : "structs under client ids this page holds with other content: one client id was used for two contents at once in two places; this page keeps its own",
-    );
+    this.screening.learnClaims(page, claims, from);
   }
 
   applyPending(page: Page): boolean {
     return this.batch.holds(page);
-  }
-
-  private async loadPage(slug: Slug): Promise<Page> {
-    const { config } = this.deps;
-    const fromPeers = await this.peers.bootstrap(slug, config.bootstrapTimeoutMs);
-    let page: Page;
-    if (fromPeers) {
-      page = new Page(slug, { protection: fromPeers.protection, originVector: fromPeers.originVector, revision: fromPeers.revision });
-      page.claims.learn(fromPeers.claims);
-      Y.applyUpdate(page.doc, fromPeers.update, { kind: "load" } satisfies UpdateOrigin);
-      // What the peer held beyond the origin may be there because its own
-      // log append failed: written again before an ack here relies on it
-      // (once, shared), unless a flush of a later change covers it first.
-      // Deletions alone do not show here, as in OriginFollowing.peerFlushed.
-      const beyondOrigin = Y.encodeStateAsUpdate(page.doc, page.originVector);
-      if (Y.parseUpdateMeta(beyondOrigin).to.size > 0) this.writes.unverified(page, beyondOrigin, page.dirtyGeneration + 1);
-      this.metrics.bootstraps.inc({ source: "peer" });
-      // A peer's answer does not say whether an admin deleted the page.
-      void this.deletions.check(page);
-    } else {
-      const state = await this.stateFromOriginOrLog(slug);
-      page = new Page(slug, { protection: state.protection, originVector: state.originVector, revision: state.revision });
-      if (state.source === "origin" && state.deleted) page.deleted = fitCloseReason(deletedPageMessage(state.deleted.reason));
-      if (state.source === "origin" && state.movedTo) page.movedTo = state.movedTo;
-      // Rebuilt from the PoP log, the flag is unknown: ask as after a peer's bootstrap.
-      if (state.source === "log") void this.deletions.check(page);
-      if (state.source === "origin") page.claims.settle(state.claims);
-      else page.claims.learn(state.claims);
-      Y.applyUpdate(page.doc, state.state, { kind: "load" } satisfies UpdateOrigin);
-      this.metrics.bootstraps.inc({ source: state.source });
-    }
-    this.wire(page);
-    this.peers.attach(page);
-    // The page's flusher in this PoP must hear its updates: ask it to hold it.
-    this.following.askFlusherToHold(page);
-    if (fromPeers) this.peers.pull(page);
-    await this.popLog?.replayPage(page);
-    return page;
-  }
-
-  /** The page from the origin or, when the origin does not answer, from the PoP log's checkpoints (at `pop`). */
-  private async stateFromOriginOrLog(slug: Slug) {
-    try {
-      const state = await this.deps.origin.pageState(slug);
-      return {
-        source: "origin" as const,
-        state: fromBase64(state.state),
-        protection: state.protection,
-        deleted: state.deleted ?? null,
-        movedTo: state.movedTo ?? null,
-        originVector: fromBase64(state.stateVector),
-        revision: state.revision,
-        claims: state.claims ?? [],
-      };
-    } catch (error) {
-      const logged = await this.popLog?.loggedPage(slug);
-      if (!logged) throw error;
-      this.log.info({ slug, err: error }, "origin unavailable: page rebuilt from the PoP log");
-      return { source: "log" as const, ...logged };
-    }
-  }
-
-  /** Routes every change of a page's document and awareness by where it came from. */
-  private wire(page: Page): void {
-    page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
-      page.lastActive = Date.now();
-      this.fanout.update(page, update, origin.kind === "client" ? origin.connections : undefined);
-      switch (origin.kind) {
-        case "client":
-          // At `origin` durability the write-through commit carries the edit count.
-          page.markDirty(update.byteLength, this.durability === "origin" ? 0 : origin.edits, origin.authors);
-          // At `pop` the PoP's log carries the update to the peers, in order.
-          {
-            // Whose each client id is travels with the structs (issue 18).
-            const claims = page.claimsOf(update);
-            if (this.durability !== "pop") this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits, claims));
-            if (this.deps.config.crossPopRelay) this.toPeers(page, () => this.peers.publishRelay(page.slug, update, claims));
-          }
-          break;
-        case "peer":
-          page.markDirty(update.byteLength, origin.edits, origin.authors);
-          // From a peer's memory (anti-entropy, a drain): maybe there because its write failed.
-          this.writes.unverified(page, update);
-          break;
-        case "log":
-          page.markDirty(update.byteLength, origin.edits);
-          break;
-        case "origin":
-          this.toPeers(page, () => this.peers.publishUpdate(page.slug, update, [], 0, page.claimsOf(update)));
-          break;
-        case "relay":
-          // Shown to this replica's clients only: the PoP that accepted it
-          // flushes it, and every replica here that holds the page heard the
-          // same relay. Not dirty here, so that it costs no origin write.
-          break;
-        case "load":
-          break;
-        default:
-          origin satisfies never;
-      }
-    });
-    page.awareness.on("update", ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
-      // Peers hear of what changed here (clients, closes, timeouts), merged per window.
-      const here = (origin as { kind?: string } | undefined)?.kind !== "peer";
-      if (removed.length > 0) page.noteDepartures(removed);
-      this.fanout.awareness(page, [...added, ...updated, ...removed], here);
-    });
-  }
-
-  /**
-   * A publish the broker refuses (closed, or a merged update over its
-   * payload limit) must not stop the rest: the update is applied and
-   * acknowledged here, and anti-entropy brings it to the peers.
-   */
-  private toPeers(page: Page, publish: () => void): void {
-    try {
-      publish();
-    } catch (error) {
-      this.log.warn({ err: error, slug: page.slug }, "could not publish an update to the peers; anti-entropy will carry it");
-    }
   }
 
   private updateGauges(): void {
@@ -648,10 +459,4 @@ export class Replica implements ConnectionHost {
     timer.unref();
     this.timers.push(timer);
   }
-}
-
-interface AwarenessChange {
-  added: number[];
-  updated: number[];
-  removed: number[];
 }
