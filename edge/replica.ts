@@ -22,7 +22,7 @@ import { OriginFollowing } from "./origin-sync/origin-following";
 import { Page, type UpdateOrigin } from "./pages/page";
 import { Peers } from "./pop/peers";
 import { PopLog } from "./pop/pop-log";
-import { type PresenceLimits, type PresenceResult, removeOutdatedPresence } from "./clients/presence";
+import type { PresenceLimits, PresenceResult } from "./clients/presence";
 import { awarenessClientIds } from "../protocol/awareness";
 import type { ClientClaimList } from "../protocol/envelope";
 import type { DurabilityLevel } from "../protocol/messages";
@@ -33,6 +33,8 @@ import { ConnectionChecks } from "./clients/connection-checks";
 import { ClientIdScreening } from "./pages/client-id-screening";
 import { PageLoader } from "./pages/page-loader";
 import { routeUpdates } from "./pages/update-routing";
+import { handOverAndFlush } from "./pop/drain";
+import { rereadNotices, startUpkeep, Timers } from "./upkeep";
 
 export interface ReplicaDeps {
   config: EdgeConfig;
@@ -75,7 +77,7 @@ export class Replica implements ConnectionHost {
   private writes: Durability = inMemory();
   private popLog: PopLog | undefined;
   private durableLog: DurableLog | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private readonly timers = new Timers();
   private unsubscribers: Unsubscribe[] = [];
   private draining = false;
   /** Bytes the origin has not acknowledged, summed over the pages once a second. */
@@ -242,12 +244,7 @@ export class Replica implements ConnectionHost {
       broker.subscribe(subjects.userBlocks(), (message) => this.rechecks.blockNoticeHeard(message.data)),
       broker.subscribe(subjects.pageDeletions(), (message) => this.deletions.noticeHeard(message.data)),
     );
-    // Notices are at most once: the origin's list, read now and every
-    // EDGE_BLOCK_RECHECK_MS, bounds how long a lost one leaves a block unenforced.
-    void this.rechecks.rereadBlocks();
-    this.every(config.blockRecheckMs, () => void this.rechecks.rereadBlocks());
-    // The same bound for a lost page deletion notice: the held pages are asked about as often.
-    this.every(config.blockRecheckMs, () => void this.deletions.reread());
+    rereadNotices(this.timers, { blockRecheckMs: config.blockRecheckMs, rechecks: this.rechecks, deletions: this.deletions });
     if (config.durability === "pop") {
       const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
       this.durableLog = log;
@@ -264,32 +261,15 @@ export class Replica implements ConnectionHost {
     }
     this.flusher.start();
     this.slowClients.start();
-    this.every(Math.max(100, Math.floor(config.awarenessTimeoutMs / 10)), () => {
-      const now = Date.now();
-      for (const page of this.pages.all()) {
-        this.metrics.presenceTimeouts.inc(removeOutdatedPresence(page.awareness, config.awarenessTimeoutMs, now).length);
-        page.forgetDeparturesBefore(now - config.clientBehindMs - 1000);
-      }
-    });
-    // A token is checked when the socket opens; one that expires while the
-    // socket is open must not keep it open for good (a role change or a
-    // deleted account reaches the edge only through a new token).
-    this.every(Math.max(100, Math.min(5000, Math.floor(config.tokenGraceMs / 2))), () => this.rechecks.closeExpired(Date.now()));
-    this.every(config.antiEntropyMs, () => {
-      for (const page of this.pages.all()) this.peers.pull(page);
-    });
-    this.every(Math.max(1000, Math.floor(config.idleEvictMs / 4)), () => this.pages.evictIdle(config.idleEvictMs));
-    this.every(1000, () => this.updateGauges());
-    this.every(5000, () => {
-      broker
-        .ping()
-        .then((ms) => this.metrics.brokerRttSeconds.set(ms / 1000))
-        .catch(() => {});
-      // One stream-info request per replica every 5 s: cheap enough to keep.
-      this.durableLog
-        ?.entryCount()
-        .then((entries) => this.metrics.popLogEntries.set(entries))
-        .catch(() => {});
+    startUpkeep(this.timers, {
+      config,
+      broker,
+      pages: this.pages,
+      peers: this.peers,
+      rechecks: this.rechecks,
+      metrics: this.metrics,
+      durableLog: () => this.durableLog,
+      measurePages: () => (this.unflushedTotal = measurePages(this.pages.all(), this.membership, this.metrics)),
     });
     this.log.info({ pop: config.pop, durability: config.durability, flushMs: config.flushMs }, "replica started");
   }
@@ -314,34 +294,20 @@ export class Replica implements ConnectionHost {
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    this.batch.flush();
-    await this.membership.leave("draining");
-    for (const page of this.pages.all()) {
-      this.peers.publishUpdate(page.slug, Y.encodeStateAsUpdate(page.doc), [], 0, page.claims.all());
-    }
-    // What this replica owes the origin is what it held when it stopped
-    // taking edits. Its peers' edits that keep arriving are theirs to flush
-    // (they are still running): waiting for a page to be clean would hold a
-    // replica draining until the deadline while others type on its pages.
-    const owed = [...this.pages.all()].filter((page) => page.dirty).map((page) => ({ page, generation: page.dirtyGeneration }));
-    const pending = () => owed.filter(({ page, generation }) => page.flushedGeneration < generation);
-    const deadline = Date.now() + this.deps.config.drainTimeoutMs;
-    while (Date.now() < deadline && pending().length > 0) {
-      try {
-        await this.flusher.flush("all");
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-    const unflushed = pending().map(({ page }) => page.slug);
-    if (unflushed.length > 0) {
-      this.log.warn({ unflushed }, "drain: pages still unflushed at the deadline; the PoP's peers (and its log at pop) hold them");
-    }
+    await handOverAndFlush({
+      batch: this.batch,
+      membership: this.membership,
+      peers: this.peers,
+      pages: this.pages,
+      flusher: this.flusher,
+      drainTimeoutMs: this.deps.config.drainTimeoutMs,
+      log: this.log,
+    });
   }
 
   async stop(): Promise<void> {
     this.following.stop();
-    for (const timer of this.timers) clearInterval(timer);
+    this.timers.stop();
     this.batch.flush();
     this.fanout.stop();
     this.slowClients.stop();
@@ -448,15 +414,5 @@ export class Replica implements ConnectionHost {
 
   applyPending(page: Page): boolean {
     return this.batch.holds(page);
-  }
-
-  private updateGauges(): void {
-    this.unflushedTotal = measurePages(this.pages.all(), this.membership, this.metrics);
-  }
-
-  private every(ms: number, task: () => void): void {
-    const timer = setInterval(task, ms);
-    timer.unref();
-    this.timers.push(timer);
   }
 }
