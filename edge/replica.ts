@@ -23,12 +23,12 @@ import { Page, type UpdateOrigin } from "./pages/page";
 import { Peers } from "./pop/peers";
 import { PopLog } from "./pop/pop-log";
 import type { PresenceLimits, PresenceResult } from "./clients/presence";
-import { awarenessClientIds } from "../protocol/awareness";
 import type { ClientClaimList } from "../protocol/envelope";
 import type { DurabilityLevel } from "../protocol/messages";
 import { subjects } from "../protocol/subjects";
 import type { Identity } from "../protocol/token";
-import { SlowClients } from "./clients/slow-clients";
+import type { SlowClients } from "./clients/slow-clients";
+import { Connections } from "./clients/connections";
 import { ConnectionChecks } from "./clients/connection-checks";
 import { ClientIdScreening } from "./pages/client-id-screening";
 import { PageLoader } from "./pages/page-loader";
@@ -71,7 +71,7 @@ export class Replica implements ConnectionHost {
   private readonly checks: ConnectionChecks;
   private readonly screening: ClientIdScreening;
   private readonly loader: PageLoader;
-  private readonly connections = new Set<ClientConnection>();
+  private readonly clients: Connections;
   private readonly fanout: Fanout;
   private readonly batch: TickBatcher;
   private writes: Durability = inMemory();
@@ -92,16 +92,16 @@ export class Replica implements ConnectionHost {
     this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
     this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
     this.metrics.info.set({ durability: config.durability }, 1);
+    this.clients = new Connections(config, this.metrics);
+    this.slowClients = this.clients.slowClients;
     this.screening = new ClientIdScreening({ metrics: this.metrics, log: this.log });
     this.rechecks = new ConnectionRechecks({
-      connections: this.connections,
+      connections: this.clients.open,
       readBlocks: () => deps.origin.blocks(),
       tokenGraceMs: config.tokenGraceMs,
       metrics: this.metrics,
       log: this.log,
     });
-    // Labelled series exist from the start, at 0, for rate() in Prometheus.
-    for (const result of ["accepted", "refused"] as const) this.metrics.edits.inc({ result }, 0);
     this.batch = new TickBatcher(config.fanoutMaxBytes, (page, error) => this.log.warn({ err: error, slug: page.slug }, "an update could not be applied; anti-entropy repairs a peer's"));
     this.fanout = new Fanout({
       windowMs: config.fanoutWindowMs,
@@ -122,19 +122,6 @@ export class Replica implements ConnectionHost {
       },
     });
     this.presenceLimits = { ratePerSecond: config.awarenessRate, burst: config.awarenessBurst, maxStateBytes: config.maxAwarenessBytes };
-    this.slowClients = new SlowClients(
-      { pauseBytes: config.clientPauseBytes, closeBytes: config.clientCloseBytes, behindMs: config.clientBehindMs, totalBytes: config.clientsBufferedBytes },
-      () => this.connections,
-      {
-        paused: () => this.metrics.slowClients.inc({ event: "paused" }),
-        caughtUp: () => this.metrics.slowClients.inc({ event: "caught-up" }),
-        closed: () => this.metrics.slowClients.inc({ event: "closed" }),
-        measured: (paused, bytes) => {
-          this.metrics.clientsBehind.set(paused);
-          this.metrics.clientBufferedBytes.set(bytes);
-        },
-      },
-    );
     this.pages = new PageRegistry(
       (slug) => this.loader.load(slug),
       {
@@ -151,7 +138,7 @@ export class Replica implements ConnectionHost {
     this.deletions = new PageDeletions({
       pages: () => this.pages.all(),
       heldPage: (slug) => this.pages.get(slug),
-      connections: this.connections,
+      connections: this.clients.open,
       readDeleted: (slugs) => deps.origin.deletedPages(slugs),
       closed: () => this.metrics.deletedPageCloses.inc(),
       log: this.log,
@@ -172,7 +159,7 @@ export class Replica implements ConnectionHost {
       self: { replica: config.replica, pop: config.pop, url: deps.urls.ws, httpUrl: deps.urls.http },
       heartbeatMs: config.heartbeatMs,
       expiryMs: config.memberExpiryMs,
-      stats: () => ({ connections: this.connections.size, pages: this.pages.size }),
+      stats: () => ({ connections: this.clients.size, pages: this.pages.size }),
       log: this.log,
     });
     this.flusher = new Flusher({
@@ -323,24 +310,17 @@ export class Replica implements ConnectionHost {
     return this.draining;
   }
 
-  // --- connections (ConnectionHost) -------------------------------------
+  // --- connections (ConnectionHost): connections.ts keeps them -------------
 
-  connected(client: ClientConnection): void {
-    this.connections.add(client);
-    this.metrics.connections.set(this.connections.size);
-  }
-
-  closed(client: ClientConnection): void {
-    this.connections.delete(client);
-    this.metrics.connections.set(this.connections.size);
-    const page = client.currentPage;
-    if (page && client.awarenessIds.size > 0) {
-      awarenessProtocol.removeAwarenessStates(page.awareness, [...client.awarenessIds], { kind: "client-closed" });
-    }
-  }
+  connected = (client: ClientConnection) => this.clients.connected(client);
+  closed = (client: ClientConnection) => this.clients.closed(client);
+  applyClientAwareness = (page: Page, update: Uint8Array, client: ClientConnection) => this.clients.applyAwareness(page, update, client);
+  recordPresence = (result: PresenceResult, updates: number) => this.clients.recordPresence(result, updates);
+  recordEdit: ConnectionHost["recordEdit"] = (result, durability, seconds) => this.clients.recordEdit(result, durability, seconds);
+  recordAckWritten = (durability: DurabilityLevel, seconds: number) => this.clients.recordAckWritten(durability, seconds);
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.clients.size;
   }
 
   // What a client may do here: connection-checks.ts decides.
@@ -375,26 +355,6 @@ export class Replica implements ConnectionHost {
 
   unchangedUpdate(page: Page): Promise<DurabilityLevel> {
     return this.writes.unchanged(page);
-  }
-
-  applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void {
-    // Remember which awareness ids this connection speaks for, so that its
-    // cursors vanish for everyone when it disconnects.
-    for (const id of awarenessClientIds(update)) client.awarenessIds.add(id);
-    awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "client", connectionId: client.id });
-  }
-
-  recordPresence(result: PresenceResult, updates: number): void {
-    this.metrics.awarenessUpdates.inc({ result }, updates);
-  }
-
-  recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void {
-    this.metrics.edits.inc({ result });
-    if (durability && seconds !== undefined) this.metrics.ackSeconds.observe({ durability }, seconds);
-  }
-
-  recordAckWritten(durability: DurabilityLevel, seconds: number): void {
-    this.metrics.readToAckSeconds.observe({ durability }, seconds);
   }
 
   // --- pages ----------------------------------------------------------------
