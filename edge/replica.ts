@@ -34,7 +34,7 @@ import { ClientIdScreening } from "./pages/client-id-screening";
 import { PageLoader } from "./pages/page-loader";
 import { routeUpdates } from "./pages/update-routing";
 import { handOverAndFlush } from "./pop/drain";
-import { rereadNotices, startUpkeep, Timers } from "./upkeep";
+import { listen, rereadNotices, startUpkeep, Timers } from "./upkeep";
 
 export interface ReplicaDeps {
   config: EdgeConfig;
@@ -216,20 +216,18 @@ export class Replica implements ConnectionHost {
     const { config, broker, origin } = this.deps;
     this.peers.start();
     this.membership.start();
-    // A lone replica's membership never changes: set the gauge once, or it reads 0 members.
-    this.metrics.members.set(this.membership.list().length);
     this.unsubscribers.push(
-      this.membership.onChange(() => this.metrics.members.set(this.membership.list().length)),
-      this.membership.onChange(() => {
-        for (const page of this.pages.all()) this.following.askFlusherToHold(page);
+      ...listen({
+        broker,
+        membership: this.membership,
+        pages: this.pages,
+        peers: this.peers,
+        following: this.following,
+        rechecks: this.rechecks,
+        deletions: this.deletions,
+        metrics: this.metrics,
+        log: this.log,
       }),
-      broker.onReconnect(() => {
-        this.log.info("broker reconnected: running anti-entropy for every page held");
-        for (const page of this.pages.all()) this.peers.pull(page);
-      }),
-      broker.subscribe(subjects.pageChanged(), (message) => this.following.pageChanged(message.data)),
-      broker.subscribe(subjects.userBlocks(), (message) => this.rechecks.blockNoticeHeard(message.data)),
-      broker.subscribe(subjects.pageDeletions(), (message) => this.deletions.noticeHeard(message.data)),
     );
     rereadNotices(this.timers, { blockRecheckMs: config.blockRecheckMs, rechecks: this.rechecks, deletions: this.deletions });
     if (config.durability === "pop") {

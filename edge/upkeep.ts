@@ -1,10 +1,14 @@
-import type { Broker, DurableLog } from "../broker/broker";
+import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
+import type { Logger } from "../common/logger";
+import { subjects } from "../protocol/subjects";
 import type { ConnectionRechecks } from "./auth/connection-rechecks";
 import type { PageDeletions } from "./auth/page-deletions";
 import { removeOutdatedPresence } from "./clients/presence";
 import type { EdgeConfig } from "./config";
 import type { EdgeMetrics } from "./metrics";
+import type { OriginFollowing } from "./origin-sync/origin-following";
 import type { PageRegistry } from "./pages/documents";
+import type { Membership } from "./pop/membership";
 import type { Peers } from "./pop/peers";
 
 /** A replica's interval timers, unref'd so that they never keep a process alive, cleared together on stop. */
@@ -77,4 +81,36 @@ export function startUpkeep(timers: Timers, deps: UpkeepDeps): void {
       .then((entries) => metrics.popLogEntries.set(entries))
       .catch(() => {});
   });
+}
+
+export interface ListeningDeps {
+  broker: Broker;
+  membership: Membership;
+  pages: PageRegistry;
+  peers: Peers;
+  following: OriginFollowing;
+  rechecks: ConnectionRechecks;
+  deletions: PageDeletions;
+  metrics: EdgeMetrics;
+  log: Logger;
+}
+
+/** What a running replica hears: membership changes, the broker's reconnects, and the origin's notices of changed pages, blocks and deletions. */
+export function listen(deps: ListeningDeps): Unsubscribe[] {
+  const { broker, membership, pages, metrics } = deps;
+  // A lone replica's membership never changes: set the gauge once, or it reads 0 members.
+  metrics.members.set(membership.list().length);
+  return [
+    membership.onChange(() => metrics.members.set(membership.list().length)),
+    membership.onChange(() => {
+      for (const page of pages.all()) deps.following.askFlusherToHold(page);
+    }),
+    broker.onReconnect(() => {
+      deps.log.info("broker reconnected: running anti-entropy for every page held");
+      for (const page of pages.all()) deps.peers.pull(page);
+    }),
+    broker.subscribe(subjects.pageChanged(), (message) => deps.following.pageChanged(message.data)),
+    broker.subscribe(subjects.userBlocks(), (message) => deps.rechecks.blockNoticeHeard(message.data)),
+    broker.subscribe(subjects.pageDeletions(), (message) => deps.deletions.noticeHeard(message.data)),
+  ];
 }
