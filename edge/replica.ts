@@ -7,7 +7,7 @@ import { PageDeletions } from "./auth/page-deletions";
 import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
 import type { EdgeConfig } from "./config";
 import type { ClientConnection } from "./clients/connection";
-import type { ConnectionHost, QueueLimits } from "./clients/connection-host";
+import type { ConnectionHost, HostedClient, QueueLimits } from "./clients/connection-host";
 import type { RateLimits } from "./clients/token-bucket";
 import { PageRegistry } from "./pages/documents";
 import { type Durability, inMemory, inPopLog, writeThrough } from "./pop/durability";
@@ -312,7 +312,7 @@ export class Replica implements ConnectionHost {
 
   connected = (client: ClientConnection) => this.clients.connected(client);
   closed = (client: ClientConnection) => this.clients.closed(client);
-  applyClientAwareness = (page: Page, update: Uint8Array, client: ClientConnection) => this.clients.applyAwareness(page, update, client);
+  applyClientAwareness = (page: Page, update: Uint8Array, client: HostedClient) => this.clients.applyAwareness(page, update, client);
   recordPresence = (result: PresenceResult, updates: number) => this.clients.recordPresence(result, updates);
   recordEdit: ConnectionHost["recordEdit"] = (result, durability, seconds) => this.clients.recordEdit(result, durability, seconds);
   recordAckWritten = (durability: DurabilityLevel, seconds: number) => this.clients.recordAckWritten(durability, seconds);
@@ -342,7 +342,7 @@ export class Replica implements ConnectionHost {
     return this.checks.queueLimits;
   }
 
-  applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel> {
+  applyClientUpdate(page: Page, update: Uint8Array, client: HostedClient): Promise<DurabilityLevel> {
     const applied = this.batch.client(page, update, client.id, client.user);
     // Made durable (the PoP log, the origin) while it waits for its tick;
     // acknowledged once both are done.

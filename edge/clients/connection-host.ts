@@ -3,10 +3,22 @@ import type { Page } from "../pages/page";
 import type { ClientIdVerdict } from "../pages/client-ids";
 import type { DurabilityLevel } from "../../protocol/messages";
 import type { Identity } from "../../protocol/token";
-import type { ClientConnection } from "./connection";
 import type { PresenceLimits, PresenceResult } from "./presence";
 import type { SlowClients } from "./slow-clients";
 import type { RateLimits } from "./token-bucket";
+
+/**
+ * What the replica sees of a connection through the host (connection.ts
+ * implements it): named here so that the host's interface does not import
+ * the connection that imports it.
+ */
+export interface HostedClient {
+  readonly id: number;
+  readonly user: string;
+  /** Awareness client ids it announced, removed when it closes. */
+  readonly awarenessIds: Set<number>;
+  readonly currentPage: Page | undefined;
+}
 
 /** What a connection needs from its replica; the replica implements it. */
 export interface ConnectionHost {
@@ -37,11 +49,11 @@ export interface ConnectionHost {
   /** Why `update` may not grow `page` (over the page size limit), or undefined. */
   pageTooLarge(page: Page, update: Uint8Array): string | undefined;
   /** Applies a client's update and resolves once it reached the configured durability. */
-  applyClientUpdate(page: Page, update: Uint8Array, client: ClientConnection): Promise<DurabilityLevel>;
+  applyClientUpdate(page: Page, update: Uint8Array, client: HostedClient): Promise<DurabilityLevel>;
   /** An update that changed nothing in the page (a resend): resolves once what the page holds is durable. */
   unchangedUpdate(page: Page): Promise<DurabilityLevel>;
   /** Applies a client's awareness update. */
-  applyClientAwareness(page: Page, update: Uint8Array, client: ClientConnection): void;
+  applyClientAwareness(page: Page, update: Uint8Array, client: HostedClient): void;
   readonly presenceLimits: PresenceLimits;
   recordPresence(result: PresenceResult, updates: number): void;
   /** The replica's watch over clients that fall behind. */
@@ -49,7 +61,7 @@ export interface ConnectionHost {
   recordEdit(result: "accepted" | "refused", durability?: DurabilityLevel, seconds?: number): void;
   /** An ack went to the socket `seconds` after its update was read off it. */
   recordAckWritten(durability: DurabilityLevel, seconds: number): void;
-  closed(client: ClientConnection): void;
+  closed(client: HostedClient): void;
   readonly log: Logger;
 }
 

@@ -5,6 +5,7 @@ import type { EdgeConfig } from "../config";
 import type { EdgeMetrics } from "../metrics";
 import type { Page } from "../pages/page";
 import type { ClientConnection } from "./connection";
+import type { HostedClient } from "./connection-host";
 import type { PresenceResult } from "./presence";
 import { SlowClients } from "./slow-clients";
 
@@ -56,7 +57,7 @@ export class Connections {
     }
   }
 
-  applyAwareness(page: Page, update: Uint8Array, client: ClientConnection): void {
+  applyAwareness(page: Page, update: Uint8Array, client: HostedClient): void {
     // Remember which awareness ids this connection speaks for, so that its
     // cursors vanish for everyone when it disconnects.
     for (const id of awarenessClientIds(update)) client.awarenessIds.add(id);
