@@ -13,6 +13,19 @@ export default tseslint.config(
     },
   },
   {
+    // The wiki's pages read the origin through its seam (origin/wiki-reads.ts,
+    // `origin.wiki`), never through Prisma: how pages are stored may change
+    // without them knowing.
+    files: ["app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/generated/prisma/**", "@prisma/*"], message: "app/ and components/ read the origin through origin.wiki (origin/wiki-reads.ts), not Prisma" }] }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "MemberExpression[property.name='prisma']", message: "app/ and components/ read the origin through origin.wiki (origin/wiki-reads.ts), not its database" },
+      ],
+    },
+  },
+  {
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

@@ -2,15 +2,15 @@ import Link from "next/link";
 import { RecentChangesList } from "@/components/lists/RecentChangesList";
 import { StartPage } from "@/components/page/StartPage";
 import { HOME_RECENT_CHANGES } from "@/origin/page-view";
-import { recentChanges } from "@/origin/recent-changes";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 
 export const dynamic = "force-dynamic";
 
 /** The same HTML for every reader, like a page view (origin/server/cacheable-views.ts). */
 export default async function Home() {
   const origin = await getOrigin();
-  const changes = await recentChanges(origin.db.prisma, { limit: HOME_RECENT_CHANGES });
+  const changes = await wikiOf(origin).recentChanges({ limit: HOME_RECENT_CHANGES });
   return (
     <section>
       <h1>Weirwood</h1>

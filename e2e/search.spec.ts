@@ -12,7 +12,13 @@ test("search finds a page by a word in its text and highlights it", async ({ pag
   await expect(page).toHaveURL(new RegExp(`/search\\?q=${word}$`));
 
   const result = page.getByTestId("search-result").filter({ hasText: slug.replaceAll("_", " ") });
-  await expect(result).toHaveCount(1);
+  // Search reads its own copy of each page, taken within about a second of
+  // the page's text (origin/search-refresh.ts): a results page rendered in
+  // between lists nothing yet, so ask again, as a reader would.
+  await expect(async () => {
+    await page.reload();
+    await expect(result).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
   await expect(result.locator("mark")).toHaveText([word]);
   // The page's own markup is text in a snippet, never HTML.
   await expect(result.locator(".snippet")).toContainText("<b>bold claim</b> & more");

@@ -1,8 +1,8 @@
 import { strongEtag } from "@/common/conditional";
 import { type RecentChangesFields, RecentChangesFeed } from "@/components/lists/RecentChangesFeed";
 import { recentChangesQuery } from "@/origin/http/recent-changes-query";
-import { recentChanges } from "@/origin/recent-changes";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Recent changes" };
@@ -24,7 +24,7 @@ export default async function RecentChangesPage({ searchParams }: Props) {
   };
   const parsed = recentChangesQuery.safeParse({ prefix: fields.prefix, user: fields.user });
   const filter = parsed.success ? { ...parsed.data, hideAdmins: fields.hideadmins, hideBots: fields.hidebots } : {};
-  const changes = await recentChanges((await getOrigin()).db.prisma, { ...filter, limit: PAGE_LIMIT });
+  const changes = await wikiOf(await getOrigin()).recentChanges({ ...filter, limit: PAGE_LIMIT });
   const apiQuery = new URLSearchParams({ limit: String(PAGE_LIMIT) });
   // A bad filter shows every change, and live mode follows that list.
   if (parsed.success) {

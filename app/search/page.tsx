@@ -3,7 +3,8 @@ import { pageHref } from "@/common/markdown";
 import { SlugError, titleToSlug } from "@/common/slug";
 import { SearchResults } from "@/components/lists/SearchResults";
 import { getOrigin } from "@/origin/runtime";
-import { SEARCH_MAX_QUERY_LENGTH, searchPages } from "@/origin/search";
+import { wikiOf } from "@/origin/wiki-reads";
+import { SEARCH_MAX_QUERY_LENGTH } from "@/origin/search";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Search" };
@@ -22,7 +23,7 @@ function slugFor(query: string): string | null {
 export default async function SearchPage({ searchParams }: Props) {
   const { q } = await searchParams;
   const query = (typeof q === "string" ? q : "").trim().slice(0, SEARCH_MAX_QUERY_LENGTH);
-  const results = query ? await searchPages((await getOrigin()).db.prisma, { query, limit: 50 }) : [];
+  const results = query ? await wikiOf(await getOrigin()).searchPages({ query, limit: 50 }) : [];
   const slug = query ? slugFor(query) : null;
   const exact = slug !== null && results.some((result) => result.slug === slug);
   return (

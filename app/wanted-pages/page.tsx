@@ -1,13 +1,13 @@
 import { PageLinkList } from "@/components/lists/PageLinkList";
-import { wantedPages } from "@/origin/links";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Wanted pages" };
 
 export default async function WantedPagesPage() {
   const origin = await getOrigin();
-  const pages = await wantedPages(origin.db.prisma, { limit: 200 });
+  const pages = await wikiOf(origin).wantedPages({ limit: 200 });
   return (
     <section>
       <h1>Wanted pages</h1>

@@ -4,7 +4,7 @@ import { RecentChangesList } from "@/components/lists/RecentChangesList";
 import { decodeChangeCursor } from "@/origin/change-cursor";
 import { BadRequestError } from "@/origin/errors";
 import { getOrigin } from "@/origin/runtime";
-import { watchlistChanges } from "@/origin/watchlist";
+import { wikiOf } from "@/origin/wiki-reads";
 import { currentViewer } from "../viewer";
 
 // It reads the session: Next answers it private, no-store, and no shared cache keeps it.
@@ -33,7 +33,7 @@ export default async function WatchlistPage({ searchParams }: Props) {
     if (!(error instanceof BadRequestError)) throw error;
   }
   const origin = await getOrigin();
-  const { changes, next } = await watchlistChanges(origin.db.prisma, { userId: viewer.userId, before: cursor, limit: 100 });
+  const { changes, next } = await wikiOf(origin).watchlistChanges({ userId: viewer.userId, before: cursor, limit: 100 });
   return (
     <section>
       <h1>Watchlist</h1>

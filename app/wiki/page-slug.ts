@@ -2,8 +2,8 @@ import { notFound, redirect } from "next/navigation";
 import { pageHref } from "@/common/markdown";
 import { parseSlug, type Slug, SlugError, titleToSlug } from "@/common/slug";
 import { NotFoundError, PageDeletedError, PageMovedError } from "@/origin/errors";
-import type { PrismaClient } from "@/origin/generated/prisma/client";
-import { getPage, type PageView } from "@/origin/pages";
+import type { PageView } from "@/origin/pages";
+import type { WikiReads } from "@/origin/wiki-reads";
 
 /**
  * The page a /wiki/... URL names (its raw route param). A title typed into the address bar
@@ -38,9 +38,9 @@ export function pageSlug(param: string, action?: Parameters<typeof pageHref>[1])
  * A page, or null when it does not exist yet (getPage's 404). A deleted
  * page's tabs (edit, history, revisions) lead to its view, which says so.
  */
-export async function findPage(prisma: PrismaClient, slug: Slug, action?: Parameters<typeof pageHref>[1]): Promise<PageView | null> {
+export async function findPage(wiki: WikiReads, slug: Slug, action?: Parameters<typeof pageHref>[1]): Promise<PageView | null> {
   try {
-    return await getPage(prisma, { slug });
+    return await wiki.getPage({ slug });
   } catch (error) {
     if (error instanceof NotFoundError) return null;
     // An old name of a moved page: the same tab of the page under its name now.

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import { forbidden } from "next/navigation";
 import { BlockForm } from "@/components/admin/BlockForm";
 import { UnblockButton } from "@/components/admin/UnblockButton";
-import { blockLog, listActiveBlocks } from "@/origin/blocks";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { currentViewer } from "../../viewer";
 
 export const dynamic = "force-dynamic";
@@ -13,8 +13,8 @@ export const metadata: Metadata = { title: "Blocked accounts" };
 export default async function BlocksPage() {
   const viewer = await currentViewer();
   if (viewer?.role !== "admin") forbidden();
-  const { prisma } = (await getOrigin()).db;
-  const [blocks, log] = await Promise.all([listActiveBlocks(prisma), blockLog(prisma, { limit: 50 })]);
+  const wiki = wikiOf(await getOrigin());
+  const [blocks, log] = await Promise.all([wiki.listActiveBlocks(), wiki.blockLog({ limit: 50 })]);
   return (
     <section>
       <h1>Blocked accounts</h1>

@@ -3,8 +3,8 @@ import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { parseSlug, type Slug } from "@/common/slug";
 import { pageHref } from "@/common/markdown";
-import { listDeletions } from "@/origin/deletion";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { currentViewer } from "../../viewer";
 
 export const dynamic = "force-dynamic";
@@ -23,7 +23,7 @@ export default async function DeletionsPage({ searchParams }: Props) {
   } catch {
     slug = undefined;
   }
-  const entries = await listDeletions((await getOrigin()).db.prisma, { by: viewer, slug, limit: 200 });
+  const entries = await wikiOf(await getOrigin()).listDeletions({ by: viewer, slug, limit: 200 });
   return (
     <section>
       <h1>Deletion log{slug ? ` of ${slug.replaceAll("_", " ")}` : ""}</h1>

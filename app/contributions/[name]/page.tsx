@@ -4,9 +4,9 @@ import { contributionsHref } from "@/components/lists/AuthorLinks";
 import { OlderChanges } from "@/components/lists/OlderChanges";
 import { RecentChangesList } from "@/components/lists/RecentChangesList";
 import { decodeChangeCursor } from "@/origin/change-cursor";
-import { userContributions } from "@/origin/contributions";
 import { BadRequestError, NotFoundError } from "@/origin/errors";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 
 export const dynamic = "force-dynamic";
 
@@ -32,7 +32,7 @@ export default async function ContributionsPage({ params, searchParams }: Props)
   try {
     if (name === undefined) notFound();
     const cursor = typeof before === "string" ? decodeChangeCursor(before) : undefined;
-    const contributions = await userContributions(origin.db.prisma, { name, before: cursor, limit: 100 });
+    const contributions = await wikiOf(origin).userContributions({ name, before: cursor, limit: 100 });
     return (
       <section>
         <h1>Contributions of {contributions.user}</h1>

@@ -12,8 +12,8 @@ import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
 import { RedirectedFrom, RedirectNotice } from "@/components/page/RedirectNotes";
 import { TargetAddress } from "@/components/page/TargetAddress";
-import { readPageView } from "@/origin/page-view";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { pageSlug } from "../page-slug";
 import { existingPageFrame } from "../frame-props";
 
@@ -22,7 +22,7 @@ export const dynamic = "force-dynamic";
 type Props = { params: Promise<{ slug: string }>; searchParams: Promise<{ redirect?: string | string[] }> };
 
 /** One read per request for the metadata and the page. */
-const viewOf = cache(async (slug: Slug, followRedirect: boolean) => readPageView((await getOrigin()).db.prisma, slug, { followRedirect }));
+const viewOf = cache(async (slug: Slug, followRedirect: boolean) => wikiOf(await getOrigin()).readPageView(slug, { followRedirect }));
 
 /** `?redirect=no` shows a redirect page as itself, to read or edit it (MediaWiki's word). */
 async function followsRedirect(searchParams: Props["searchParams"]): Promise<boolean> {

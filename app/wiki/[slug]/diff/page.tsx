@@ -5,8 +5,8 @@ import { pageHref } from "@/common/markdown";
 import { formatTime } from "@/components/format";
 import { RevisionDiffView } from "@/components/history/RevisionDiffView";
 import { PageFrame } from "@/components/page/PageFrame";
-import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { findPage, orNotFound, pageSlug } from "../../page-slug";
 import { existingPageFrame } from "../../frame-props";
 import { AuthorLinks } from "@/components/lists/AuthorLinks";
@@ -28,12 +28,12 @@ export default async function DiffPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug, "diff");
   const query = await searchParams;
   const origin = await getOrigin();
-  const page = await findPage(origin.db.prisma, slug, "diff");
+  const page = await findPage(wikiOf(origin), slug, "diff");
   if (!page) notFound();
   const to = revisionNumber(query.to) ?? page.revision;
   const from = revisionNumber(query.from) ?? Math.max(1, to - 1);
   const [older, newer] = await Promise.all(
-    [Math.min(from, to), Math.max(from, to)].map((number) => orNotFound(getRevision(origin.db.prisma, { slug, number }))),
+    [Math.min(from, to), Math.max(from, to)].map((number) => orNotFound(wikiOf(origin).getRevision({ slug, number }))),
   );
   const revisionLink = (number: number) => `${pageHref(slug)}/revisions/${number}`;
   return (

@@ -5,11 +5,10 @@ import { slugToTitle } from "@/common/slug";
 import { linkedSlugs } from "@/common/wikilinks";
 import { EditorLoader } from "@/components/editor/EditorLoader";
 import { PageFrame } from "@/components/page/PageFrame";
-import { activeBlockOf, blockedMessage } from "@/origin/blocks";
-import { existingSlugs } from "@/origin/links";
+import { blockedMessage } from "@/origin/blocks";
 import { writePermission } from "@/origin/protection";
-import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { currentViewer } from "../../../viewer";
 import { findPage, orNotFound, pageSlug } from "../../page-slug";
 
@@ -26,7 +25,7 @@ export default async function EditPage({ params, searchParams }: Props) {
   const slug = pageSlug((await params).slug, "edit");
   const { restore } = await searchParams;
   const origin = await getOrigin();
-  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug, "edit"), currentViewer()]);
+  const [page, viewer] = await Promise.all([findPage(wikiOf(origin), slug, "edit"), currentViewer()]);
   const title = page?.title || slugToTitle(slug);
   const permission = writePermission(viewer, page?.protection ?? "none");
   const frame = {
@@ -49,7 +48,7 @@ export default async function EditPage({ params, searchParams }: Props) {
   }
 
   // A blocked account gets no edge token: a notice, rather than an editor that cannot connect.
-  const block = await activeBlockOf(origin.db.prisma, viewer.userId);
+  const block = await wikiOf(origin).activeBlockOf(viewer.userId);
   if (block) {
     return (
       <PageFrame {...frame} subtitle="Editing">
@@ -61,8 +60,8 @@ export default async function EditPage({ params, searchParams }: Props) {
   }
 
   const restoreNumber = typeof restore === "string" && /^\d{1,9}$/u.test(restore) ? Number(restore) : null;
-  const revision = restoreNumber !== null && page ? await orNotFound(getRevision(origin.db.prisma, { slug, number: restoreNumber })) : null;
-  const existing = await existingSlugs(origin.db.prisma, { slugs: linkedSlugs(revision?.text ?? page?.text ?? "") });
+  const revision = restoreNumber !== null && page ? await orNotFound(wikiOf(origin).getRevision({ slug, number: restoreNumber })) : null;
+  const existing = await wikiOf(origin).existingSlugs({ slugs: linkedSlugs(revision?.text ?? page?.text ?? "") });
   return (
     <PageFrame {...frame} subtitle={page ? "Editing" : "Creating a new page"}>
       <EditorLoader

@@ -4,8 +4,9 @@ import { notFound } from "next/navigation";
 import { pageHref } from "@/common/markdown";
 import { RevisionTable } from "@/components/history/RevisionTable";
 import { PageFrame } from "@/components/page/PageFrame";
-import { HISTORY_DEFAULT_LIMIT, listRevisions } from "@/origin/revisions";
+import { HISTORY_DEFAULT_LIMIT } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { findPage, pageSlug } from "../../page-slug";
 import { existingPageFrame } from "../../frame-props";
 
@@ -23,9 +24,9 @@ export default async function HistoryPage({ params, searchParams }: Props) {
   const { before } = await searchParams;
   const beforeNumber = typeof before === "string" && /^\d{1,9}$/u.test(before) ? Number(before) : undefined;
   const origin = await getOrigin();
-  const page = await findPage(origin.db.prisma, slug, "history");
+  const page = await findPage(wikiOf(origin), slug, "history");
   if (!page) notFound();
-  const revisions = await listRevisions(origin.db.prisma, { slug, before: beforeNumber, limit: HISTORY_DEFAULT_LIMIT });
+  const revisions = await wikiOf(origin).listRevisions({ slug, before: beforeNumber, limit: HISTORY_DEFAULT_LIMIT });
   const oldest = revisions.at(-1)?.number;
   return (
     <PageFrame

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import { slugToTitle } from "@/common/slug";
 import { PageLinkList } from "@/components/lists/PageLinkList";
 import { PageFrame } from "@/components/page/PageFrame";
-import { backlinks } from "@/origin/links";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { findPage, pageSlug } from "../../page-slug";
 
 export const dynamic = "force-dynamic";
@@ -18,7 +18,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function LinksHerePage({ params }: Props) {
   const slug = pageSlug((await params).slug, "links-here");
   const origin = await getOrigin();
-  const [page, pages] = await Promise.all([findPage(origin.db.prisma, slug, "links-here"), backlinks(origin.db.prisma, { slug })]);
+  const [page, pages] = await Promise.all([findPage(wikiOf(origin), slug, "links-here"), wikiOf(origin).backlinks({ slug })]);
   return (
     <PageFrame
       slug={slug}

@@ -6,10 +6,9 @@ import { linkedSlugs } from "@/common/wikilinks";
 import { formatTime, plural } from "@/components/format";
 import { PageBody } from "@/components/page/PageBody";
 import { PageFrame } from "@/components/page/PageFrame";
-import { existingSlugs } from "@/origin/links";
 import { writePermission } from "@/origin/protection";
-import { getRevision } from "@/origin/revisions";
 import { getOrigin } from "@/origin/runtime";
+import { wikiOf } from "@/origin/wiki-reads";
 import { currentViewer } from "../../../../viewer";
 import { findPage, orNotFound, pageSlug } from "../../../page-slug";
 import { existingPageFrame } from "../../../frame-props";
@@ -29,10 +28,10 @@ export default async function RevisionPage({ params }: Props) {
   const slug = pageSlug(raw.slug);
   if (!/^\d{1,9}$/u.test(raw.number) || Number(raw.number) < 1) notFound();
   const origin = await getOrigin();
-  const [page, viewer] = await Promise.all([findPage(origin.db.prisma, slug), currentViewer()]);
+  const [page, viewer] = await Promise.all([findPage(wikiOf(origin), slug), currentViewer()]);
   if (!page) notFound();
-  const revision = await orNotFound(getRevision(origin.db.prisma, { slug, number: Number(raw.number) }));
-  const existing = await existingSlugs(origin.db.prisma, { slugs: linkedSlugs(revision.text) });
+  const revision = await orNotFound(wikiOf(origin).getRevision({ slug, number: Number(raw.number) }));
+  const existing = await wikiOf(origin).existingSlugs({ slugs: linkedSlugs(revision.text) });
   const permission = writePermission(viewer, page.protection);
   const current = revision.number === page.revision;
   return (
