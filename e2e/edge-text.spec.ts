@@ -31,6 +31,8 @@ test.describe("a page view newer from the nearest edge", () => {
     await registerEditor(writer.request, "Aemon");
     await editor.open(writer, slug);
     await expect(editor.connection(writer)).toHaveText(/^Connected to /u, { timeout: 15_000 });
+    // Typed once the page's text is in the editor, so that it goes after it.
+    await expect(editor.content(writer)).toContainText("Seeded text.", { timeout: 15_000 });
     await editor.type(writer, " [newer]");
     await expect(editor.saving(writer)).toHaveText(/^Saved/u, { timeout: 15_000 });
 
@@ -44,7 +46,9 @@ test.describe("a page view newer from the nearest edge", () => {
     await reader.route(`**/wiki/${slug}`, (route) => route.fulfill({ status: 200, headers, body: staleBody }));
     await reader.goto(`/wiki/${slug}`);
     await expect(reader.getByTestId("edge-text")).toContainText(`the edge in ${edge!.pop}`, { timeout: 15_000 });
-    await expect(reader.locator('.page-body[data-edge="true"]')).toContainText("Seeded text. [newer]");
+    const fromEdge = reader.locator('.page-body[data-edge="true"]');
+    await expect(fromEdge).toContainText("[newer]");
+    await expect(fromEdge).toContainText("Seeded text.");
     await editorContext.close();
     await readerContext.close();
   });
