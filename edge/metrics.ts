@@ -152,6 +152,11 @@ export function createEdgeMetrics(labels: { pop: string; replica: string }, opti
     }),
     clientsBehind: new Gauge({ name: "weirwood_edge_clients_behind", help: "Clients paused now for falling behind", registers }),
     clientBufferedBytes: new Gauge({ name: "weirwood_edge_client_buffered_bytes", help: "Bytes buffered in all client sockets, not yet handed to the kernel", registers }),
+    pausedClientBufferedBytes: new Gauge({
+      name: "weirwood_edge_paused_client_buffered_bytes",
+      help: "The most bytes any one paused (slow) client's socket holds: at most the pause threshold plus one fan-out message",
+      registers,
+    }),
     bootstraps: new Counter({
       name: "weirwood_edge_page_loads_total",
       help: "Pages loaded, by source (peer, origin, log: rebuilt from the PoP log while the origin was down)",

@@ -31,9 +31,10 @@ export class Connections {
         paused: () => metrics.slowClients.inc({ event: "paused" }),
         caughtUp: () => metrics.slowClients.inc({ event: "caught-up" }),
         closed: () => metrics.slowClients.inc({ event: "closed" }),
-        measured: (paused, bytes) => {
+        measured: (paused, bytes, mostHeld) => {
           metrics.clientsBehind.set(paused);
           metrics.clientBufferedBytes.set(bytes);
+          metrics.pausedClientBufferedBytes.set(mostHeld);
         },
       },
     );

@@ -28,8 +28,13 @@ export interface SlowClientEvents {
   paused(): void;
   caughtUp(): void;
   closed(): void;
-  /** Every check: clients paused now, and bytes buffered for all clients. */
-  measured(paused: number, bufferedBytes: number): void;
+  /**
+   * Every check: clients paused now, bytes buffered for all clients, and the
+   * most any paused client holds (the bound a paused client keeps: a client
+   * that reads may hold one large message for a moment, a catch-up or a
+   * sync answer, and that is the total's business, not the pause's).
+   */
+  measured(paused: number, bufferedBytes: number, mostHeldWhilePaused: number): void;
 }
 
 /**
@@ -108,6 +113,8 @@ export class SlowClients {
     let total = 0;
     for (const client of this.clients()) total += client.bufferedBytes;
     this.overBudget = total > this.limits.totalBytes;
-    this.events.measured(this.paused.size, total);
+    let mostHeld = 0;
+    for (const client of this.paused) mostHeld = Math.max(mostHeld, client.bufferedBytes);
+    this.events.measured(this.paused.size, total, mostHeld);
   }
 }

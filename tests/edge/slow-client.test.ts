@@ -14,7 +14,7 @@ const CHUNKS = 240;
 
 const slugOf = (name: string) => `${name}_${Math.random().toString(36).slice(2, 8)}`;
 
-async function gauge(edge: RunningEdge, name: "clientBufferedBytes" | "clientsBehind"): Promise<number> {
+async function gauge(edge: RunningEdge, name: "pausedClientBufferedBytes" | "clientsBehind"): Promise<number> {
   return (await edge.replica.metrics[name].get()).values[0]?.value ?? 0;
 }
 
@@ -22,13 +22,18 @@ async function counted(edge: RunningEdge, event: "paused" | "caught-up" | "close
   return (await edge.replica.metrics.slowClients.get()).values.find((value) => value.labels.event === event)?.value ?? 0;
 }
 
-/** Samples the bytes the edge holds for its clients until `stop` resolves; answers the largest seen. */
+/**
+ * Samples the most bytes the edge holds for any paused client until `stop`
+ * resolves; answers the largest seen. Not the total for all clients: on a
+ * loaded machine a client that reads (the newcomer here) may fall behind
+ * too, and the catch-up it then gets is one message of megabytes.
+ */
 async function peakBuffered(edge: RunningEdge, stop: Promise<unknown>): Promise<number> {
   let done = false;
   void stop.finally(() => (done = true));
   let peak = 0;
   while (!done) {
-    peak = Math.max(peak, await gauge(edge, "clientBufferedBytes"));
+    peak = Math.max(peak, await gauge(edge, "pausedClientBufferedBytes"));
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return peak;
