@@ -17,7 +17,7 @@ import { getPage } from "./pages";
 import { REVISION_MAX_SPAN_MS } from "./revision-grouping";
 import { getRevision, listRevisions } from "./revisions";
 import { searchPages } from "./search";
-import { COMPACT_ROWS, refreshAllPages, refreshPage } from "./text-refresh";
+import { COMPACT_MIN_BYTES, COMPACT_ROWS, refreshAllPages, refreshPage } from "./text-refresh";
 
 /** An edge's copy of a page: it flushes what the origin has not acknowledged. */
 class EdgePage {
@@ -57,6 +57,13 @@ class EdgePage {
     Y.applyUpdate(this.doc, fromBase64(answer.pages[0]!.missing));
     this.acknowledged = fromBase64(answer.pages[0]!.stateVector);
   }
+}
+
+/** Text that compresses as prose does not: words of random letters, so the rows' bytes are the text's. */
+function randomWords(bytes: number): string {
+  const words: string[] = [];
+  for (let length = 0; length < bytes; length += 8) words.push(randomUUID().slice(0, 7));
+  return `${words.join(" ")}\n`;
 }
 
 const newSlug = (prefix: string) => `${prefix}_${randomUUID().slice(0, 8)}` as Slug;
@@ -102,6 +109,37 @@ describe.each(testDatabases)("incremental page storage on $name", (kind) => {
     const stored = await db.prisma.page.findUniqueOrThrow({ where: { slug: page.slug } });
     expect(stored.text).toBe(page.text);
     expect(stored.baseSeq).toBe(stored.textSeq);
+  });
+
+  it("leaves rows that only added text unfolded, and folds rows whose text was deleted", async () => {
+    // Typed only: folding would rewrite the whole page and leave reads merging as many bytes.
+    const typed = new EdgePage(newSlug("Typed"), 111);
+    const typedBody = typed.doc.getText("body");
+    for (let round = 0; round < 4; round++) {
+      typedBody.insert(typedBody.length, randomWords(COMPACT_MIN_BYTES / 3));
+      await typed.flush(db.prisma);
+    }
+    const [typedOutcome] = (await refreshAllPages(db.prisma)).filter((o) => o.slug === typed.slug);
+    expect(typedOutcome).toMatchObject({ refreshed: true, compacted: false });
+    expect(await storedRows(db.prisma, typed.slug)).toBe(4);
+    expect((await getPage(db.prisma, { slug: typed.slug })).text).toBe(typed.text);
+
+    // Written and then deleted: the rows hold text the folded document no longer does.
+    const churned = new EdgePage(newSlug("Churned"), 112);
+    const churnedBody = churned.doc.getText("body");
+    for (let round = 0; round < 4; round++) {
+      churnedBody.insert(churnedBody.length, randomWords(COMPACT_MIN_BYTES / 3));
+      await churned.flush(db.prisma);
+      churnedBody.delete(0, churnedBody.length);
+      churnedBody.insert(0, `Draft ${round}.`);
+      await churned.flush(db.prisma);
+    }
+    const [churnedOutcome] = (await refreshAllPages(db.prisma)).filter((o) => o.slug === churned.slug);
+    expect(churnedOutcome).toMatchObject({ refreshed: true, compacted: true });
+    expect(await storedRows(db.prisma, churned.slug)).toBe(0);
+    const state = await readPageState(db.prisma, churned.slug);
+    expect(fromBase64(state.state).byteLength).toBeLessThan(COMPACT_MIN_BYTES / 4);
+    expect((await getPage(db.prisma, { slug: churned.slug })).text).toBe("Draft 3.");
   });
 
   it("loses nothing when compaction races flushes from two PoPs", async () => {

@@ -34,18 +34,20 @@ export interface TextRefreshOptions {
 export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 30_000, quietMs: 5_000 };
 
 /**
- * Compaction folds a page's rows into its base past either bound: as many
- * bytes appended as the base holds (so rewriting the base costs at most
- * about what was appended), or many rows (so rebuilding the page stays cheap).
+ * Compaction folds a page's rows into its base. Reads merge base and rows
+ * with Y.mergeUpdates (origin/page-log.ts), whose cost follows the bytes,
+ * not how they are split: folding rows that only added text rewrites the
+ * whole page and leaves reads as costly as before. So a fold happens when
+ * it pays: past many rows (each a decoder and a TOAST fetch per read, and
+ * every row boundary splits a typing run into structs of its own), or once
+ * the rows hold at least COMPACT_MIN_BYTES and the folded state is at most
+ * half of what reads merge today (deleted text the document garbage-collects,
+ * text typed and retyped).
  */
 export const COMPACT_ROWS = 256;
-const COMPACT_MIN_BYTES = 64 * 1024;
-/**
- * Compaction rewrites the whole base, so folding at 4x the base's size
- * writes about 1.25 bytes per byte appended (at 1x, 2): reads merge up to
- * that much more, which Y.mergeUpdates does without building a document.
- */
-const COMPACT_BASE_FACTOR = 4;
+export const COMPACT_MIN_BYTES = 64 * 1024;
+/** A fold must at least halve what reads merge: it then writes no more than it frees. */
+const COMPACT_SHRINK_FACTOR = 2;
 
 /** A revision's text is a delta, but a snapshot every so many revisions bounds what reading an old one costs. */
 const SNAPSHOT_EVERY = 16;
@@ -156,11 +158,11 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
       outcome.revisionsOpened = await history.save(text);
       outcome.textChanged = text !== page.text;
       const newestSeq = rows.length > 0 ? BigInt(rows.at(-1)!.seq) : textSeq;
-      const compact = rows.length >= COMPACT_ROWS || rowBytes(rows) >= Math.max(COMPACT_MIN_BYTES, COMPACT_BASE_FACTOR * page.state.byteLength);
-      if (compact) {
+      const folded = foldedState(doc, page.state.byteLength, rows);
+      if (folded) {
         outcome.compacted = true;
         await tx.$executeRaw`
-          UPDATE "Page" SET state = ${Y.encodeStateAsUpdate(doc)}, "stateVector" = ${Y.encodeStateVector(doc)}, "baseSeq" = ${newestSeq}
+          UPDATE "Page" SET state = ${folded}, "stateVector" = ${Y.encodeStateVector(doc)}, "baseSeq" = ${newestSeq}
           WHERE id = ${page.id}::uuid`;
         await tx.$executeRaw`DELETE FROM "PageUpdate" WHERE "pageId" = ${page.id}::uuid AND seq <= ${newestSeq}`;
       }
@@ -182,6 +184,15 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
 
 function rowBytes(rows: FlushRow[]): number {
   return rows.reduce((sum, row) => sum + row.update.byteLength, 0);
+}
+
+/** The page's base with every row folded in, when folding pays (see COMPACT_ROWS); undefined when it does not. */
+function foldedState(doc: Y.Doc, baseBytes: number, rows: FlushRow[]): Uint8Array | undefined {
+  if (rows.length >= COMPACT_ROWS) return Y.encodeStateAsUpdate(doc);
+  const appended = rowBytes(rows);
+  if (appended < COMPACT_MIN_BYTES) return undefined;
+  const folded = Y.encodeStateAsUpdate(doc);
+  return folded.byteLength * COMPACT_SHRINK_FACTOR <= baseBytes + appended ? folded : undefined;
 }
 
 async function refreshLinks(tx: Transaction, pageId: string, before: string, after: string): Promise<void> {

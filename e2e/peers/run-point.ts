@@ -142,7 +142,7 @@ export async function runPoint(spec: SystemSpec, load: LoadPoint, options: Point
   try {
     const sampler = new UsageSampler(usageTargets(system), 250);
     // The seats' writes, and the vacuum of what came before the load, must be in the counters read as "before".
-    await vacuumDatabase(options.services.pgUrl, system.databaseName);
+    await vacuumDatabase(options.services.pgUrl, system.databaseName, { analyze: true });
     await checkpoint(options.services.pgUrl);
     await sleep(options.windowAfterLoadMs === 0 ? 0 : STATS_LAG_MS);
     const before = await readPostgresCounters(options.services.pgUrl, system.databaseName);
