@@ -70,11 +70,9 @@ export async function readPostgresCounters(serverUrl: string, database: string):
  * VACUUM of the system's database (every table, the catalogs too), in its own
  * connection. The bench runs one before the window (so that the migrations'
  * and the seat lines' dead rows are not the load's) and one at its end. The
- * one before also ANALYZEs: the setup's row changes (migrations, accounts,
- * seat lines) otherwise stay counted towards autovacuum's analyze threshold,
- * and an automatic ANALYZE then rewrites pg_statistic inside whichever
- * window the launcher's next wake-up falls into (83 kB charged to one
- * Weirwood run on 2026-12-04, none to the others).
+ * one before also ANALYZEs, so that both systems' queries are planned on
+ * statistics of their own tables (the bench's private cluster runs without
+ * autovacuum, whose automatic ANALYZE fell into windows at random).
  */
 export async function vacuumDatabase(serverUrl: string, database: string, options: { analyze?: boolean } = {}): Promise<void> {
   const url = new URL(serverUrl);
