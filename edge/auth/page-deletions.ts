@@ -1,7 +1,7 @@
 import type { Logger } from "../../common/logger";
 import { CloseCode } from "../../protocol/close-codes";
 import { type DeletedPage, type DeletionNotice, decodeDeletionNotice, deletedPageMessage } from "../../protocol/deletions";
-import { movedPageMessage } from "../../protocol/moved-page";
+import { movedCloseReason } from "../../protocol/moved-page";
 import type { ClientConnection } from "../clients/connection";
 import type { Page } from "../pages/page";
 import { fitCloseReason } from "./blocks";
@@ -130,7 +130,7 @@ export class PageDeletions {
     if (page.movedTo === to) return;
     page.movedTo = to;
     this.deps.log.info({ slug: page.slug, to }, "page moved: closing the old name's connections");
-    const reason = fitCloseReason(movedPageMessage(to));
+    const reason = movedCloseReason(to);
     for (const client of this.deps.connections) {
       if (client.currentPage !== page || client.isClosed) continue;
       this.deps.closed();

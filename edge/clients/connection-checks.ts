@@ -1,8 +1,7 @@
 import type { Logger } from "../../common/logger";
 import { CloseCode } from "../../protocol/close-codes";
-import { movedPageMessage } from "../../protocol/moved-page";
+import { movedCloseReason, movedPageMessage } from "../../protocol/moved-page";
 import type { Identity } from "../../protocol/token";
-import { fitCloseReason } from "../auth/blocks";
 import type { ConnectionRechecks } from "../auth/connection-rechecks";
 import { writePermission } from "../auth/permissions";
 import { createEditRateLimiter } from "../auth/rate-limit";
@@ -63,7 +62,7 @@ export class ConnectionChecks {
   goneReason(page: Page): { code: number; reason: string } | undefined {
     const gone =
       page.movedTo !== undefined
-        ? { code: CloseCode.pageMoved, reason: fitCloseReason(movedPageMessage(page.movedTo)) }
+        ? { code: CloseCode.pageMoved, reason: movedCloseReason(page.movedTo) }
         : page.deleted !== undefined
           ? { code: CloseCode.pageDeleted, reason: page.deleted }
           : undefined;
