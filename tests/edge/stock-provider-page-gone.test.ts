@@ -51,22 +51,36 @@ describe("a stock y-websocket provider on a page deleted or moved under it", () 
   let edge: RunningEdge;
   const suffix = Math.random().toString(36).slice(2, 8);
   beforeAll(async () => {
-    // A flush every 1.5 s: the edits typed just before the delete or move are still unflushed when it lands.
-    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", replicasPerPop: 1, flushMs: 1_500 });
+    cluster = await startCluster({ database: testDatabases[0]!, broker: "memory", replicasPerPop: 1 });
     adminCookie = await registerAccount(cluster.originUrl, `Varys${suffix}`); // the first account: the admin
     token = await cluster.token(`Podrick${suffix}`);
     edge = cluster.edges[0]!;
   });
   afterAll(() => cluster?.stop());
 
-  /** Types `stored` and waits for the origin to hold it, then types `held` and waits only for the edge to hold it. */
+  /**
+   * Types `stored` and waits for the origin to hold it, then, the replicas'
+   * flushes stopped, types `held` and waits for the edge to hold it: the
+   * delete or move that follows lands before those are flushed (flushes()
+   * starts them again).
+   */
   async function typeStoredThenHeld(client: StockClient, slug: string, stored: string[], held: string[]): Promise<void> {
     await until("the provider to sync", () => client.connected, Boolean);
     client.type(stored);
     await until("the origin to store the first edits", async () => markerProblems((await originText(cluster.origin, slug)) ?? "", stored).missing, (missing) => missing.length === 0);
+    for (const each of cluster.edges) each.replica.flusher.stop();
+    flushesStopped = true;
     client.type(held);
     const heldByEdge = () => edge.replica.pages.get(slug)?.doc.getText("body").toString() ?? "";
     await until("the edge to hold the late edits", () => markerProblems(heldByEdge(), held).missing, (missing) => missing.length === 0);
+  }
+
+  let flushesStopped = false;
+  function flushes(): void {
+    // start() twice would leave an interval no stop() clears.
+    if (!flushesStopped) return;
+    flushesStopped = false;
+    for (const each of cluster.edges) each.replica.flusher.start();
   }
 
   /** Opens `slug` with a fresh stock provider and answers what it saw once it stopped: its closes, and its attempts after the first. */
@@ -106,7 +120,9 @@ describe("a stock y-websocket provider on a page deleted or moved under it", () 
       expect(watched.attempts(), "connection attempts after the delete").toBe(attemptsBefore);
       expect(client.provider.shouldConnect).toBe(false);
 
-      // A flush of the held edits reaches the origin after the delete, and is stored in the deleted page's history.
+      // The held edits reach the origin after the delete, and are stored in the deleted page's history.
+      expect(markerProblems((await originText(cluster.origin, slug)) ?? "", held).missing).toEqual(held);
+      flushes();
       const expected = [...stored, ...held];
       const text = await until(
         "the deleted page's stored state to hold every edit",
@@ -120,6 +136,7 @@ describe("a stock y-websocket provider on a page deleted or moved under it", () 
       expect(await openGone(slug)).toEqual({ closes: [{ code: CloseCode.pageDeleted, reason: deletedPageMessage("burned") }], retries: 0 });
     } finally {
       client.destroy();
+      flushes();
     }
   });
 
@@ -155,6 +172,9 @@ describe("a stock y-websocket provider on a page deleted or moved under it", () 
       expect(watched.attempts(), "connection attempts after the move").toBe(attemptsBefore);
       expect(client.provider.shouldConnect).toBe(false);
 
+      // The held edits reach the origin after the move, flushed under the old name.
+      expect(markerProblems((await originText(cluster.origin, to)) ?? "", held).missing).toEqual(held);
+      flushes();
       const expected = [...stored, ...held];
       const text = await until(
         "the page under its new name to hold every edit",
@@ -170,6 +190,7 @@ describe("a stock y-websocket provider on a page deleted or moved under it", () 
       expect(await openGone(from)).toEqual({ closes: [{ code: CloseCode.pageMoved, reason }], retries: 0 });
     } finally {
       client.destroy();
+      flushes();
     }
   });
 });
