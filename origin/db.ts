@@ -24,8 +24,12 @@ export interface Database {
 
 export type DatabaseTarget =
   | { kind: "postgres"; url: string }
-  /** `dataDir` undefined keeps PGlite in memory (tests). */
-  | { kind: "pglite"; dataDir: string | undefined };
+  /**
+   * `dataDir` undefined keeps PGlite in memory (tests); `loadDataDir`, a
+   * PGlite dump (dumpDataDir), starts it from that copy instead of an empty
+   * cluster: the tests' migrated template.
+   */
+  | { kind: "pglite"; dataDir: string | undefined; loadDataDir?: Blob };
 
 export function databaseTarget(options: { databaseUrl: string | undefined; dataDir: string }): DatabaseTarget {
   return options.databaseUrl
@@ -34,7 +38,7 @@ export function databaseTarget(options: { databaseUrl: string | undefined; dataD
 }
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  return target.kind === "postgres" ? openPostgres(target.url) : openPGlite(target.dataDir);
+  return target.kind === "postgres" ? openPostgres(target.url) : openPGlite(target.dataDir, target.loadDataDir);
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -62,9 +66,9 @@ async function openPostgres(url: string): Promise<Database> {
   };
 }
 
-async function openPGlite(dataDir: string | undefined): Promise<Database> {
+async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob): Promise<Database> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir ?? "memory://");
+  const pglite = await PGlite.create(dataDir ?? "memory://", loadDataDir ? { loadDataDir } : {});
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
     prisma,

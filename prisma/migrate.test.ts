@@ -9,7 +9,7 @@ import { MIGRATIONS_DIR, readMigrations } from "./migrate";
 describe.each(testDatabases)("db:migrate on $name", (kind) => {
   let db: Database;
   beforeAll(async () => {
-    db = await kind.open(); // opening applies the migrations once
+    db = await kind.openMigratedFromEmpty(); // applies every migration once, from none
   });
   afterAll(async () => {
     await db?.close();

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { type Database, openDatabase } from "../../origin/db";
 import { createScratchDatabase } from "../../prisma/scratch-database";
+import { pgliteTemplate, postgresTemplate } from "./database-templates";
 
 /**
  * The databases every origin test runs against, with the same test body:
@@ -13,7 +14,10 @@ const postgresRequired = Boolean(process.env.CI || process.env.WEIRWOOD_TEST_PG_
 
 export interface TestDatabaseKind {
   name: "pglite" | "postgres";
+  /** A fresh database, migrated: a copy of a migrated template. */
   open(): Promise<Database>;
+  /** A fresh database migrated from empty, for the migrations' own tests. */
+  openMigratedFromEmpty(): Promise<Database>;
 }
 
 async function postgresAnswers(): Promise<boolean> {
@@ -38,6 +42,9 @@ async function postgresAnswers(): Promise<boolean> {
 const pglite: TestDatabaseKind = {
   name: "pglite",
   async open() {
+    return openDatabase({ kind: "pglite", dataDir: undefined, loadDataDir: await pgliteTemplate() });
+  },
+  async openMigratedFromEmpty() {
     const db = await openDatabase({ kind: "pglite", dataDir: undefined });
     await db.migrate();
     return db;
@@ -48,18 +55,26 @@ const pglite: TestDatabaseKind = {
 const postgres: TestDatabaseKind = {
   name: "postgres",
   async open() {
-    const scratch = await createScratchDatabase(TEST_PG_URL, "weirwood_test");
-    const db = await openDatabase({ kind: "postgres", url: scratch.url });
-    await db.migrate();
-    return {
-      ...db,
-      migrate: db.migrate,
-      async close() {
-        await db.close();
-        await scratch.drop();
-      },
-    };
+    return openPostgres(await postgresTemplate(TEST_PG_URL));
+  },
+  openMigratedFromEmpty() {
+    return openPostgres(undefined);
   },
 };
+
+/** A scratch database, a copy of `template` or migrated from empty, dropped again on close. */
+async function openPostgres(template: string | undefined): Promise<Database> {
+  const scratch = await createScratchDatabase(TEST_PG_URL, "weirwood_test", template);
+  const db = await openDatabase({ kind: "postgres", url: scratch.url });
+  if (!template) await db.migrate();
+  return {
+    ...db,
+    migrate: db.migrate,
+    async close() {
+      await db.close();
+      await scratch.drop();
+    },
+  };
+}
 
 export const testDatabases: TestDatabaseKind[] = (await postgresAnswers()) ? [pglite, postgres] : [pglite];
