@@ -37,6 +37,7 @@ export const edgeEnvSchema = z.object({
   EDGE_HEARTBEAT_MS: ms(1000),
   EDGE_MEMBER_EXPIRY_MS: ms(3500),
   EDGE_ANTI_ENTROPY_MS: ms(10_000),
+  EDGE_BROKER_STATS_MS: ms(5000),
   EDGE_BOOTSTRAP_TIMEOUT_MS: ms(500),
   EDGE_IDLE_EVICT_MS: ms(60_000),
   EDGE_DRAIN_TIMEOUT_MS: ms(10_000),
@@ -100,6 +101,8 @@ export interface EdgeConfig {
   heartbeatMs: number;
   memberExpiryMs: number;
   antiEntropyMs: number;
+  /** How often the broker round trip and the PoP log's entry count are measured for /metrics. */
+  brokerStatsMs: number;
   bootstrapTimeoutMs: number;
   idleEvictMs: number;
   drainTimeoutMs: number;
@@ -185,6 +188,7 @@ export function edgeConfigFromEnv(env: Environment): EdgeConfig {
     heartbeatMs: parsed.EDGE_HEARTBEAT_MS,
     memberExpiryMs: parsed.EDGE_MEMBER_EXPIRY_MS,
     antiEntropyMs: parsed.EDGE_ANTI_ENTROPY_MS,
+    brokerStatsMs: parsed.EDGE_BROKER_STATS_MS,
     bootstrapTimeoutMs: parsed.EDGE_BOOTSTRAP_TIMEOUT_MS,
     idleEvictMs: parsed.EDGE_IDLE_EVICT_MS,
     drainTimeoutMs: parsed.EDGE_DRAIN_TIMEOUT_MS,

@@ -69,12 +69,12 @@ export function startUpkeep(timers: Timers, deps: UpkeepDeps): void {
   });
   timers.every(Math.max(1000, Math.floor(config.idleEvictMs / 4)), () => pages.evictIdle(config.idleEvictMs));
   timers.every(1000, () => deps.measurePages());
-  timers.every(5000, () => {
+  timers.every(config.brokerStatsMs, () => {
     broker
       .ping()
       .then((ms) => metrics.brokerRttSeconds.set(ms / 1000))
       .catch(() => {});
-    // One stream-info request per replica every 5 s: cheap enough to keep.
+    // One stream-info request per replica every 5 s by default: cheap enough to keep.
     deps
       .durableLog()
       ?.entryCount()
