@@ -14,6 +14,8 @@
 //   npm run spike -- --scenario hot-page            # the crowd on one page, as a curve of crowd sizes
 //   npm run spike -- --quick --readers 2000          # then 2,000 anonymous views/s of the hot pages, through the
 //                                                    # guide's nginx cache and straight at the origin
+//   npm run spike -- --quick --readers 10000 --readers-through cache --readers-during
+//                                                    # the same during the first level's writes
 //
 // By default the harness starts its own self-hosted Weirwood on this
 // machine (the wiki + origin of `npm run origin` on a scratch Postgres
@@ -79,6 +81,9 @@ const { values: args } = parseArgs({
     "readers-through": { type: "string", default: "cache,origin" },
     "readers-seconds": { type: "string" },
     "readers-connections": { type: "string", default: "64" },
+    "readers-threads": { type: "string", default: "2" },
+    "readers-max-queue-ms": { type: "string", default: "1000" },
+    "readers-during": { type: "boolean", default: false },
     "readers-edit-ms": { type: "string", default: "1000" },
     "reader-browsers": { type: "string", default: "2" },
   },
@@ -173,14 +178,16 @@ function parseReadersSettings(): ReadersSettings | undefined {
     if (!(READ_PATHS as readonly string[]).includes(path)) throw new Error(`spike: --readers-through takes ${READ_PATHS.join(",")} (one or both), got ${JSON.stringify(path)}`);
     return path as ReadPath;
   });
-  const connections = number("readers-connections", args["readers-connections"], 64);
+  const during = args["readers-during"];
+  if (during && through.length !== 1) throw new Error("spike: --readers-during reads during the first level, so through one path: add --readers-through cache (or origin)");
   return {
     viewsPerSec,
     through,
     seconds: number("readers-seconds", args["readers-seconds"], args.quick ? 10 : 20),
-    connections,
-    // Four requests queued per socket at most: beyond that a view due is skipped (counted) rather than queued for seconds.
-    maxInFlight: connections * 4,
+    connections: number("readers-connections", args["readers-connections"], 64),
+    threads: number("readers-threads", args["readers-threads"], 2),
+    maxQueueMs: number("readers-max-queue-ms", args["readers-max-queue-ms"], 1000),
+    during,
     browsers: number("reader-browsers", args["reader-browsers"], 2, { allowZero: true }),
     editMs: number("readers-edit-ms", args["readers-edit-ms"], 1000),
   };
@@ -307,11 +314,26 @@ async function main(): Promise<void> {
     const accounts = await deployment.register(settings.browsers + editorAccounts, `Spike ${settings.runTag}`);
     if (deployment.kind === "managed") log(`log in as "${accounts[0]!.name}" (the wiki's first account, an admin) with the password "${SPIKE_PASSWORD}" to see /ops`);
     const reports: LevelReport[] = [];
-    for (const level of levels) reports.push(await runLevel(deployment, settings, level, accounts, log));
-    // After the writers: the first level's hot pages, written and converged, now read.
+    const readPhases = (loadBegins?: Promise<number>) =>
+      runReadPhases({ deployment: deployment as ManagedDeployment, slugs: hotPageSlugs(settings, levels[0]!), settings: readersSettings!, log, loadBegins });
     let readers: ReadersReport | null = null;
-    if (readersSettings && deployment.kind === "managed") {
-      readers = await runReadPhases({ deployment: deployment as ManagedDeployment, slugs: hotPageSlugs(settings, levels[0]!), settings: readersSettings, log });
+    if (readersSettings?.during && deployment.kind === "managed") {
+      // Beside the first level's writers: the same hot pages, read while they are written.
+      let begins!: (at: number) => void;
+      let ended!: (error: Error) => void;
+      const reading = readPhases(new Promise<number>((resolve, reject) => ((begins = resolve), (ended = reject))));
+      reading.catch(() => {}); // awaited below; a level that fails first is the error to report
+      try {
+        reports.push(await runLevel(deployment, settings, levels[0]!, accounts, log, begins));
+      } finally {
+        ended(new Error("spike: the first level ended before its load began"));
+      }
+      readers = await reading;
+      for (const level of levels.slice(1)) reports.push(await runLevel(deployment, settings, level, accounts, log));
+    } else {
+      for (const level of levels) reports.push(await runLevel(deployment, settings, level, accounts, log));
+      // After the writers: the first level's hot pages, written and converged, now read.
+      if (readersSettings && deployment.kind === "managed") readers = await readPhases();
     }
     report = buildReport({ levels: reports, readers, settings, deployment: { kind: deployment.kind, originUrl: deployment.originUrl }, startedAt });
   } finally {

@@ -27,10 +27,19 @@ export interface ReadersSettings {
   /** Seconds each path is read. */
   seconds: number;
   connections: number;
-  maxInFlight: number;
+  /** Worker threads the readers' offer is spread over. */
+  threads: number;
+  /** A view not sent within this long after falling due is skipped. */
+  maxQueueMs: number;
+  /**
+   * During the first level's measured load (true), so that its write
+   * figures are those of a spike with readers; or after the levels (false),
+   * with edits of the harness's own (`editMs`) keeping the pages changing.
+   */
+  during: boolean;
   /** Chromium readers beside the HTTP ones (browser-readers.ts), each loading the views in turn. */
   browsers: number;
-  /** Each hot page gets one flushed edit this often while the readers read, so that copies go out of date. */
+  /** After the levels, each hot page gets one flushed edit this often while the readers read, so that copies go out of date. */
   editMs: number;
 }
 
@@ -45,6 +54,10 @@ export interface ReadPhase extends ReadersResult {
   /** xact_commit + xact_rollback of the run's database in pg_stat_database, per second. */
   postgresTransactionsPerSec: number | null;
   usage: UsageReport["processes"];
+  /** Where the machine's time went, in percent of one core (softirq: mostly the loopback network, in no process). */
+  machine: UsageReport["machine"];
+  /** Busy time of the machine not in any process listed in usage, in percent of one core: other engineers' work, softirq, the kernel. */
+  restOfMachinePercent: number;
   machineBusyPercent: number;
   /** The Chromium readers of the same path and window, or null without them. */
   browserReaders: BrowserReadersResult | null;
@@ -107,17 +120,36 @@ function startEditing(deployment: ManagedDeployment, slugs: readonly string[], e
   };
 }
 
+/** The first view of a page, once it answers 200 (within `waitMs`): readers then start from a cached copy. */
+async function firstView(url: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    if (response.ok || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 export async function runReadPhases(options: {
   deployment: ManagedDeployment;
   slugs: readonly string[];
   settings: ReadersSettings;
   log: (line: string) => void;
+  /** With `settings.during`: resolves to the epoch ms at which the level's measured load begins. */
+  loadBegins?: Promise<number>;
 }): Promise<ReadersReport> {
   const { deployment, slugs, settings, log } = options;
+  if (settings.during) {
+    if (!options.loadBegins) throw new Error("readers: --readers-during needs the level's start");
+    const at = await options.loadBegins;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+  }
   const cache = settings.through.includes("cache") ? await startNginxCache({ origin: deployment.originUrl, port: await freePort() }) : undefined;
   const postgres = new pg.Client({ connectionString: deployment.databaseUrl });
   await postgres.connect();
-  const editing = startEditing(deployment, slugs, settings.editMs);
+  // During a level its editors change the pages; after the levels, the harness does.
+  const editing = settings.during ? undefined : startEditing(deployment, slugs, settings.editMs);
   const phases: ReadPhase[] = [];
   try {
     for (const through of settings.through) {
@@ -125,12 +157,16 @@ export async function runReadPhases(options: {
       log(`\n== readers: ${settings.viewsPerSec} views/s on ${slugs.length} pages through ${through === "cache" ? `the nginx cache at ${base}` : `the origin at ${base}, no cache`}, ${settings.seconds} s ==`);
       // One view of each page first: the spike comes to pages read before it, so the
       // figures are the steady state's, not the first render's queue behind proxy_cache_lock.
-      for (const slug of slugs) await (await fetch(`${base}/wiki/${encodeURIComponent(slug)}`)).arrayBuffer();
+      // During a level a page reaches the origin with the edges' first flush: wait for it.
+      for (const slug of slugs) await firstView(`${base}/wiki/${encodeURIComponent(slug)}`, settings.during ? 15_000 : 0);
       const sampler = new UsageSampler([
         { name: "origin (Next.js + API)", pid: deployment.originPid() },
         ...(cache ? [{ name: "nginx (all on the machine)", comm: "nginx" }] : []),
-        { name: "readers (this process)", pid: process.pid },
+        { name: "harness (this process: readers' threads, editors' threads, Playwright)", pid: process.pid },
+        { name: "edge replicas (all on the machine)", cmdline: "edge/main.ts" },
+        { name: "chromium (all on the machine)", comm: "chromium" },
         { name: "postgres (all, shared)", comm: "postgres" },
+        { name: "nats-server (shared)", comm: "nats-server" },
       ]);
       const countsBefore = await pageViewCounts(deployment.originUrl);
       const transactionsFrom = Date.now();
@@ -138,7 +174,7 @@ export async function runReadPhases(options: {
       const from = Date.now();
       const urls = slugs.map((slug) => `${base}/wiki/${encodeURIComponent(slug)}`);
       const [result, browserReaders] = await Promise.all([
-        runReaders({ urls, viewsPerSec: settings.viewsPerSec, seconds: settings.seconds, connections: settings.connections, maxInFlight: settings.maxInFlight }),
+        runReaders({ urls, viewsPerSec: settings.viewsPerSec, seconds: settings.seconds, connections: settings.connections, threads: settings.threads, maxQueueMs: settings.maxQueueMs }),
         settings.browsers > 0 ? runBrowserReaders({ urls, browsers: settings.browsers, seconds: settings.seconds }) : null,
       ]);
       const to = Date.now();
@@ -160,15 +196,21 @@ export async function runReadPhases(options: {
         originNotModifiedPerSec: countsBefore && countsAfter ? round((countsAfter.notModified - countsBefore.notModified) / seconds) : null,
         postgresTransactionsPerSec: round((transactionsAfter - transactionsBefore) / transactionsSeconds),
         usage: usage.processes,
+        machine: usage.machine,
+        restOfMachinePercent: Math.max(0, usage.machine.user + usage.machine.system + usage.machine.softirq - usage.processes.reduce((sum, p) => sum + p.cpuPercent, 0)),
         machineBusyPercent: usage.machineBusyPercent,
         browserReaders,
       };
       phases.push(phase);
       log(
         `  offered ${phase.offeredPerSec}/s, answered ${phase.answeredPerSec}/s (${phase.skipped} skipped, ${phase.failed} failed${phase.failed ? ` ${JSON.stringify(phase.failures)}` : ""}); ` +
-          `read p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms; ` +
+          `read p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms (of all offered: ${phase.p99OfOfferedMs ?? "-"} ms); ` +
           `${phase.hitRatio === null ? "" : `hit ratio ${phase.hitRatio} ${JSON.stringify(phase.cacheStatuses)}; `}` +
           `origin renders ${phase.originRendersPerSec}/s (304s ${phase.originNotModifiedPerSec}/s), Postgres ${phase.postgresTransactionsPerSec} tx/s`,
+      );
+      log(
+        `  answered per second: ${phase.timeline.map((second) => second.answered).join(" ")}; CPU % of a core: readers' ${phase.threads} threads ${phase.cpuPercent}, ` +
+          `${phase.usage.map((p) => `${p.name.replace(/ \(.*/u, "")} ${p.cpuPercent}`).join(", ")}, rest of the machine ${phase.restOfMachinePercent} (softirq ${phase.machine.softirq}); machine ${phase.machineBusyPercent}% busy`,
       );
       if (browserReaders) {
         log(
@@ -178,7 +220,7 @@ export async function runReadPhases(options: {
       }
     }
   } finally {
-    await editing.stop();
+    await editing?.stop();
     await postgres.end();
     await cache?.close();
   }
@@ -187,7 +229,7 @@ export async function runReadPhases(options: {
     pages: [...slugs],
     cacheConfig: NGINX_TEMPLATE.slice(NGINX_TEMPLATE.indexOf("docs/")),
     postgresCounter: "pg_stat_database xact_commit + xact_rollback of the run's scratch database (pg_stat_statements is not installed); the origin's and the harness's transactions, the read phase's edits included",
-    edits: editing.edits,
+    edits: editing?.edits ?? { merged: 0, failed: 0 },
     phases,
   };
 }

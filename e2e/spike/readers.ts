@@ -1,14 +1,17 @@
-import { Agent, get } from "node:http";
-import { type Percentiles, percentiles, Sample } from "../load/stats";
+import { once } from "node:events";
+import { type Percentiles, percentiles } from "../load/stats";
+import { startTsWorker } from "../load/worker-thread";
+import type { ReaderSecond, ReaderShareOptions, ReaderShareResult } from "./reader-share";
 
 /**
  * Readers: protocol-free HTTP clients loading the hot pages' views, as
  * anonymous browsers do (GET /wiki/<slug>, Accept-Encoding: gzip, no
  * cookie, no If-None-Match: a fresh visitor). Open loop at a stated rate of
- * views per second, spread round-robin over the pages, on `connections`
- * keep-alive sockets. A view due while `maxInFlight` are still unanswered
- * is skipped and counted, so an overloaded server shows as offered >
- * answered instead of slowing the offer down.
+ * views per second, spread round-robin over the pages and over `threads`
+ * worker threads (one Node thread cannot offer 10,000 views/s beside
+ * everything else on the machine), each with its share of `connections`
+ * keep-alive sockets. How a view is timed, queued and skipped:
+ * reader-share.ts.
  */
 
 export interface ReadersOptions {
@@ -16,12 +19,17 @@ export interface ReadersOptions {
   urls: readonly string[];
   viewsPerSec: number;
   seconds: number;
+  /** Keep-alive connections over all threads. */
   connections: number;
-  maxInFlight: number;
+  /** Worker threads the offer is spread over (2: this machine's cores). */
+  threads?: number;
+  /** A view not sent within this long after falling due is skipped (counted). */
+  maxQueueMs?: number;
   timeoutMs?: number;
 }
 
 export interface ReadersResult {
+  threads: number;
   offered: number;
   answered: number;
   skipped: number;
@@ -30,100 +38,96 @@ export interface ReadersResult {
   failures: Record<string, number>;
   /** Answered views by the cache's X-Cache-Status (`none` when nothing in front answered one). */
   cacheStatuses: Record<string, number>;
-  /** From sending the request to the last byte of the body. */
+  /** Of the answered views, from the time each fell due (not when it was sent) to the body's last byte. */
   latencyMs: Percentiles;
-  /** Seconds from the first view offered to the last answer or failure. */
+  /**
+   * The 99th percentile over every offered view, a skipped or failed one
+   * counting as slower than any answered: null when more than 1% were not
+   * answered (then the p99 reader got no page at all).
+   */
+  p99OfOfferedMs: number | null;
+  /** Seconds from the first view falling due to the last answer or failure. */
   wallS: number;
   /** Answered views over wallS. */
   answeredPerSec: number;
+  /** Per second of the offer (by when views fell due): offered, answered, skipped, failed. */
+  timeline: ReaderSecond[];
+  /** The readers' threads' own CPU, in percent of one core over wallS (all threads together). */
+  cpuPercent: number;
   /** Bytes of bodies as sent (gzipped) per answered view. */
   bytesPerView: number;
 }
 
-interface Outcome {
-  status: number;
-  cache: string;
-  bytes: number;
+async function runShare(options: ReaderShareOptions): Promise<ReaderShareResult> {
+  const worker = startTsWorker(new URL("./reader-thread.ts", import.meta.url), options, `readers-${options.thread}`);
+  try {
+    const [message] = (await Promise.race([once(worker, "message"), once(worker, "error").then(([error]) => Promise.reject(error as Error))])) as [
+      { type: "result"; result: ReaderShareResult } | { type: "error"; message: string },
+    ];
+    if (message.type === "error") throw new Error(`readers: thread ${options.thread} failed: ${message.message}`);
+    return message.result;
+  } finally {
+    await worker.terminate();
+  }
 }
 
-function load(url: string, agent: Agent, timeoutMs: number): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const request = get(url, { agent, headers: { "accept-encoding": "gzip", accept: "text/html" }, timeout: timeoutMs }, (response) => {
-      let bytes = 0;
-      response.on("data", (chunk: Buffer) => (bytes += chunk.length));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, cache: String(response.headers["x-cache-status"] ?? "none"), bytes }));
-      response.on("error", reject);
-    });
-    request.on("timeout", () => request.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    request.on("error", reject);
-  });
-}
-
-const count = (record: Record<string, number>, key: string) => (record[key] = (record[key] ?? 0) + 1);
+const count = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+};
 
 export async function runReaders(options: ReadersOptions): Promise<ReadersResult> {
   if (options.urls.length === 0) throw new Error("readers: no views to load");
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const latencies = new Sample();
+  const threads = Math.max(1, Math.min(options.threads ?? 2, options.connections));
+  // The threads start at once whenever each is ready: they get a second to load their module first.
+  const startAt = Date.now() + 1000;
+  const shares = await Promise.all(
+    Array.from({ length: threads }, (_, thread) =>
+      runShare({
+        urls: options.urls,
+        viewsPerSec: options.viewsPerSec,
+        seconds: options.seconds,
+        connections: Math.ceil(options.connections / threads),
+        maxQueueMs: options.maxQueueMs ?? 1000,
+        timeoutMs: options.timeoutMs ?? 10_000,
+        startAt,
+        thread,
+        threads,
+      }),
+    ),
+  );
   const failures: Record<string, number> = {};
   const cacheStatuses: Record<string, number> = {};
-  let offered = 0;
-  let skipped = 0;
-  let inFlight = 0;
-  let bytes = 0;
-  const pending = new Set<Promise<void>>();
-  const startedAt = performance.now();
-  const totalViews = Math.round(options.viewsPerSec * options.seconds);
-
-  const send = (url: string) => {
-    inFlight++;
-    const sentAt = performance.now();
-    const done = load(url, agent, timeoutMs)
-      .then((outcome) => {
-        if (outcome.status !== 200 && outcome.status !== 304) {
-          count(failures, `HTTP ${outcome.status}`);
-          return;
-        }
-        latencies.push(performance.now() - sentAt);
-        count(cacheStatuses, outcome.cache);
-        bytes += outcome.bytes;
-      })
-      .catch((error: unknown) => void count(failures, (error as Error).message.replace(/\d+ ms/u, "N ms")))
-      .finally(() => {
-        inFlight--;
-        pending.delete(done);
-      });
-    pending.add(done);
-  };
-
-  // A tick every 5 ms sends what fell due since the last: the offer keeps to the rate even when a tick is late.
-  while (offered < totalViews) {
-    const due = Math.min(totalViews, Math.floor(((performance.now() - startedAt) / 1000) * options.viewsPerSec));
-    while (offered < due) {
-      const url = options.urls[offered % options.urls.length]!;
-      offered++;
-      if (inFlight >= options.maxInFlight) skipped++;
-      else send(url);
-    }
-    if (offered < totalViews) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (const share of shares) {
+    count(failures, share.failures);
+    count(cacheStatuses, share.cacheStatuses);
   }
-  await Promise.all(pending);
-  // Over the whole run, the drain of the last answers included: an overloaded server answers long after the offer ends.
-  const wallS = (performance.now() - startedAt) / 1000;
-  agent.destroy();
-  const answered = latencies.length;
+  const latencies = shares.flatMap((share) => share.latenciesMs);
+  const offered = shares.reduce((sum, share) => sum + share.offered, 0);
+  const skipped = shares.reduce((sum, share) => sum + share.skipped, 0);
   const failed = Object.values(failures).reduce((sum, n) => sum + n, 0);
+  const answered = latencies.length;
+  // Over the whole run, the drain of the last answers included: an overloaded server answers long after the offer ends.
+  const wallS = Math.max(0.001, (Math.max(...shares.map((share) => share.endAt)) - startAt) / 1000);
+  const timeline = shares[0]!.timeline.map((_, second) => {
+    const sum = (field: keyof ReaderSecond) => shares.reduce((total, share) => total + share.timeline[second]![field], 0);
+    return { offered: sum("offered"), answered: sum("answered"), skipped: sum("skipped"), failed: sum("failed") };
+  });
+  latencies.sort((a, b) => a - b);
+  const p99Rank = Math.ceil(0.99 * offered) - 1;
   return {
+    threads,
     offered,
     answered,
     skipped,
     failed,
     failures,
     cacheStatuses,
-    latencyMs: percentiles(latencies.toArray()),
+    latencyMs: percentiles(latencies),
+    p99OfOfferedMs: p99Rank < answered ? Math.round(latencies[p99Rank]! * 1000) / 1000 : null,
     wallS: Math.round(wallS * 10) / 10,
     answeredPerSec: Math.round(answered / wallS),
-    bytesPerView: answered ? Math.round(bytes / answered) : 0,
+    timeline,
+    cpuPercent: Math.round((shares.reduce((sum, share) => sum + share.cpuSeconds, 0) / wallS) * 100),
+    bytesPerView: answered ? Math.round(shares.reduce((sum, share) => sum + share.bytes, 0) / answered) : 0,
   };
 }

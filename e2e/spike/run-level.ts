@@ -26,6 +26,8 @@ export async function runLevel(
   level: DurabilityLevel,
   accounts: { name: string; token: string }[],
   log: (line: string) => void,
+  /** Called when the load is about to start, with the epoch ms at which its measured part begins (readers during a level). */
+  onLoadBegins?: (measureFrom: number) => void,
 ): Promise<LevelReport> {
   const levelStart = Date.now();
   const tag = `${settings.runTag}${level[0]}`;
@@ -116,6 +118,7 @@ export async function runLevel(
         : undefined;
 
     browsers?.startTyping();
+    onLoadBegins?.(Date.now() + 250 + settings.warmupS * 1000);
     let result: LoadResult;
     try {
       result = await load.run();

@@ -28,23 +28,52 @@ describe("the spike's readers", () => {
 
   it("counts every offered view once, as answered by cache status, failed, or skipped", async () => {
     const base = await serve((url, respond) => (url === "/wiki/Broken" ? respond(500) : respond(200, url === "/wiki/Hot" ? "HIT" : undefined)));
-    const result = await runReaders({ urls: [`${base}/wiki/Hot`, `${base}/wiki/Cold`, `${base}/wiki/Broken`], viewsPerSec: 300, seconds: 1, connections: 4, maxInFlight: 1000 });
+    const result = await runReaders({ urls: [`${base}/wiki/Hot`, `${base}/wiki/Cold`, `${base}/wiki/Broken`], viewsPerSec: 300, seconds: 1, connections: 4 });
     expect(result.answered + result.failed + result.skipped).toBe(result.offered);
     expect(result.offered).toBe(300);
     expect(result.skipped).toBe(0);
-    // Round-robin: a third of the views to each page.
+    // Round-robin over the pages, whichever thread sends a view: a third of the views to each page.
     expect(result.cacheStatuses).toEqual({ HIT: 100, none: 100 });
     expect(result.failures).toEqual({ "HTTP 500": 100 });
     expect(result.latencyMs.count).toBe(200);
   });
 
-  it("skips a view that falls due while the in-flight limit is reached, instead of queueing it", async () => {
-    // A server that answers nothing for 5 s, well after the 1 s of offered views: only the first two can be sent.
+  it("offers the stated rate every second from all its threads together, and says so per second", async () => {
+    const base = await serve((_url, respond) => respond(200, "HIT"));
+    const result = await runReaders({ urls: [`${base}/wiki/Hot`], viewsPerSec: 400, seconds: 2, connections: 4, threads: 2 });
+    expect(result.threads).toBe(2);
+    expect(result.timeline).toEqual([
+      { offered: 400, answered: 400, skipped: 0, failed: 0 },
+      { offered: 400, answered: 400, skipped: 0, failed: 0 },
+    ]);
+    expect(result.p99OfOfferedMs).toBe(result.latencyMs.p99);
+  });
+
+  it("times a view from when it fell due, so a view that waited for a connection shows its wait", async () => {
+    // The first view takes 600 ms; the views due meanwhile wait for the one connection.
+    let first = true;
+    const base = await serve((_url, respond) => {
+      const delay = first ? 600 : 0;
+      first = false;
+      setTimeout(() => respond(200, "HIT"), delay);
+    });
+    const result = await runReaders({ urls: [`${base}/wiki/Hot`], viewsPerSec: 50, seconds: 1, connections: 1, maxQueueMs: 2000 });
+    expect(result.answered).toBe(50);
+    expect(result.skipped).toBe(0);
+    // 15 of the 50 views fell due in the first 300 ms and waited until 600 ms at least.
+    expect(result.latencyMs.p90).toBeGreaterThanOrEqual(300);
+  });
+
+  it("skips a view that found no free connection within maxQueueMs of falling due, instead of queueing it longer", async () => {
+    // A server that answers nothing for 5 s, well after the 1 s of offered views: only the first view of each connection is sent.
     const base = await serve((_url, respond) => void setTimeout(() => respond(200, "MISS"), 5000));
-    const result = await runReaders({ urls: [`${base}/wiki/Slow`], viewsPerSec: 100, seconds: 1, connections: 2, maxInFlight: 2 });
+    const result = await runReaders({ urls: [`${base}/wiki/Slow`], viewsPerSec: 100, seconds: 1, connections: 2, maxQueueMs: 300 });
     expect(result.offered).toBe(100);
     expect(result.answered).toBe(2);
     expect(result.skipped).toBe(98);
+    expect(result.timeline[0]).toEqual({ offered: 100, answered: 2, skipped: 98, failed: 0 });
+    // 98% got no page: there is no p99 over the offered views to state.
+    expect(result.p99OfOfferedMs).toBeNull();
   }, 20_000);
 });
 
