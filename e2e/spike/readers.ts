@@ -1,6 +1,5 @@
-import { once } from "node:events";
 import { type Percentiles, percentiles } from "../load/stats";
-import { startTsWorker } from "../load/worker-thread";
+import { startTsWorker, WorkerInbox } from "../load/worker-thread";
 import type { ReaderSecond, ReaderShareOptions, ReaderShareResult } from "./reader-share";
 
 /**
@@ -58,17 +57,27 @@ export interface ReadersResult {
   bytesPerView: number;
 }
 
-async function runShare(options: ReaderShareOptions): Promise<ReaderShareResult> {
+type ThreadMessage = { type: "ready" } | { type: "result"; result: ReaderShareResult } | { type: "error"; message: string };
+
+/** A thread of the readers, loaded and waiting for its start time (loading one takes seconds on a busy machine). */
+async function startThread(options: Omit<ReaderShareOptions, "startAt">): Promise<{ run(startAt: number): Promise<ReaderShareResult>; stop(): Promise<void> }> {
   const worker = startTsWorker(new URL("./reader-thread.ts", import.meta.url), options, `readers-${options.thread}`);
+  const inbox = new WorkerInbox<ThreadMessage>(worker, `readers: thread ${options.thread}`);
   try {
-    const [message] = (await Promise.race([once(worker, "message"), once(worker, "error").then(([error]) => Promise.reject(error as Error))])) as [
-      { type: "result"; result: ReaderShareResult } | { type: "error"; message: string },
-    ];
-    if (message.type === "error") throw new Error(`readers: thread ${options.thread} failed: ${message.message}`);
-    return message.result;
-  } finally {
+    await inbox.next("ready");
+  } catch (error) {
     await worker.terminate();
+    throw error;
   }
+  return {
+    async run(startAt) {
+      worker.postMessage({ type: "start", startAt });
+      const message = await Promise.race([inbox.next("result"), inbox.next("error")]);
+      if (message.type === "error") throw new Error(`readers: thread ${options.thread} failed: ${message.message}`);
+      return message.result;
+    },
+    stop: async () => void (await worker.terminate()),
+  };
 }
 
 const count = (into: Record<string, number>, from: Record<string, number>) => {
@@ -78,23 +87,31 @@ const count = (into: Record<string, number>, from: Record<string, number>) => {
 export async function runReaders(options: ReadersOptions): Promise<ReadersResult> {
   if (options.urls.length === 0) throw new Error("readers: no views to load");
   const threads = Math.max(1, Math.min(options.threads ?? 2, options.connections));
-  // The threads start at once whenever each is ready: they get a second to load their module first.
-  const startAt = Date.now() + 1000;
-  const shares = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: threads }, (_, thread) =>
-      runShare({
+      startThread({
         urls: options.urls,
         viewsPerSec: options.viewsPerSec,
         seconds: options.seconds,
         connections: Math.ceil(options.connections / threads),
         maxQueueMs: options.maxQueueMs ?? 1000,
         timeoutMs: options.timeoutMs ?? 10_000,
-        startAt,
         thread,
         threads,
       }),
     ),
   );
+  const running = started.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+  // Every thread loaded, the offer starts for all at once: a view falls due only when a thread is there to send it.
+  const startAt = Date.now() + 50;
+  let shares: ReaderShareResult[];
+  try {
+    const failed = started.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
+    shares = await Promise.all(running.map((thread) => thread.run(startAt)));
+  } finally {
+    await Promise.all(running.map((thread) => thread.stop()));
+  }
   const failures: Record<string, number> = {};
   const cacheStatuses: Record<string, number> = {};
   for (const share of shares) {
