@@ -124,7 +124,9 @@ function startEditing(deployment: ManagedDeployment, slugs: readonly string[], e
 async function firstView(url: string, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const response = await fetch(url);
+    // The readers' own headers: under Vary: Accept-Encoding another encoding is another copy, and the
+    // readers' first views of it would all wait behind one render (proxy_cache_lock).
+    const response = await fetch(url, { headers: { "accept-encoding": "gzip", accept: "text/html" } });
     await response.arrayBuffer();
     if (response.ok || Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
