@@ -40,7 +40,8 @@ describe("the spike's readers", () => {
 
   it("offers the stated rate every second from all its threads together, and says so per second", async () => {
     const base = await serve((_url, respond) => respond(200, "HIT"));
-    const result = await runReaders({ urls: [`${base}/wiki/Hot`], viewsPerSec: 400, seconds: 2, connections: 4, threads: 2 });
+    // No view given up however busy the machine: what is counted is by when views fell due, not how fast.
+    const result = await runReaders({ urls: [`${base}/wiki/Hot`], viewsPerSec: 400, seconds: 2, connections: 4, threads: 2, maxQueueMs: 60_000 });
     expect(result.threads).toBe(2);
     expect(result.timeline).toEqual([
       { offered: 400, answered: 400, skipped: 0, failed: 0 },
