@@ -1,39 +1,31 @@
-import * as awarenessProtocol from "y-protocols/awareness";
-import * as Y from "yjs";
+import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
 import { createLogger, type Logger } from "../common/logger";
 import type { Slug } from "../common/slug";
+import type { DurabilityLevel } from "../protocol/messages";
+import type { Identity } from "../protocol/token";
 import { ConnectionRechecks } from "./auth/connection-rechecks";
 import { PageDeletions } from "./auth/page-deletions";
-import type { Broker, DurableLog, Unsubscribe } from "../broker/broker";
-import type { EdgeConfig } from "./config";
 import type { ClientConnection } from "./clients/connection";
-import type { ConnectionHost, HostedClient, QueueLimits } from "./clients/connection-host";
-import type { RateLimits } from "./clients/token-bucket";
-import { PageRegistry } from "./pages/documents";
-import { type Durability, inMemory, inPopLog, writeThrough } from "./pop/durability";
-import { Fanout } from "./clients/fanout";
-import { TickBatcher } from "./pages/tick-batch";
-import { Flusher } from "./origin-sync/flusher";
-import { measurePages } from "./pages/page-gauges";
-import { Membership } from "./pop/membership";
-import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
-import type { OriginClient } from "./origin-sync/origin-client";
-import { OriginFollowing } from "./origin-sync/origin-following";
-import { Page, type UpdateOrigin } from "./pages/page";
-import { Peers } from "./pop/peers";
-import { PopLog } from "./pop/pop-log";
-import type { PresenceLimits, PresenceResult } from "./clients/presence";
-import type { ClientClaimList } from "../protocol/envelope";
-import type { DurabilityLevel } from "../protocol/messages";
-import { subjects } from "../protocol/subjects";
-import type { Identity } from "../protocol/token";
-import type { SlowClients } from "./clients/slow-clients";
-import { Connections } from "./clients/connections";
 import { ConnectionChecks } from "./clients/connection-checks";
-import { ClientIdScreening } from "./pages/client-id-screening";
+import type { ConnectionHost, HostedClient, QueueLimits } from "./clients/connection-host";
+import { Connections } from "./clients/connections";
+import type { PresenceLimits, PresenceResult } from "./clients/presence";
+import type { SlowClients } from "./clients/slow-clients";
+import type { RateLimits } from "./clients/token-bucket";
+import type { EdgeConfig } from "./config";
+import { createEdgeMetrics, type EdgeMetrics } from "./metrics";
+import type { Flusher } from "./origin-sync/flusher";
+import type { OriginClient } from "./origin-sync/origin-client";
+import type { OriginFollowing } from "./origin-sync/origin-following";
+import { syncWithOrigin } from "./origin-sync/origin-sync";
+import type { PageRegistry } from "./pages/documents";
+import type { Page } from "./pages/page";
+import { measurePages } from "./pages/page-gauges";
 import { PageLoader } from "./pages/page-loader";
-import { routeUpdates } from "./pages/update-routing";
+import { UpdatePath } from "./pages/update-path";
 import { handOverAndFlush } from "./pop/drain";
+import { Membership } from "./pop/membership";
+import { openDurability } from "./pop/open-durability";
 import { listen, rereadNotices, startUpkeep, Timers } from "./upkeep";
 
 export interface ReplicaDeps {
@@ -48,9 +40,12 @@ export interface ReplicaDeps {
 }
 
 /**
- * One edge replica's state and behaviour, without its network listener
- * (server.ts): the pages it holds, how client, peer and origin updates flow
- * between them, membership, flushing and durability.
+ * One edge replica without its network listener (server.ts), composed of
+ * its rooms' parts: its connections and what they may do (clients/,
+ * auth/), the way a page's updates travel (pages/update-path.ts), its PoP
+ * (pop/: membership, and the durability opened at start), its two
+ * conversations with the origin (origin-sync/origin-sync.ts) and its
+ * periodic work (upkeep.ts). It hosts the connections, and delegates.
  */
 export class Replica implements ConnectionHost {
   readonly pop: string;
@@ -64,18 +59,13 @@ export class Replica implements ConnectionHost {
   readonly pages: PageRegistry;
   readonly membership: Membership;
   readonly flusher: Flusher;
-  private readonly peers: Peers;
+  private readonly path: UpdatePath;
   private readonly following: OriginFollowing;
   private readonly rechecks: ConnectionRechecks;
   private readonly deletions: PageDeletions;
   private readonly checks: ConnectionChecks;
-  private readonly screening: ClientIdScreening;
   private readonly loader: PageLoader;
   private readonly clients: Connections;
-  private readonly fanout: Fanout;
-  private readonly batch: TickBatcher;
-  private writes: Durability = inMemory();
-  private popLog: PopLog | undefined;
   private durableLog: DurableLog | undefined;
   private readonly timers = new Timers();
   private unsubscribers: Unsubscribe[] = [];
@@ -84,192 +74,68 @@ export class Replica implements ConnectionHost {
   private unflushedTotal = 0;
 
   constructor(private readonly deps: ReplicaDeps) {
-    const { config } = deps;
+    const { config, origin } = deps;
     this.pop = config.pop;
     this.replica = config.replica;
     this.durability = config.durability;
     this.maxMessageBytes = config.maxMessageBytes;
-    this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel);
-    this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics });
-    this.metrics.info.set({ durability: config.durability }, 1);
-    this.clients = new Connections(config, this.metrics);
-    this.slowClients = this.clients.slowClients;
-    this.screening = new ClientIdScreening({ metrics: this.metrics, log: this.log });
-    this.rechecks = new ConnectionRechecks({
-      connections: this.clients.open,
-      readBlocks: () => deps.origin.blocks(),
-      tokenGraceMs: config.tokenGraceMs,
-      metrics: this.metrics,
-      log: this.log,
-    });
-    this.batch = new TickBatcher(config.fanoutMaxBytes, (page, error) => this.log.warn({ err: error, slug: page.slug }, "an update could not be applied; anti-entropy repairs a peer's"));
-    this.fanout = new Fanout({
-      windowMs: config.fanoutWindowMs,
-      maxWindowMs: config.fanoutWindowMaxMs,
-      sendsPerSecond: config.fanoutSendsPerSecond,
-      maxBytes: config.fanoutMaxBytes,
-      publishAwareness: (page, update) => {
-        try {
-          this.peers.publishAwareness(page.slug, update);
-        } catch (error) {
-          // Presence is renewed every 15 s: the peers get the next one.
-          this.log.debug({ err: error, slug: page.slug }, "could not share presence with the peers");
-        }
-      },
-      flushed: (clients, bytes, seconds) => {
-        this.metrics.fanoutFlushSeconds.observe(seconds);
-        this.metrics.fanoutBytes.inc(clients * bytes);
-      },
-    });
     this.presenceLimits = { ratePerSecond: config.awarenessRate, burst: config.awarenessBurst, maxStateBytes: config.maxAwarenessBytes };
-    this.pages = new PageRegistry(
-      (slug) => this.loader.load(slug),
-      {
-        loaded: () => this.metrics.pagesHeld.set(this.pages.size),
-        pinned: (page) => this.batch.holds(page),
-        evicted: (page) => {
-          this.fanout.flush(page);
-          this.peers.detach(page.slug);
-          this.metrics.pagesHeld.set(this.pages.size);
-        },
-      },
-      config.maxPages,
-    );
-    this.deletions = new PageDeletions({
-      pages: () => this.pages.all(),
-      heldPage: (slug) => this.pages.get(slug),
-      connections: this.clients.open,
-      readDeleted: (slugs) => deps.origin.deletedPages(slugs),
-      closed: () => this.metrics.deletedPageCloses.inc(),
-      log: this.log,
-    });
-    this.peers = new Peers(deps.broker, config.pop, config.replica, (slug) => this.pages.get(slug), {
-      onUpdate: (page, update, from) => this.batch.peer(page, this.screening.screen(page, update, from.claims, "peer", from.replica), from.authors, from.edits),
-      onAwareness: (page, update, replica) => awarenessProtocol.applyAwarenessUpdate(page.awareness, update, { kind: "peer", replica }),
-      onRelay: (page, update, from) => this.batch.relay(page, this.screening.screen(page, update, from.claims, "relay", from.replica)),
-      onFlushed: (page, stateVector, revision) => this.following.peerFlushed(page, stateVector, revision),
-      onHold: (slug) => {
-        if (!this.draining && this.membership.owns(slug)) {
-          void this.pages.open(slug as Slug).catch((error: unknown) => this.log.warn({ err: error, slug }, "could not hold a page for a peer"));
-        }
-      },
-    }, this.log);
-    this.membership = new Membership({
-      broker: deps.broker,
-      self: { replica: config.replica, pop: config.pop, url: deps.urls.ws, httpUrl: deps.urls.http },
-      heartbeatMs: config.heartbeatMs,
-      expiryMs: config.memberExpiryMs,
-      stats: () => ({ connections: this.clients.size, pages: this.pages.size }),
-      log: this.log,
-    });
-    this.flusher = new Flusher({
-      pop: config.pop,
-      replica: config.replica,
-      flushMs: config.flushMs,
-      maxBatchBytes: config.flushMaxBytes,
-      origin: deps.origin,
-      membership: this.membership,
-      pages: () => this.pages.all(),
-      applyFromOrigin: (page, missing, claims) => this.screening.applyFromOrigin(page, missing, claims),
-      announceFlushed: (page, stateVector, revision) => this.peers.publishFlushed(page.slug, stateVector, revision),
-      onCommitted: (page, sequence) => void this.popLog?.committed(page, sequence),
-      metrics: this.metrics,
-      log: this.log,
-    });
-    this.following = new OriginFollowing({
-      pop: config.pop,
-      replica: config.replica,
-      origin: deps.origin,
-      membership: this.membership,
-      peers: this.peers,
-      heldPage: (slug) => this.pages.get(slug),
-      loadingPage: (slug) => this.pages.loadingPage(slug),
-      apply: (page, update, origin) => (origin.kind === "origin" ? this.screening.applyFromOrigin(page, update) : this.apply(page, update, origin)),
-      flushMs: config.flushMs,
-      log: this.log,
-    });
-    this.checks = new ConnectionChecks({
+    const log = (this.log = deps.log ?? createLogger(`edge ${config.replica}`, config.logLevel));
+    const metrics = (this.metrics = createEdgeMetrics({ pop: config.pop, replica: config.replica }, { processMetrics: deps.processMetrics }));
+    metrics.info.set({ durability: config.durability }, 1);
+    this.clients = new Connections(config, metrics);
+    this.slowClients = this.clients.slowClients;
+    const connections = this.clients.open;
+    this.rechecks = new ConnectionRechecks({ connections, readBlocks: () => origin.blocks(), tokenGraceMs: config.tokenGraceMs, metrics, log });
+    this.path = new UpdatePath({
       config,
-      rechecks: this.rechecks,
-      flusher: this.flusher,
-      draining: () => this.draining,
-      unflushedBytes: () => this.unflushedTotal,
-      metrics: this.metrics,
-      log: this.log,
+      broker: deps.broker,
+      metrics,
+      log,
+      load: (slug) => this.loader.load(slug),
+      peerFlushed: (page, stateVector, revision) => this.following.peerFlushed(page, stateVector, revision),
+      holdsFor: (slug) => !this.draining && this.membership.owns(slug),
     });
-    const route = { durability: config.durability, crossPopRelay: config.crossPopRelay, fanout: this.fanout, peers: this.peers, writes: () => this.writes, log: this.log };
-    this.loader = new PageLoader({
-      bootstrapTimeoutMs: config.bootstrapTimeoutMs,
-      peers: this.peers,
-      origin: deps.origin,
-      following: this.following,
-      deletions: this.deletions,
-      writes: () => this.writes,
-      popLog: () => this.popLog,
-      route: (page) => routeUpdates(page, route),
-      metrics: this.metrics,
-      log: this.log,
-    });
+    const { pages, peers } = this.path;
+    this.pages = pages;
+    const readDeleted = (slugs: string[]) => origin.deletedPages(slugs);
+    this.deletions = new PageDeletions({ pages: () => pages.all(), heldPage: (slug) => pages.get(slug), connections, readDeleted, closed: () => metrics.deletedPageCloses.inc(), log });
+    const self = { replica: config.replica, pop: config.pop, url: deps.urls.ws, httpUrl: deps.urls.http };
+    const stats = () => ({ connections: this.clients.size, pages: pages.size });
+    const membership = (this.membership = new Membership({ broker: deps.broker, self, heartbeatMs: config.heartbeatMs, expiryMs: config.memberExpiryMs, stats, log }));
+    const { flusher, following } = syncWithOrigin({ config, origin, membership, path: this.path, metrics, log });
+    this.flusher = flusher;
+    this.following = following;
+    const { rechecks, deletions } = this;
+    this.checks = new ConnectionChecks({ config, rechecks, flusher, draining: () => this.draining, unflushedBytes: () => this.unflushedTotal, metrics, log });
+    const { bootstrapTimeoutMs } = config;
+    this.loader = new PageLoader({ bootstrapTimeoutMs, peers, origin, following, deletions, ...this.path.loaderHooks(), metrics, log });
   }
 
   async start(): Promise<void> {
     const { config, broker, origin } = this.deps;
-    this.peers.start();
-    this.membership.start();
-    this.unsubscribers.push(
-      ...listen({
-        broker,
-        membership: this.membership,
-        pages: this.pages,
-        peers: this.peers,
-        following: this.following,
-        rechecks: this.rechecks,
-        deletions: this.deletions,
-        metrics: this.metrics,
-        log: this.log,
-      }),
-    );
-    rereadNotices(this.timers, { blockRecheckMs: config.blockRecheckMs, rechecks: this.rechecks, deletions: this.deletions });
-    if (config.durability === "pop") {
-      const log = await broker.durableLog(subjects.logStream(config.pop), subjects.logAll(config.pop));
-      this.durableLog = log;
-      const popLog = new PopLog(log, this, (slug) => subjects.logPage(config.pop, slug), this.log, Math.min(5000, Math.max(500, config.flushMs)));
-      this.popLog = popLog;
-      this.writes = inPopLog((page, update, authors) => popLog.append(page, update, authors));
+    const { membership, pages, following, rechecks, deletions, metrics, log } = this;
+    const { peers } = this.path;
+    peers.start();
+    membership.start();
+    this.unsubscribers.push(...listen({ broker, membership, pages, peers, following, rechecks, deletions, metrics, log }));
+    rereadNotices(this.timers, { blockRecheckMs: config.blockRecheckMs, rechecks, deletions });
+    const { writes, popLog, durableLog } = await openDurability({ config, broker, origin, host: this.path, log });
+    this.path.writes = writes;
+    this.path.popLog = popLog;
+    this.durableLog = durableLog;
+    if (popLog) {
       // Serves once the log is read and followed; its pages are replayed in
       // the background (a page opened first replays its own entries), and
       // pages it cannot load yet are retried. Only an unreadable log fails the start.
       await popLog.start();
-      this.unsubscribers.push(this.membership.onChange(() => popLog.recoverAgain()));
-    } else if (config.durability === "origin") {
-      this.writes = writeThrough(origin, config.pop, config.replica);
+      this.unsubscribers.push(membership.onChange(() => popLog.recoverAgain()));
     }
     this.flusher.start();
     this.slowClients.start();
-    startUpkeep(this.timers, {
-      config,
-      broker,
-      pages: this.pages,
-      peers: this.peers,
-      rechecks: this.rechecks,
-      metrics: this.metrics,
-      durableLog: () => this.durableLog,
-      measurePages: () => (this.unflushedTotal = measurePages(this.pages.all(), this.membership, this.metrics)),
-    });
-    this.log.info({ pop: config.pop, durability: config.durability, flushMs: config.flushMs }, "replica started");
-  }
-
-  /** The durable-log recovery applies entries through here. */
-  async openPage(slug: Slug): Promise<Page> {
-    return this.pages.open(slug);
-  }
-
-  heldPage(slug: string): Page | undefined {
-    return this.pages.get(slug);
-  }
-
-  loadingPage(slug: string): Promise<Page> | undefined {
-    return this.pages.loadingPage(slug);
+    const measure = () => (this.unflushedTotal = measurePages(pages.all(), membership, metrics));
+    startUpkeep(this.timers, { config, broker, pages, peers, rechecks, metrics, durableLog: () => this.durableLog, measurePages: measure });
+    log.info({ pop: config.pop, durability: config.durability, flushMs: config.flushMs }, "replica started");
   }
 
   /**
@@ -279,34 +145,32 @@ export class Replica implements ConnectionHost {
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    await handOverAndFlush({
-      batch: this.batch,
-      membership: this.membership,
-      peers: this.peers,
-      pages: this.pages,
-      flusher: this.flusher,
-      drainTimeoutMs: this.deps.config.drainTimeoutMs,
-      log: this.log,
-    });
+    const { batch, peers } = this.path;
+    const { membership, pages, flusher, log } = this;
+    await handOverAndFlush({ batch, membership, peers, pages, flusher, drainTimeoutMs: this.deps.config.drainTimeoutMs, log });
   }
 
   async stop(): Promise<void> {
     this.following.stop();
     this.timers.stop();
-    this.batch.flush();
-    this.fanout.stop();
+    this.path.batch.flush();
+    this.path.fanout.stop();
     this.slowClients.stop();
     this.flusher.stop();
     for (const unsubscribe of this.unsubscribers) unsubscribe();
-    await this.popLog?.stop();
+    await this.path.popLog?.stop();
     await this.membership.leave("gone");
-    this.peers.stop();
+    this.path.peers.stop();
     for (const page of [...this.pages.all()]) page.destroy();
   }
 
   get isDraining(): boolean {
     return this.draining;
   }
+
+  openPage = (slug: Slug) => this.path.openPage(slug);
+  heldPage = (slug: string) => this.path.heldPage(slug);
+  loadingPage = (slug: string) => this.path.loadingPage(slug);
 
   // --- connections (ConnectionHost): connections.ts keeps them -------------
 
@@ -328,7 +192,7 @@ export class Replica implements ConnectionHost {
   overCapacity = () => this.checks.overCapacity();
   pageTooLarge = (page: Page, update: Uint8Array) => this.checks.pageTooLarge(page, update);
   editWaitMs = (identity: Identity) => this.checks.editWaitMs(identity);
-  checkClientIds: ConnectionHost["checkClientIds"] = (page, update, user, options) => this.screening.check(page, update, user, options);
+  checkClientIds: ConnectionHost["checkClientIds"] = (page, update, user, options) => this.path.screening.check(page, update, user, options);
 
   get floodCloseMs(): number {
     return this.checks.floodCloseMs;
@@ -342,35 +206,7 @@ export class Replica implements ConnectionHost {
     return this.checks.queueLimits;
   }
 
-  applyClientUpdate(page: Page, update: Uint8Array, client: HostedClient): Promise<DurabilityLevel> {
-    const applied = this.batch.client(page, update, client.id, client.user);
-    // Made durable (the PoP log, the origin) while it waits for its tick;
-    // acknowledged once both are done.
-    const durable = this.writes.update(page, update, client.user, applied);
-    durable.catch(() => {});
-    return applied.then(() => durable);
-  }
-
-  unchangedUpdate(page: Page): Promise<DurabilityLevel> {
-    return this.writes.unchanged(page);
-  }
-
-  // --- pages ----------------------------------------------------------------
-
-  /** Applies an update to a page; the doc's update handler fans it out. */
-  apply(page: Page, update: Uint8Array, origin: UpdateOrigin): void {
-    Y.applyUpdate(page.doc, update, origin);
-  }
-
-  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void {
-    this.batch.log(page, this.screening.screen(page, update, [], "log", "log"), sequence);
-  }
-
-  learnClaims(page: Page, claims: ClientClaimList, from: string): void {
-    this.screening.learnClaims(page, claims, from);
-  }
-
-  applyPending(page: Page): boolean {
-    return this.batch.holds(page);
-  }
+  // Where a client's update goes: update-path.ts carries it.
+  applyClientUpdate = (page: Page, update: Uint8Array, client: HostedClient) => this.path.applyClientUpdate(page, update, client);
+  unchangedUpdate = (page: Page) => this.path.unchangedUpdate(page);
 }
