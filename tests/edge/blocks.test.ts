@@ -6,34 +6,10 @@ import { subjects } from "../../protocol/subjects";
 import { connectNats } from "../../broker/nats";
 import { type Cluster, type ClusterOptions, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { register, type RegisteredAccount } from "../support/register";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
 
-/**
- * An admin's block reaches every replica of every PoP and closes the
- * blocked user's open connections there, and refuses new ones (issue 18,
- * item 2). Two ways, each tested alone: the origin's notice on the broker
- * (the recheck is set past the test's length), and, for a notice the broker
- * lost, each replica's recheck of the origin's list.
- */
-const PASSWORD = "correct horse battery";
-
-interface Account {
-  cookie: string;
-  token: string;
-}
-
-async function register(cluster: Cluster, name: string): Promise<Account> {
-  const response = await fetch(`${cluster.originUrl}/api/auth/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, password: PASSWORD }),
-  });
-  const body = (await response.json()) as { token: string };
-  if (response.status !== 201) throw new Error(`register ${name}: ${response.status} ${JSON.stringify(body)}`);
-  return { cookie: (response.headers.get("set-cookie") ?? "").split(";")[0]!, token: body.token };
-}
-
-function adminCall(cluster: Cluster, admin: Account, method: string, path: string, body: unknown): Promise<Response> {
+function adminCall(cluster: Cluster, admin: RegisteredAccount, method: string, path: string, body: unknown): Promise<Response> {
   return fetch(`${cluster.originUrl}${path}`, { method, headers: { "content-type": "application/json", cookie: admin.cookie }, body: JSON.stringify(body) });
 }
 
@@ -102,11 +78,18 @@ const CASES: { enforcedBy: string; options: Pick<ClusterOptions, "database" | "b
     : []),
 ];
 
+/**
+ * An admin's block reaches every replica of every PoP and closes the
+ * blocked user's open connections there, and refuses new ones (issue 18,
+ * item 2). Two ways, each tested alone: the origin's notice on the broker
+ * (the recheck is set past the test's length), and, for a notice the broker
+ * lost, each replica's recheck of the origin's list.
+ */
 describe.each(CASES)("a blocked user's writes are refused on every replica by $enforcedBy", ({ options, recheckMs, loss }) => {
   let cluster: Cluster;
-  let admin: Account;
-  let victim: Account;
-  let bystander: Account;
+  let admin: RegisteredAccount;
+  let victim: RegisteredAccount;
+  let bystander: RegisteredAccount;
   const suffix = Math.random().toString(36).slice(2, 8);
   beforeAll(async () => {
     cluster = await startCluster({
@@ -116,9 +99,9 @@ describe.each(CASES)("a blocked user's writes are refused on every replica by $e
       env: { EDGE_BLOCK_RECHECK_MS: recheckMs },
     });
     // The first account of a fresh install is its admin.
-    admin = await register(cluster, `Stannis${suffix}`);
-    victim = await register(cluster, `Melisandre${suffix}`);
-    bystander = await register(cluster, `Davos${suffix}`);
+    admin = await register(cluster.originUrl, `Stannis${suffix}`);
+    victim = await register(cluster.originUrl, `Melisandre${suffix}`);
+    bystander = await register(cluster.originUrl, `Davos${suffix}`);
   });
   afterAll(() => cluster?.stop());
 

@@ -6,30 +6,9 @@ import { subjects } from "../../protocol/subjects";
 import { connectNats } from "../../broker/nats";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { register, type RegisteredAccount } from "../support/register";
 import { httpGet } from "../support/http-get";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
-
-/**
- * An admin's delete of a page reaches every replica of every PoP: its open
- * sockets are closed with 4410 and the reason, new ones are refused, and the
- * edits the edges acknowledged before are kept for undelete (issue 22). Two
- * ways, each tested alone, as for blocks (tests/edge/blocks.test.ts): the
- * origin's notice on the broker (the recheck set past the test's length),
- * and, for a notice the broker lost, each replica's recheck of the pages it
- * holds.
- */
-const PASSWORD = "correct horse battery";
-
-async function register(cluster: Cluster, name: string): Promise<{ cookie: string; token: string }> {
-  const response = await fetch(`${cluster.originUrl}/api/auth/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, password: PASSWORD }),
-  });
-  const body = (await response.json()) as { token: string };
-  if (response.status !== 201) throw new Error(`register ${name}: ${response.status} ${JSON.stringify(body)}`);
-  return { cookie: (response.headers.get("set-cookie") ?? "").split(";")[0]!, token: body.token };
-}
 
 function adminPost(cluster: Cluster, cookie: string, path: string, body: unknown): Promise<Response> {
   return fetch(`${cluster.originUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) });
@@ -97,10 +76,19 @@ const CASES: { enforcedBy: string; options: Pick<ClusterOptions, "database" | "b
     : []),
 ];
 
+/**
+ * An admin's delete of a page reaches every replica of every PoP: its open
+ * sockets are closed with 4410 and the reason, new ones are refused, and the
+ * edits the edges acknowledged before are kept for undelete (issue 22). Two
+ * ways, each tested alone, as for blocks (tests/edge/blocks.test.ts): the
+ * origin's notice on the broker (the recheck set past the test's length),
+ * and, for a notice the broker lost, each replica's recheck of the pages it
+ * holds.
+ */
 describe.each(CASES)("a deleted page is closed and refused on every replica by $enforcedBy", ({ options, recheckMs, loss }) => {
   let cluster: Cluster;
-  let admin: { cookie: string; token: string };
-  let writer: { cookie: string; token: string };
+  let admin: RegisteredAccount;
+  let writer: RegisteredAccount;
   const suffix = Math.random().toString(36).slice(2, 8);
   beforeAll(async () => {
     cluster = await startCluster({
@@ -110,8 +98,8 @@ describe.each(CASES)("a deleted page is closed and refused on every replica by $
       env: { EDGE_BLOCK_RECHECK_MS: recheckMs, EDGE_FLUSH_MS: "200" },
     });
     // The first account of a fresh install is its admin.
-    admin = await register(cluster, `Cersei${suffix}`);
-    writer = await register(cluster, `Septon${suffix}`);
+    admin = await register(cluster.originUrl, `Cersei${suffix}`);
+    writer = await register(cluster.originUrl, `Septon${suffix}`);
   });
   afterAll(() => cluster?.stop());
 

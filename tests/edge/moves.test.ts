@@ -6,30 +6,9 @@ import { movedPageMessage } from "../../protocol/moved-page";
 import { subjects } from "../../protocol/subjects";
 import { type Cluster, type ClusterOptions, eventually, startCluster } from "../support/cluster";
 import { testDatabases } from "../support/databases";
+import { register, type RegisteredAccount } from "../support/register";
 import { resendOnReconnect } from "../support/resend";
 import { natsAnswers, TEST_NATS_URL } from "../support/test-nats";
-
-/**
- * A page moved while people type in it (issue 22): every replica of every
- * PoP closes the old name's sockets with 4411 naming the new one and refuses
- * new ones; the edits the edges acknowledged under the old name reach the
- * page under its new name (the origin merges their flushes into it), and an
- * editor that reconnects its document there, as the wiki's editor does,
- * loses nothing it had not sent yet. By the broker's notice, and by each
- * replica's recheck when the notice is lost.
- */
-const PASSWORD = "correct horse battery";
-
-async function register(cluster: Cluster, name: string): Promise<{ cookie: string; token: string }> {
-  const response = await fetch(`${cluster.originUrl}/api/auth/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, password: PASSWORD }),
-  });
-  const body = (await response.json()) as { token: string };
-  if (response.status !== 201) throw new Error(`register ${name}: ${response.status} ${JSON.stringify(body)}`);
-  return { cookie: (response.headers.get("set-cookie") ?? "").split(";")[0]!, token: body.token };
-}
 
 async function originText(cluster: Cluster, slug: string): Promise<{ status: number; text?: string }> {
   const response = await fetch(`${cluster.originUrl}/api/pages/${slug}`, { redirect: "manual" });
@@ -63,14 +42,23 @@ const CASES: { by: string; options: Pick<ClusterOptions, "database" | "broker" |
     : []),
 ];
 
+/**
+ * A page moved while people type in it (issue 22): every replica of every
+ * PoP closes the old name's sockets with 4411 naming the new one and refuses
+ * new ones; the edits the edges acknowledged under the old name reach the
+ * page under its new name (the origin merges their flushes into it), and an
+ * editor that reconnects its document there, as the wiki's editor does,
+ * loses nothing it had not sent yet. By the broker's notice, and by each
+ * replica's recheck when the notice is lost.
+ */
 describe.each(CASES)("a page moved while it is edited, told by $by", ({ options, recheckMs, dropNotice }) => {
   let cluster: Cluster;
-  let writer: { cookie: string; token: string };
+  let writer: RegisteredAccount;
   const suffix = Math.random().toString(36).slice(2, 8);
   beforeAll(async () => {
     cluster = await startCluster({ ...options, pops: ["north", "south"], replicasPerPop: 2, env: { EDGE_BLOCK_RECHECK_MS: recheckMs, EDGE_FLUSH_MS: "200" } });
-    await register(cluster, `Admin${suffix}`); // the first account is the admin
-    writer = await register(cluster, `Maester${suffix}`);
+    await register(cluster.originUrl, `Admin${suffix}`); // the first account is the admin
+    writer = await register(cluster.originUrl, `Maester${suffix}`);
   });
   afterAll(() => cluster?.stop());
 
