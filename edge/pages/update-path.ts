@@ -101,7 +101,7 @@ export class UpdatePath implements PopLogHost {
     }, log);
   }
 
-  /** What the page loader hands a loaded page to: its changes' routes, and the durability they are read against. */
+  /** What the page loader needs of the path: where a loaded page's changes go, and the durability and PoP log set at start-up. */
   loaderHooks(): Pick<PageLoaderDeps, "route" | "writes" | "popLog"> {
     const { config, log } = this.deps;
     const routing = { durability: config.durability, crossPopRelay: config.crossPopRelay, fanout: this.fanout, peers: this.peers, writes: () => this.writes, log };
