@@ -1,6 +1,8 @@
 import {
+  AckPolicy,
   type Consumer,
   type ConsumerMessages,
+  DeliverPolicy,
   DiscardPolicy,
   type JetStreamClient,
   type JetStreamManager,
@@ -264,15 +266,21 @@ class JetStreamLog implements DurableLog {
       const { state } = await waitOutUnavailable(() => jsm.streams.info(name));
       if (state.messages === 0) return [];
       const last = state.last_seq;
-      const consumer = await waitOutUnavailable(() => js.consumers.get(name, { opt_start_seq: state.first_seq }));
+      const readFrom = (sequence: number) => waitOutUnavailable(() => js.consumers.get(name, { opt_start_seq: sequence }));
+      let consumer = await readFrom(state.first_seq);
       const entries: LogEntry[] = [];
+      let next = state.first_seq;
       try {
         // Until the newest entry at call time: later appends must not keep
         // this loop waiting. A fetch that expires empty is not the end: on a
         // busy or stalled server it expires before delivering, and ending
         // there returned a silently short log (a replica replaying it lost
-        // acknowledged entries). Only the consumer's own count says nothing
-        // is left (everything read, or a purge racing us removed the rest).
+        // acknowledged entries). Nor is the consumer's own count: a pull the
+        // server answered after this client had given up on it (the server
+        // stalled past the fetch's expiry) counts as delivered, though
+        // nothing here read it. Only the stream says nothing is left: no
+        // entry at or after the next sequence (everything read, or a purge
+        // racing us removed the rest).
         for (;;) {
           const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 });
           let received = 0;
@@ -280,13 +288,19 @@ class JetStreamLog implements DurableLog {
           for await (const message of batch) {
             received += 1;
             if (message.seq <= last) entries.push(toEntry(message));
+            next = message.seq + 1;
             if (message.seq >= last || message.info.pending === 0) {
               done = true;
               break;
             }
           }
-          if (done) return entries;
-          if (received === 0 && (await waitOutUnavailable(() => consumer.info())).num_pending === 0) return entries;
+          if (done || next > last) return entries;
+          if (received === 0) {
+            if ((await this.entriesFrom(next)) === 0) return entries;
+            // Entries are there that this consumer will not deliver again: read them with a new one.
+            await consumer.delete().catch(() => false);
+            consumer = await readFrom(next);
+          }
         }
       } finally {
         await consumer.delete().catch(() => false);
@@ -294,6 +308,23 @@ class JetStreamLog implements DurableLog {
     } catch (error) {
       throw logError(this.options, "readAll", error);
     }
+  }
+
+  /** How many entries the stream holds from `sequence` on: a consumer made to start there counts them as it is made. */
+  private async entriesFrom(sequence: number): Promise<number> {
+    const { jsm, name } = this.options;
+    const counter = await waitOutUnavailable(() =>
+      jsm.consumers.add(name, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: sequence,
+        ack_policy: AckPolicy.None,
+        // Nanoseconds: deleted at once below, or by the server after 30 s if that fails.
+        inactive_threshold: 30_000 * 1_000_000,
+        mem_storage: true,
+      }),
+    );
+    await jsm.consumers.delete(name, counter.name).catch(() => false);
+    return counter.num_pending;
   }
 
   async purge(subject: string, belowSequence: bigint): Promise<void> {
