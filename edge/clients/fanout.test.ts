@@ -82,7 +82,7 @@ describe("coalesced fan-out", () => {
   it("each client gets one update message per window whatever the edit rate, the same buffer for all", async () => {
     const receivers = [new Receiver(1), new Receiver(2), new Receiver(3)];
     const page = pageWith(receivers);
-    const fanout = new Fanout({ windowMs: 20, maxBytes: 1 << 20, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 20, maxBytes: 1 << 20, publishUpdates: () => {}, publishAwareness: () => {} });
     wire(page, fanout);
     edits(page, 500);
     expect(receivers[0]!.messages).toHaveLength(0);
@@ -97,7 +97,7 @@ describe("coalesced fan-out", () => {
   it("a window past its byte bound is sent at once, each message at most the bound plus one update", () => {
     const receivers = [new Receiver(1)];
     const page = pageWith(receivers);
-    const fanout = new Fanout({ windowMs: 1000, maxBytes: 2000, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 2000, publishUpdates: () => {}, publishAwareness: () => {} });
     wire(page, fanout);
     const writer = new Y.Doc();
     writer.on("update", (update: Uint8Array) => Y.applyUpdate(page.doc, update, 7));
@@ -114,7 +114,7 @@ describe("coalesced fan-out", () => {
   it("a lone sender is spared its own echo; with two senders in a window, everyone gets the merge", async () => {
     const receivers = [new Receiver(1), new Receiver(2)];
     const page = pageWith(receivers);
-    const fanout = new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishUpdates: () => {}, publishAwareness: () => {} });
     wire(page, fanout);
     Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText("[one]")), 1);
     await waitWindow(5);
@@ -125,11 +125,40 @@ describe("coalesced fan-out", () => {
     expect(receivers.map((receiver) => receiver.messages.length)).toEqual([1, 2]);
   });
 
+  it("the updates this replica's clients made in a window reach the peers once, merged, with their authors and edits; the rest not at all", async () => {
+    const receivers = [new Receiver(1)];
+    const page = pageWith(receivers);
+    const shared: { update: Uint8Array; authors: string[]; edits: number }[] = [];
+    const fanout = new Fanout({ windowMs: 20, maxBytes: 1 << 20, publishAwareness: () => {}, publishUpdates: (_page, update, authors, edits) => shared.push({ update, authors, edits }) });
+    page.doc.on("update", (update: Uint8Array, origin: unknown) => {
+      const client = typeof origin === "number" ? origin : undefined;
+      fanout.update(page, update, client === undefined ? undefined : [client], client === undefined ? undefined : { authors: [`Writer${client % 2}`], edits: 2 });
+    });
+    const writers = edits(page, 30);
+    // A peer's update: shown to the clients, not shared again.
+    Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText("[peer]")), "peer");
+    expect(shared).toHaveLength(0);
+    await waitWindow(20);
+    expect(shared).toHaveLength(1);
+    expect(shared[0]!.edits).toBe(60);
+    expect(shared[0]!.authors.sort()).toEqual(["Writer0", "Writer1"]);
+    const peer = new Y.Doc();
+    Y.applyUpdate(peer, shared[0]!.update);
+    const text = peer.getText("body").toString();
+    for (const [i] of writers.entries()) expect(text).toContain(`[w${i}]`);
+    expect(text).not.toContain("[peer]");
+    // A window with clients' updates only shares what the clients got.
+    writers[0]!.getText("body").insert(0, "[again]");
+    await waitWindow(20);
+    expect(shared).toHaveLength(2);
+    expect(receivers[0]!.updates().at(-1)).toEqual(shared[1]!.update);
+  });
+
   it("presence changes of a window go out once, newest state per client, and once to the peers", async () => {
     const receivers = [new Receiver(1)];
     const page = pageWith(receivers);
     const published: Uint8Array[] = [];
-    const fanout = new Fanout({ windowMs: 10, maxBytes: 1 << 20, publishAwareness: (_page, update) => published.push(update) });
+    const fanout = new Fanout({ windowMs: 10, maxBytes: 1 << 20, publishUpdates: () => {}, publishAwareness: (_page, update) => published.push(update) });
     wire(page, fanout);
     const editor = new awarenessProtocol.Awareness(new Y.Doc());
     clearInterval(editor._checkInterval);
@@ -153,7 +182,7 @@ describe("coalesced fan-out", () => {
   it("a client that skips a window catches up exactly from the state vector it was handed", async () => {
     const behind = new Receiver(2);
     const page = pageWith([new Receiver(1), behind]);
-    const fanout = new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishUpdates: () => {}, publishAwareness: () => {} });
     wire(page, fanout);
     const client = new Y.Doc();
     edits(page, 10);
@@ -174,7 +203,7 @@ describe("coalesced fan-out", () => {
     const log: string[] = [];
     const receivers = Array.from({ length: 50 }, (_, i) => new LoggingReceiver(i, log));
     const page = pageWith(receivers);
-    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, publishUpdates: () => {}, publishAwareness: () => {} });
     wire(page, fanout);
     // Past the byte bound: the window closes inside the update handler, as in the tick's transaction.
     Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[${"x".repeat(200)}]`)), "peer");
@@ -190,7 +219,7 @@ describe("coalesced fan-out", () => {
     const log: string[] = [];
     const receivers = Array.from({ length: 1000 }, (_, i) => new LoggingReceiver(i, log));
     const page = pageWith(receivers);
-    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, writesPerTurn: 100, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, writesPerTurn: 100, publishAwareness: () => {}, publishUpdates: () => {} });
     wire(page, fanout);
     Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[${"x".repeat(200)}]`)), "peer");
     // Stands for the next tick's batch of updates read while the fan-out is under way, and their acks.
@@ -207,7 +236,7 @@ describe("coalesced fan-out", () => {
     const receivers = Array.from({ length: 300 }, (_, i) => new Receiver(i));
     const last = receivers.at(-1)!;
     const page = pageWith(receivers);
-    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, writesPerTurn: 100, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 1000, maxBytes: 100, writesPerTurn: 100, publishAwareness: () => {}, publishUpdates: () => {} });
     wire(page, fanout);
     const client = new Y.Doc();
     Y.applyUpdate(page.doc, Y.encodeStateAsUpdate(withText(`[first ${"x".repeat(200)}]`)), 7);
@@ -221,13 +250,13 @@ describe("coalesced fan-out", () => {
   });
 
   it("a crowded page's window grows with its clients to keep its writes per second near the budget, within bounds", () => {
-    const fanout = new Fanout({ windowMs: 5, maxWindowMs: 25, sendsPerSecond: 20_000, maxBytes: 1 << 20, publishAwareness: () => {} });
+    const fanout = new Fanout({ windowMs: 5, maxWindowMs: 25, sendsPerSecond: 20_000, maxBytes: 1 << 20, publishAwareness: () => {}, publishUpdates: () => {} });
     const crowd = (clients: number) => pageWith(Array.from({ length: clients }, (_, i) => new Receiver(i)));
     expect(fanout.windowOf(crowd(3))).toBe(5);
     expect(fanout.windowOf(crowd(250))).toBe(13);
     expect(fanout.windowOf(crowd(5000))).toBe(25);
     // Without a budget the window stays fixed.
-    expect(new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishAwareness: () => {} }).windowOf(crowd(5000))).toBe(5);
+    expect(new Fanout({ windowMs: 5, maxBytes: 1 << 20, publishUpdates: () => {}, publishAwareness: () => {} }).windowOf(crowd(5000))).toBe(5);
   });
 });
 

@@ -17,7 +17,7 @@ import { PageRegistry } from "./documents";
 import type { PageLoaderDeps } from "./page-loader";
 import type { Page, UpdateOrigin } from "./page";
 import { TickBatcher } from "./tick-batch";
-import { routeUpdates } from "./update-routing";
+import { routeUpdates, shareWithPeers } from "./update-routing";
 
 export interface UpdatePathDeps {
   config: EdgeConfig;
@@ -69,6 +69,8 @@ export class UpdatePath implements PopLogHost {
           log.debug({ err: error, slug: page.slug }, "could not share presence with the peers");
         }
       },
+      publishUpdates: (page, update, authors, edits) =>
+        shareWithPeers(page, update, authors, edits, { durability: config.durability, crossPopRelay: config.crossPopRelay, peers: this.peers, log }),
       flushed: (clients, bytes, seconds) => {
         metrics.fanoutFlushSeconds.observe(seconds);
         metrics.fanoutBytes.inc(clients * bytes);

@@ -24,18 +24,16 @@ export function routeUpdates(page: Page, deps: UpdateRoutingDeps): void {
   const { fanout, peers } = deps;
   page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
     page.lastActive = Date.now();
-    fanout.update(page, update, origin.kind === "client" ? origin.connections : undefined);
+    if (origin.kind === "client") {
+      // The peers hear of it with the page's fan-out window (shareWithPeers).
+      fanout.update(page, update, origin.connections, { authors: origin.authors, edits: origin.edits });
+    } else {
+      fanout.update(page, update, undefined);
+    }
     switch (origin.kind) {
       case "client":
         // At `origin` durability the write-through commit carries the edit count.
         page.markDirty(update.byteLength, deps.durability === "origin" ? 0 : origin.edits, origin.authors);
-        // At `pop` the PoP's log carries the update to the peers, in order.
-        {
-          // Whose each client id is travels with the structs (issue 18).
-          const claims = page.claimsOf(update);
-          if (deps.durability !== "pop") toPeers(page, deps.log, () => peers.publishUpdate(page.slug, update, [...origin.authors], origin.edits, claims));
-          if (deps.crossPopRelay) toPeers(page, deps.log, () => peers.publishRelay(page.slug, update, claims));
-        }
         break;
       case "peer":
         page.markDirty(update.byteLength, origin.edits, origin.authors);
@@ -65,6 +63,18 @@ export function routeUpdates(page: Page, deps: UpdateRoutingDeps): void {
     if (removed.length > 0) page.noteDepartures(removed);
     fanout.awareness(page, [...added, ...updated, ...removed], here);
   });
+}
+
+/**
+ * A window's updates made by this replica's clients, merged (fanout.ts), to
+ * the PoP's other replicas and, relayed, to the other PoPs. At `pop` the
+ * PoP's log carries them to the peers instead, in order. Whose each client
+ * id is travels with the structs (issue 18).
+ */
+export function shareWithPeers(page: Page, update: Uint8Array, authors: string[], edits: number, deps: Pick<UpdateRoutingDeps, "durability" | "crossPopRelay" | "peers" | "log">): void {
+  const claims = page.claimsOf(update);
+  if (deps.durability !== "pop") toPeers(page, deps.log, () => deps.peers.publishUpdate(page.slug, update, authors, edits, claims));
+  if (deps.crossPopRelay) toPeers(page, deps.log, () => deps.peers.publishRelay(page.slug, update, claims));
 }
 
 /**
