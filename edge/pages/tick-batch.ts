@@ -21,7 +21,7 @@ interface Waiting {
   peers: RemoteEntry[];
   relays: Uint8Array[];
   /** Entries of the PoP's log (at `pop`), in log order. */
-  logs: { update: Uint8Array; sequence: bigint }[];
+  logs: { update: Uint8Array; sequence: bigint; edits: number }[];
   bytes: number;
 }
 
@@ -72,9 +72,9 @@ export class TickBatcher {
     this.added(page, update);
   }
 
-  /** A followed entry of the PoP's log: once applied, the page's log sequence reaches it. */
-  log(page: Page, update: Uint8Array, sequence: bigint): void {
-    this.pageWaiting(page).logs.push({ update, sequence });
+  /** A followed entry of the PoP's log (`edits` client edits, merged): once applied, the page's log sequence reaches it. */
+  log(page: Page, update: Uint8Array, sequence: bigint, edits = 1): void {
+    this.pageWaiting(page).logs.push({ update, sequence, edits });
     this.added(page, update);
   }
 
@@ -154,7 +154,7 @@ export class TickBatcher {
     if (relays.length > 0) this.transact(page, { kind: "relay" }, relays, () => {});
     if (logs.length > 0) {
       const origin: UpdateOrigin = { kind: "log", edits: 0 };
-      const outcomes = this.transact(page, origin, logs.map((entry) => entry.update), () => (origin.edits += 1));
+      const outcomes = this.transact(page, origin, logs.map((entry) => entry.update), (i) => (origin.edits += logs[i]!.edits));
       // The flusher reports this sequence to the origin, and the log is
       // purged up to it once committed: it moves over what was applied (an
       // entry that can never apply, being corrupt, does not hold it back).

@@ -149,8 +149,8 @@ export class UpdatePath implements PopLogHost {
     Y.applyUpdate(page.doc, update, origin);
   }
 
-  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void {
-    this.batch.log(page, this.screening.screen(page, update, [], "log", "log"), sequence);
+  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint, edits: number): void {
+    this.batch.log(page, this.screening.screen(page, update, [], "log", "log"), sequence, edits);
   }
 
   learnClaims(page: Page, claims: ClientClaimList, from: string): void {

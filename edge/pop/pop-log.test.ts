@@ -6,7 +6,7 @@ import type { DurableLog, LogEntry } from "../../broker/broker";
 import { createMemoryBus } from "../../broker/memory";
 import { Page } from "../pages/page";
 import { PopLog, type PopLogHost } from "./pop-log";
-import { encodeEnvelope } from "../../protocol/envelope";
+import { decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
 import { subjects } from "../../protocol/subjects";
 import { TickBatcher } from "../pages/tick-batch";
 
@@ -266,6 +266,85 @@ describe("the PoP log without the origin", () => {
     while (!replica.pages.has("Pyke") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(unreadable).toBe(-1);
     expect(replica.pages.get("Pyke")?.doc.getText("body").toString()).toBe("[the peer's]");
+    await popLog.stop();
+  });
+});
+
+/** A log whose appends of update entries wait for `open()`, or fail once `refuse` is set. */
+function gated(log: DurableLog) {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const state = { refuse: false, updateAppends: 0 };
+  const wrapped: DurableLog = {
+    ...log,
+    append: async (subject, data) => {
+      if (decodeEnvelope(data).type !== "update") return log.append(subject, data);
+      state.updateAppends += 1;
+      if (state.refuse) throw new Error("the broker refused the append");
+      await opened;
+      return log.append(subject, data);
+    },
+    follow: (from, onEntry) => log.follow(from, onEntry),
+    readAll: () => log.readAll(),
+    purge: (subject, below) => log.purge(subject, below),
+    lastSequence: () => log.lastSequence(),
+    entryCount: () => log.entryCount(),
+  };
+  return { log: wrapped, open, state };
+}
+
+describe("appending a turn's updates", () => {
+  it("the updates a page receives in one turn share one log entry, and each append resolves only once that entry is in the log", async () => {
+    const memoryLog = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const { log, open, state } = gated(memoryLog);
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"));
+    replica.attach(popLog);
+    const winterfell = emptyPage("Winterfell");
+    const eyrie = emptyPage("Eyrie");
+    const settled: string[] = [];
+    const appends = [
+      popLog.append(winterfell, type(winterfell, "[Bran]"), ["Bran"]).then(() => settled.push("Bran")),
+      popLog.append(winterfell, type(winterfell, "[Arya]"), ["Arya"]).then(() => settled.push("Arya")),
+      popLog.append(eyrie, type(eyrie, "[Lysa]"), ["Lysa"]).then(() => settled.push("Lysa")),
+      popLog.append(winterfell, type(winterfell, "[Sansa]"), ["Sansa"]).then(() => settled.push("Sansa")),
+    ];
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // One entry per page, and nothing acknowledged before the log holds it.
+    expect(state.updateAppends).toBe(2);
+    expect(settled).toEqual([]);
+    open();
+    await Promise.all(appends);
+    expect(settled.sort()).toEqual(["Arya", "Bran", "Lysa", "Sansa"]);
+
+    const updates = (await memoryLog.readAll()).map((entry) => decodeEnvelope(entry.data)).filter((envelope) => envelope.type === "update");
+    expect(updates.map((envelope) => envelope.type === "update" && [envelope.slug, envelope.edits, envelope.authors])).toEqual([
+      ["Winterfell", 3, ["Bran", "Arya", "Sansa"]],
+      ["Eyrie", 1, ["Lysa"]],
+    ]);
+    const fresh = emptyPage("Winterfell");
+    await popLog.replayPage(fresh);
+    expect(fresh.doc.getText("body").toString()).toBe("[Bran][Arya][Sansa]");
+    await popLog.stop();
+  });
+
+  it("a refused append fails every update of its turn, and the next turn's updates go in an entry of their own", async () => {
+    const memoryLog = await createMemoryBus().connect("me").durableLog(subjects.logStream(pop), subjects.logAll(pop));
+    const { log, open, state } = gated(memoryLog);
+    open();
+    const replica = replicaOver(async (slug) => emptyPage(slug));
+    const popLog = new PopLog(log, replica.host, (slug) => subjects.logPage(pop, slug), createLogger("test", "silent"));
+    replica.attach(popLog);
+    const page = emptyPage("Harrenhal");
+    state.refuse = true;
+    const refused = await Promise.allSettled([popLog.append(page, type(page, "[Arya]"), ["Arya"]), popLog.append(page, type(page, "[Gendry]"), ["Gendry"])]);
+    expect(refused.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    state.refuse = false;
+    await popLog.append(page, type(page, "[Hot Pie]"), ["Hot Pie"]);
+    expect(state.updateAppends).toBe(2);
+    const updates = (await memoryLog.readAll()).map((entry) => decodeEnvelope(entry.data)).filter((envelope) => envelope.type === "update");
+    expect(updates.map((envelope) => envelope.type === "update" && envelope.authors)).toEqual([["Hot Pie"]]);
     await popLog.stop();
   });
 });

@@ -12,8 +12,8 @@ export interface PopLogHost {
   heldPage(slug: string): Page | undefined;
   loadingPage(slug: string): Promise<Page> | undefined;
   apply(page: Page, update: Uint8Array, origin: UpdateOrigin): void;
-  /** Applies a followed entry with the others of its tick, then advances the page's log sequence. */
-  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint): void;
+  /** Applies a followed entry (`edits` client edits, merged) with the others of its tick, then advances the page's log sequence. */
+  applyLogEntry(page: Page, update: Uint8Array, sequence: bigint, edits: number): void;
   /** Whether the page has updates waiting for their tick's transaction. */
   applyPending(page: Page): boolean;
   /** The client id claims an entry carries, learnt before its update is applied. */
@@ -31,8 +31,33 @@ export interface LoggedPage {
 }
 
 type Decoded =
-  | { type: "update"; slug: Slug; update: Uint8Array; replica: string; claims: ClientClaimList }
+  | { type: "update"; slug: Slug; update: Uint8Array; replica: string; claims: ClientClaimList; edits: number }
   | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number; claims: ClientClaimList };
+
+/**
+ * A log entry of one page's updates is kept well below NATS's default
+ * max_payload (1 MiB), which a merged turn of a busy page could pass.
+ */
+const maxEntryBytes = 256 * 1024;
+
+/** One page's updates of a turn, and how their appends settle together. */
+interface AppendBatch {
+  updates: Uint8Array[];
+  authors: string[];
+  bytes: number;
+  written: Promise<void>;
+  settle: (error: Error | undefined) => void;
+}
+
+function newBatch(): AppendBatch {
+  let settle!: (error: Error | undefined) => void;
+  const written = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error ? reject(error) : resolve());
+  });
+  // Each append's caller handles the rejection; this only keeps an unobserved copy quiet.
+  written.catch(() => {});
+  return { updates: [], authors: [], bytes: 0, written, settle };
+}
 
 /**
  * The PoP's durable log at `pop` durability: every acknowledged client
@@ -60,6 +85,9 @@ export class PopLog {
   /** One pending retry of a failed recovery, however many peers vanished meanwhile. */
   private recoveryRetry: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Per page, the updates appended in this turn of the event loop: one log entry at the turn's end. */
+  private readonly appending = new Map<Page, AppendBatch>();
+  private appendTurn: NodeJS.Immediate | undefined;
   /**
    * The log as a replay read it, while it runs: the pages it opens read
    * their entries from it instead of reading the whole log again each (what
@@ -253,20 +281,66 @@ export class PopLog {
    * Appends a client's update (or content written again) to the page's log.
    * The page's first entry from this replica goes after a checkpoint, unless
    * it saw one in the log.
+   *
+   * The updates a page receives in one turn of the event loop share one
+   * entry (merged, with every author), written when the turn ends, and each
+   * append resolves once that entry is in the log. Appended one by one, each
+   * update cost its own JetStream publish, its publish ack (a request with
+   * its inbox, timer and error objects) and one delivery per replica of the
+   * PoP: 8% of the edges' CPU at `pop`, before the deliveries (issue 19).
    */
-  async append(page: Page, update: Uint8Array, authors: string[]): Promise<void> {
+  append(page: Page, update: Uint8Array, authors: string[]): Promise<void> {
     if (!this.checkpointed.has(page)) {
       this.checkpointed.add(page);
       // Not awaited: the update is durable without it; a failure only means
-      // the next append tries again.
+      // the next append tries again. Sent before the turn's entry, so it
+      // precedes it in the log.
       this.checkpoint(page).catch((error: unknown) => {
         this.checkpointed.delete(page);
         this.logger.warn({ err: error, slug: page.slug }, "pop log: could not write a page's checkpoint; the next update tries again");
       });
     }
-    await this.log.append(
-      this.subjectOf(page.slug),
-      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors, claims: page.claimsOf(update) }),
+    let batch = this.appending.get(page);
+    if (batch && batch.bytes + update.byteLength > maxEntryBytes) {
+      // Bounded, as the broker bounds a message: this batch goes now and the update starts the next.
+      this.appending.delete(page);
+      this.sendBatch(page, batch);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = newBatch();
+      this.appending.set(page, batch);
+    }
+    batch.updates.push(update);
+    batch.authors.push(...authors);
+    batch.bytes += update.byteLength;
+    this.appendTurn ??= setImmediate(() => this.sendBatches());
+    return batch.written;
+  }
+
+  /** Every page's batch of this turn, one log entry each, their publishes in flight together. */
+  private sendBatches(): void {
+    this.appendTurn = undefined;
+    const batches = [...this.appending];
+    this.appending.clear();
+    for (const [page, batch] of batches) this.sendBatch(page, batch);
+  }
+
+  private sendBatch(page: Page, { updates, authors, settle }: AppendBatch): void {
+    let sent: Promise<unknown>;
+    try {
+      // Yjs updates merge into one that applies as all of them would, in any order.
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+      sent = this.log.append(
+        this.subjectOf(page.slug),
+        encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors, claims: page.claimsOf(update) }),
+      );
+    } catch (error) {
+      sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    sent.then(
+      () => settle(undefined),
+      (error: unknown) => settle(error instanceof Error ? error : new Error(`pop log: append of ${page.slug} failed: ${String(error)}`)),
     );
   }
 
@@ -294,6 +368,11 @@ export class PopLog {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // This turn's appends go now, while the broker is still open: their callers wait on them.
+    if (this.appendTurn) {
+      clearImmediate(this.appendTurn);
+      this.sendBatches();
+    }
     clearTimeout(this.retryTimer);
     clearTimeout(this.recoveryRetry);
     this.unfollow?.();
@@ -333,7 +412,7 @@ export class PopLog {
       void this.host.loadingPage(decoded.slug)?.then(
         (loaded) => {
           this.host.learnClaims(loaded, decoded.claims, decoded.replica);
-          this.host.applyLogEntry(loaded, decoded.update, entry.sequence);
+          this.host.applyLogEntry(loaded, decoded.update, entry.sequence, decoded.edits);
         },
         () => {},
       );
@@ -348,13 +427,13 @@ export class PopLog {
       return;
     }
     this.host.learnClaims(page, decoded.claims, decoded.replica);
-    this.host.applyLogEntry(page, decoded.update, entry.sequence);
+    this.host.applyLogEntry(page, decoded.update, entry.sequence, decoded.edits);
   }
 
   /** Replayed entries are applied at once: a page loaded or recovered holds them before it serves. */
-  private applyEntry(page: Page, sequence: bigint, { update, claims, replica }: { update: Uint8Array; claims: ClientClaimList; replica: string }): void {
+  private applyEntry(page: Page, sequence: bigint, { update, claims, replica, edits }: { update: Uint8Array; claims: ClientClaimList; replica: string; edits: number }): void {
     this.host.learnClaims(page, claims, replica);
-    this.host.apply(page, update, { kind: "log", edits: 1 });
+    this.host.apply(page, update, { kind: "log", edits });
     if (sequence > page.logSequence) page.logSequence = sequence;
   }
 
@@ -363,7 +442,7 @@ export class PopLog {
       const envelope = decodeEnvelope(entry.data);
       switch (envelope.type) {
         case "update":
-          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica, claims: envelope.claims };
+          return { type: "update", slug: parseSlug(envelope.slug), update: envelope.update, replica: envelope.replica, claims: envelope.claims, edits: envelope.edits };
         case "checkpoint":
           return {
             type: "checkpoint",
