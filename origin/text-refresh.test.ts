@@ -17,7 +17,8 @@ import { getPage } from "./pages";
 import { REVISION_MAX_SPAN_MS } from "./revision-grouping";
 import { getRevision, listRevisions } from "./revisions";
 import { searchPages } from "./search";
-import { COMPACT_MIN_BYTES, COMPACT_ROWS, refreshAllPages, refreshPage } from "./text-refresh";
+import { COMPACT_MIN_BYTES, COMPACT_ROWS } from "./compaction";
+import { refreshAllPages, refreshPage } from "./text-refresh";
 
 /** An edge's copy of a page: it flushes what the origin has not acknowledged. */
 class EdgePage {

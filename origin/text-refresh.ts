@@ -7,6 +7,7 @@ import { pageText } from "../common/page-text";
 import { lockPages, pageDoc, type StoredPage, type Transaction, tryLockPage } from "./page-log";
 import { revisionText } from "./revisions";
 import { startsNewRevision } from "./revision-grouping";
+import { foldedState } from "./compaction";
 import { textDelta } from "./text-delta";
 import { watchAsAuthors } from "./watchlist";
 import { DEFAULT_SEARCH_REFRESH, dueSearchPages, refreshAllSearch, refreshSearch, type SearchRefreshOptions } from "./search-refresh";
@@ -32,22 +33,6 @@ export interface TextRefreshOptions {
 // default, and two PoPs flush out of step): at 1 s a page flushed every 2 s
 // was "quiet" between every two flushes and refreshed at each.
 export const DEFAULT_TEXT_REFRESH: TextRefreshOptions = { refreshMs: 30_000, quietMs: 5_000 };
-
-/**
- * Compaction folds a page's rows into its base. Reads merge base and rows
- * with Y.mergeUpdates (origin/page-log.ts), whose cost follows the bytes,
- * not how they are split: folding rows that only added text rewrites the
- * whole page and leaves reads as costly as before. So a fold happens when
- * it pays: past many rows (each a decoder and a TOAST fetch per read, and
- * every row boundary splits a typing run into structs of its own), or once
- * the rows hold at least COMPACT_MIN_BYTES and the folded state is at most
- * half of what reads merge today (deleted text the document garbage-collects,
- * text typed and retyped).
- */
-export const COMPACT_ROWS = 256;
-export const COMPACT_MIN_BYTES = 64 * 1024;
-/** A fold must at least halve what reads merge: it then writes no more than it frees. */
-const COMPACT_SHRINK_FACTOR = 2;
 
 /** A revision's text is a delta, but a snapshot every so many revisions bounds what reading an old one costs. */
 const SNAPSHOT_EVERY = 16;
@@ -118,7 +103,7 @@ export async function duePages(prisma: PrismaClient, options: TextRefreshOptions
 
 /**
  * Brings one page's text, links and revisions up to its newest flush, and
- * compacts its rows into its base when they pass a bound, in one short
+ * compacts its rows into its base when that pays (compaction.ts), in one short
  * transaction under the page's lock (so never at the same time as a flush
  * of it or another origin's refresh of it).
  */
@@ -158,7 +143,7 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
       outcome.revisionsOpened = await history.save(text);
       outcome.textChanged = text !== page.text;
       const newestSeq = rows.length > 0 ? BigInt(rows.at(-1)!.seq) : textSeq;
-      const folded = foldedState(doc, page.state.byteLength, rows);
+      const folded = foldedState(doc, page.state.byteLength, rows.map((row) => row.update));
       if (folded) {
         outcome.compacted = true;
         await tx.$executeRaw`
@@ -180,19 +165,6 @@ export async function refreshPage(prisma: PrismaClient, slug: string, options: {
       doc.destroy();
     }
   });
-}
-
-function rowBytes(rows: FlushRow[]): number {
-  return rows.reduce((sum, row) => sum + row.update.byteLength, 0);
-}
-
-/** The page's base with every row folded in, when folding pays (see COMPACT_ROWS); undefined when it does not. */
-function foldedState(doc: Y.Doc, baseBytes: number, rows: FlushRow[]): Uint8Array | undefined {
-  if (rows.length >= COMPACT_ROWS) return Y.encodeStateAsUpdate(doc);
-  const appended = rowBytes(rows);
-  if (appended < COMPACT_MIN_BYTES) return undefined;
-  const folded = Y.encodeStateAsUpdate(doc);
-  return folded.byteLength * COMPACT_SHRINK_FACTOR <= baseBytes + appended ? folded : undefined;
 }
 
 async function refreshLinks(tx: Transaction, pageId: string, before: string, after: string): Promise<void> {

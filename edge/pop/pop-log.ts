@@ -4,6 +4,7 @@ import type { DurableLog, LogEntry, Unsubscribe } from "../../broker/broker";
 import * as Y from "yjs";
 import type { Page, Protection, UpdateOrigin } from "../pages/page";
 import { type ClientClaimList, decodeEnvelope, encodeEnvelope } from "../../protocol/envelope";
+import { TurnAppends } from "./turn-appends";
 
 /** What the log needs from its replica. */
 export interface PopLogHost {
@@ -35,31 +36,6 @@ type Decoded =
   | { type: "checkpoint"; slug: Slug; state: Uint8Array; protection: Protection; originVector: Uint8Array; revision: number; claims: ClientClaimList };
 
 /**
- * A log entry of one page's updates is kept well below NATS's default
- * max_payload (1 MiB), which a merged turn of a busy page could pass.
- */
-const maxEntryBytes = 256 * 1024;
-
-/** One page's updates of a turn, and how their appends settle together. */
-interface AppendBatch {
-  updates: Uint8Array[];
-  authors: string[];
-  bytes: number;
-  written: Promise<void>;
-  settle: (error: Error | undefined) => void;
-}
-
-function newBatch(): AppendBatch {
-  let settle!: (error: Error | undefined) => void;
-  const written = new Promise<void>((resolve, reject) => {
-    settle = (error) => (error ? reject(error) : resolve());
-  });
-  // Each append's caller handles the rejection; this only keeps an unobserved copy quiet.
-  written.catch(() => {});
-  return { updates: [], authors: [], bytes: 0, written, settle };
-}
-
-/**
  * The PoP's durable log at `pop` durability: every acknowledged client
  * update is in it before its ack. A replica follows the log in order (that
  * is how peers' updates reach it) and replays it when it starts or when a
@@ -86,8 +62,12 @@ export class PopLog {
   private recoveryRetry: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Per page, the updates appended in this turn of the event loop: one log entry at the turn's end. */
-  private readonly appending = new Map<Page, AppendBatch>();
-  private appendTurn: NodeJS.Immediate | undefined;
+  private readonly appends = new TurnAppends((page, update, authors) =>
+    this.log.append(
+      this.subjectOf(page.slug),
+      encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors, claims: page.claimsOf(update) }),
+    ),
+  );
   /**
    * The log as a replay read it, while it runs: the pages it opens read
    * their entries from it instead of reading the whole log again each (what
@@ -280,14 +260,8 @@ export class PopLog {
   /**
    * Appends a client's update (or content written again) to the page's log.
    * The page's first entry from this replica goes after a checkpoint, unless
-   * it saw one in the log.
-   *
-   * The updates a page receives in one turn of the event loop share one
-   * entry (merged, with every author), written when the turn ends, and each
-   * append resolves once that entry is in the log. Appended one by one, each
-   * update cost its own JetStream publish, its publish ack (a request with
-   * its inbox, timer and error objects) and one delivery per replica of the
-   * PoP: 8% of the edges' CPU at `pop`, before the deliveries (issue 19).
+   * it saw one in the log. The updates of one turn of the event loop share
+   * one entry, and the append resolves once it is in the log (turn-appends.ts).
    */
   append(page: Page, update: Uint8Array, authors: string[]): Promise<void> {
     if (!this.checkpointed.has(page)) {
@@ -300,48 +274,7 @@ export class PopLog {
         this.logger.warn({ err: error, slug: page.slug }, "pop log: could not write a page's checkpoint; the next update tries again");
       });
     }
-    let batch = this.appending.get(page);
-    if (batch && batch.bytes + update.byteLength > maxEntryBytes) {
-      // Bounded, as the broker bounds a message: this batch goes now and the update starts the next.
-      this.appending.delete(page);
-      this.sendBatch(page, batch);
-      batch = undefined;
-    }
-    if (!batch) {
-      batch = newBatch();
-      this.appending.set(page, batch);
-    }
-    batch.updates.push(update);
-    batch.authors.push(...authors);
-    batch.bytes += update.byteLength;
-    this.appendTurn ??= setImmediate(() => this.sendBatches());
-    return batch.written;
-  }
-
-  /** Every page's batch of this turn, one log entry each, their publishes in flight together. */
-  private sendBatches(): void {
-    this.appendTurn = undefined;
-    const batches = [...this.appending];
-    this.appending.clear();
-    for (const [page, batch] of batches) this.sendBatch(page, batch);
-  }
-
-  private sendBatch(page: Page, { updates, authors, settle }: AppendBatch): void {
-    let sent: Promise<unknown>;
-    try {
-      // Yjs updates merge into one that applies as all of them would, in any order.
-      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-      sent = this.log.append(
-        this.subjectOf(page.slug),
-        encodeEnvelope({ type: "update", replica: this.host.replica, slug: page.slug, update, edits: authors.length, authors, claims: page.claimsOf(update) }),
-      );
-    } catch (error) {
-      sent = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    sent.then(
-      () => settle(undefined),
-      (error: unknown) => settle(error instanceof Error ? error : new Error(`pop log: append of ${page.slug} failed: ${String(error)}`)),
-    );
+    return this.appends.append(page, update, authors);
   }
 
   /**
@@ -369,10 +302,7 @@ export class PopLog {
   async stop(): Promise<void> {
     this.stopped = true;
     // This turn's appends go now, while the broker is still open: their callers wait on them.
-    if (this.appendTurn) {
-      clearImmediate(this.appendTurn);
-      this.sendBatches();
-    }
+    this.appends.sendNow();
     clearTimeout(this.retryTimer);
     clearTimeout(this.recoveryRetry);
     this.unfollow?.();
