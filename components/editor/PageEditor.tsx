@@ -19,6 +19,7 @@ import { CommitWatch } from "./commit-watch";
 import { EdgeProvider, type ProviderStatus } from "./provider";
 import { describeStatus } from "./status-text";
 import { StatusLine } from "./StatusLine";
+import { findMovedPage } from "./moved-page-lookup";
 import { SessionTokens } from "./tokens";
 import { userColor } from "./user-color";
 
@@ -78,6 +79,7 @@ export default function PageEditor({ slug, title, user, readOnlyReason, restore,
       pop: readPopCookie(),
       listEdges: () => fetchEdges(),
       tokens,
+      findMovedPage,
       log: (message, detail) => console.debug(`[weirwood] ${message}`, detail ?? ""),
     });
     const readOnly = new Compartment();

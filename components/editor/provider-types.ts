@@ -43,6 +43,13 @@ export interface EdgeProviderOptions {
   tokens: TokenSource;
   /** A follower never sends document updates. */
   readOnly?: boolean;
+  /**
+   * Where a moved page went, when the edge's close (4411) could not say: a
+   * new name too long for a close frame (protocol/moved-page.ts). The wiki
+   * asks the origin (findMovedPage in moved-page-lookup.ts). Without it, or
+   * when it answers nothing, such a close ends the provider.
+   */
+  findMovedPage?: (slug: string) => Promise<string | undefined>;
   WebSocketImpl?: typeof WebSocket;
   backoff?: { initialMs: number; maxMs: number };
   /** Gives up on a socket that has not opened after this long. */
@@ -56,4 +63,23 @@ export interface SentMessage {
   seq: number;
   /** The newest local edit this message carries (it carries every older one too). */
   edit: number;
+}
+
+/** A provider's status before its first connection. */
+export function initialStatus(pop: string | undefined, readOnly: boolean): ProviderStatus {
+  return {
+    phase: "connecting",
+    pop,
+    replica: undefined,
+    synced: false,
+    durability: undefined,
+    canWrite: readOnly ? false : undefined,
+    denied: undefined,
+    unacknowledgedEdits: 0,
+    uncommittedEdits: 0,
+    acknowledgedAt: {},
+    problem: undefined,
+    attempts: 0,
+    movedTo: undefined,
+  };
 }

@@ -3,6 +3,7 @@ import { WebSocket as NodeWebSocket } from "ws";
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { CloseCode } from "../../protocol/close-codes";
+import { MOVED_TO_A_LONG_NAME, movedCloseReason, movedPageMessage } from "../../protocol/moved-page";
 import { FakeReplica } from "../../e2e/support/fake-edge";
 import type { EdgeEndpoint } from "../edges";
 import { EdgeProvider, type ProviderStatus } from "./provider";
@@ -22,7 +23,15 @@ function staticTokens(token: string | null = "token-1"): TokenSource & { invalid
   return { invalidated: 0, get: async () => token, invalidate() { this.invalidated += 1; }, stop() {} };
 }
 
-function provider(options: { doc?: Y.Doc; edges: () => EdgeEndpoint[]; pop?: string; tokens?: TokenSource; awareness?: Awareness; readOnly?: boolean }) {
+function provider(options: {
+  doc?: Y.Doc;
+  edges: () => EdgeEndpoint[];
+  pop?: string;
+  tokens?: TokenSource;
+  awareness?: Awareness;
+  readOnly?: boolean;
+  findMovedPage?: (slug: string) => Promise<string | undefined>;
+}) {
   const doc = options.doc ?? new Y.Doc();
   const created = new EdgeProvider({
     slug: SLUG,
@@ -32,6 +41,7 @@ function provider(options: { doc?: Y.Doc; edges: () => EdgeEndpoint[]; pop?: str
     listEdges: async () => options.edges(),
     tokens: options.tokens ?? staticTokens(),
     readOnly: options.readOnly,
+    findMovedPage: options.findMovedPage,
     WebSocketImpl: NodeWebSocket as unknown as typeof WebSocket,
     backoff: { initialMs: 20, maxMs: 100 },
   });
@@ -188,6 +198,47 @@ describe("the browser's edge provider", () => {
     edge.closeClients(CloseCode.pageDeleted, "this page was deleted by an admin: spam");
     const stopped = await until(p, (s) => s.phase === "failed", "the deleted close");
     expect(stopped.problem).toBe("you can no longer edit: this page was deleted by an admin: spam");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(edge.received).toHaveLength(1);
+  });
+
+  it("follows a moved page under the name its close (4411) gives, with what it had not sent", async () => {
+    const edge = await replica("us-east", "us-east-a");
+    const { provider: p, body } = provider({ edges: () => [edge.endpoint] });
+    await until(p, (s) => s.synced, "the first sync");
+    edge.closeClients(CloseCode.pageMoved, movedPageMessage("The_Twins"));
+    body.insert(0, "typed while it moved. ");
+    const moved = await until(p, (s) => s.synced && s.movedTo === "The_Twins", "the sync under the new name");
+    expect(moved.phase).toBe("connected");
+    expect(edge.received.map((connection) => connection.slug)).toEqual([SLUG, "The_Twins"]);
+    await until(p, (s) => s.unacknowledgedEdits === 0, "the ack of the edit");
+    expect(edge.text("The_Twins")).toBe("typed while it moved. ");
+  });
+
+  it("asks the wiki where a moved page went when the close could not name it (a name too long for a close frame)", async () => {
+    const edge = await replica("us-east", "us-east-a");
+    const longName = `The_${"Twins_".repeat(30)}Crossing`;
+    const asked: string[] = [];
+    const findMovedPage = async (slug: string) => {
+      asked.push(slug);
+      return slug === SLUG ? longName : undefined;
+    };
+    const { provider: p } = provider({ edges: () => [edge.endpoint], findMovedPage });
+    await until(p, (s) => s.synced, "the first sync");
+    edge.closeClients(CloseCode.pageMoved, movedCloseReason(longName));
+    const moved = await until(p, (s) => s.synced && s.movedTo === longName, "the sync under the long name");
+    expect(moved.phase).toBe("connected");
+    expect(asked).toEqual([SLUG]);
+    expect(edge.received.map((connection) => connection.slug)).toEqual([SLUG, longName]);
+  });
+
+  it("stops, saying why, when neither the close nor the wiki names a moved page's new name", async () => {
+    const edge = await replica("us-east", "us-east-a");
+    const { provider: p } = provider({ edges: () => [edge.endpoint], findMovedPage: async () => undefined });
+    await until(p, (s) => s.synced, "the first sync");
+    edge.closeClients(CloseCode.pageMoved, MOVED_TO_A_LONG_NAME);
+    const stopped = await until(p, (s) => s.phase === "failed", "the moved close");
+    expect(stopped.problem).toContain("the page was moved");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(edge.received).toHaveLength(1);
   });

@@ -5,7 +5,7 @@ import { movedToOf } from "../../protocol/moved-page";
 import { decodeMessage, Durability, type DurabilityLevel, encodeMessage, type Message, ProtocolError } from "../../protocol/messages";
 import type { EdgeEndpoint } from "../edges";
 import { CLOSE_EXPLANATIONS, isFatalClose } from "./close-reasons";
-import type { EdgeProviderOptions, ProviderStatus, SentMessage } from "./provider-types";
+import { type EdgeProviderOptions, initialStatus, type ProviderStatus, type SentMessage } from "./provider-types";
 
 /**
  * The browser's connection to an edge: the y-websocket protocol through
@@ -68,21 +68,7 @@ export class EdgeProvider {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.now = options.now ?? Date.now;
     this.pop = options.pop;
-    this.status = {
-      phase: "connecting",
-      pop: options.pop,
-      replica: undefined,
-      synced: false,
-      durability: undefined,
-      canWrite: options.readOnly ? false : undefined,
-      denied: undefined,
-      unacknowledgedEdits: 0,
-      uncommittedEdits: 0,
-      acknowledgedAt: {},
-      problem: undefined,
-      attempts: 0,
-      movedTo: undefined,
-    };
+    this.status = initialStatus(options.pop, options.readOnly === true);
     options.doc.on("update", this.onDocUpdate);
     options.awareness?.on("update", this.onAwarenessUpdate);
     void this.connect();
@@ -343,11 +329,8 @@ export class EdgeProvider {
     if (this.stopped) return;
     // Moved: the same document, under the page's new name. Whatever it had
     // not sent yet goes there with the next sync; the old name is refused.
-    const movedTo = code === CloseCode.pageMoved ? movedToOf(reason) : undefined;
-    if (movedTo !== undefined) {
-      this.options.slug = movedTo;
-      this.update({ phase: "offline", synced: false, movedTo, problem: `the page was moved to ${movedTo}; following it` });
-      this.scheduleRetry({ quick: true });
+    if (code === CloseCode.pageMoved && (movedToOf(reason) !== undefined || this.options.findMovedPage)) {
+      void this.followMove(movedToOf(reason), detail);
       return;
     }
     if (code === CloseCode.unauthorized && this.anonymous) {
@@ -365,6 +348,21 @@ export class EdgeProvider {
     const quick = code === CloseCode.draining || code === CloseCode.overloaded || tokenRefused;
     const floor = code === CloseCode.rateLimited ? 5_000 : 0;
     this.scheduleRetry({ quick, floor });
+  }
+
+  /** Follows a moved page under its new name: the close's (4411), or, when too long for it, the wiki's. */
+  private async followMove(named: string | undefined, detail: string): Promise<void> {
+    const from = this.options.slug;
+    let to = named;
+    if (to === undefined) {
+      this.update({ phase: "offline", synced: false, problem: "the page was moved; asking the wiki for its new name" });
+      to = await this.options.findMovedPage?.(from).catch(() => undefined);
+      if (this.stopped) return;
+    }
+    if (to === undefined || to === from) return this.update({ phase: "failed", synced: false, problem: detail });
+    this.options.slug = to;
+    this.update({ phase: "offline", synced: false, movedTo: to, problem: `the page was moved to ${to}; following it` });
+    this.scheduleRetry({ quick: true });
   }
 
   private scheduleRetry({ quick = false, floor = 0 }: { quick?: boolean; floor?: number } = {}): void {

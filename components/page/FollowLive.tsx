@@ -2,6 +2,7 @@
 
 import { type ReactNode, useEffect, useState } from "react";
 import type { ProviderStatus } from "../editor/provider";
+import { findMovedPage } from "../editor/moved-page-lookup";
 import { LinkExistence } from "./link-existence";
 
 /**
@@ -90,7 +91,7 @@ export function FollowLive({
       };
       body.observe(render);
       const tokens = new SessionTokens();
-      const provider = new EdgeProvider({ slug, doc, pop: readPopCookie(), listEdges: () => fetchEdges(), tokens, readOnly: true });
+      const provider = new EdgeProvider({ slug, doc, pop: readPopCookie(), listEdges: () => fetchEdges(), tokens, readOnly: true, findMovedPage });
       const unsubscribe = provider.subscribe((next) => {
         setStatus(next);
         if (next.synced) render();
