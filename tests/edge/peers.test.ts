@@ -85,8 +85,8 @@ describe.each(clusterSetups)("the replicas of a PoP over $name", ({ options }) =
       const drop = cluster.bus!.dropNext(subjects.pageUpdates(pop, slug));
       await writer.insert(writer.text.length, "[lost]");
       // Published with the page's fan-out window, a few milliseconds after the ack.
+      // Not checked that b lacks it now: periodic anti-entropy may already have repaired it.
       expect(await eventually(() => drop.dropped(), (dropped) => dropped === 1)).toBe(1);
-      expect(pageText(b, slug)).toBe("[before]");
 
       const repaired = await eventually(
         () => [pageText(b, slug), follower.text.toString()],

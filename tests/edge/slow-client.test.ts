@@ -93,20 +93,25 @@ describe("a slow consumer at the edge", () => {
     leaving.sendAwareness(8001, 1, { user: { name: "Karsi" } });
     await eventually(() => slow.awareness.getStates().has(8001), Boolean);
     slow.pause();
+    // The other two do not read either: a client that reads but falls
+    // behind on a loaded machine is caught up with one message as large as
+    // what it missed, and pauses again holding it (CI, 2026-12-04).
+    leaving.pause();
+    arriving.pause();
     const pausedBefore = await counted(patient, "paused");
 
     const written = flood(patient, slug, token);
     const peaked = peakBuffered(patient, written);
     await eventually(() => counted(patient, "paused"), (count) => count > pausedBefore, 20_000);
     // Presence changes while it is paused: one editor leaves, another arrives.
-    await leaving.close();
+    // Ended without a close handshake: it reads nothing, so it would never see the edge's answer.
+    leaving.terminate();
     arriving.sendAwareness(8002, 1, { user: { name: "Wun Wun" } });
     const peak = await peaked;
     const markers = await written;
     expect(await counted(patient, "paused")).toBeGreaterThan(pausedBefore);
-    // Only the paused client stays behind; on a loaded machine the arriving
-    // one, which reads, may lag past the bound for a moment too.
-    expect(await eventually(() => gauge(patient, "clientsBehind"), (behind) => behind === 1, 20_000)).toBe(1);
+    // The two that do not read stay behind (the leaving one closed).
+    expect(await eventually(() => gauge(patient, "clientsBehind"), (behind) => behind === 2, 20_000)).toBe(2);
     // ws counts a frame's header too: allow a few bytes per message beyond the payloads.
     expect(peak).toBeLessThanOrEqual(PAUSE_BYTES + CHUNK + 1024);
 
