@@ -20,7 +20,7 @@ interface Outbox {
 }
 
 /** A window's edits by this replica's clients, for its peers. */
-export interface PeerShare {
+interface PeerShare {
   updates: Uint8Array[];
   authors: Set<string>;
   edits: number;

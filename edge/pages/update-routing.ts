@@ -24,12 +24,10 @@ export function routeUpdates(page: Page, deps: UpdateRoutingDeps): void {
   const { fanout, peers } = deps;
   page.doc.on("update", (update: Uint8Array, origin: UpdateOrigin) => {
     page.lastActive = Date.now();
-    if (origin.kind === "client") {
-      // The peers hear of it with the page's fan-out window (shareWithPeers).
-      fanout.update(page, update, origin.connections, { authors: origin.authors, edits: origin.edits });
-    } else {
-      fanout.update(page, update, undefined);
-    }
+    // A client's update reaches the peers with the page's fan-out window
+    // (shareWithPeers); what came from peers, the log or the origin is not shared again.
+    const share = origin.kind === "client" ? { authors: origin.authors, edits: origin.edits } : undefined;
+    fanout.update(page, update, origin.kind === "client" ? origin.connections : undefined, share);
     switch (origin.kind) {
       case "client":
         // At `origin` durability the write-through commit carries the edit count.
