@@ -1,7 +1,5 @@
 import { threadCpuSeconds } from "../load/thread-cpu";
 import { Http1Connection } from "./http1-connection";
-import { UndiciConnection } from "./undici-connection";
-import { Client, Pool } from "undici";
 
 /**
  * One thread's share of the readers (readers.ts): of the views offered at
@@ -28,8 +26,6 @@ export interface ReaderShareOptions {
   startAt: number;
   thread: number;
   threads: number;
-  /** Which HTTP client (issue 21 A/B): the hand-written one or undici. */
-  client?: "own" | "undici" | "undici-pool";
 }
 
 /** A second of the offer, counted by when its views fell due. */
@@ -65,13 +61,7 @@ export async function runReaderShare(options: ReaderShareOptions): Promise<Reade
   const { hostname, port } = parsed[0]!;
   if (parsed.some((url) => url.hostname !== hostname || url.port !== port || url.protocol !== "http:")) throw new Error(`readers: every view must be http:// on one host, got ${urls.join(", ")}`);
   const paths = parsed.map((url) => url.pathname + url.search);
-  // Issue 21's A/B (docs/benchmarks.md): the hand-written client, undici's Client per connection, or one undici Pool for the thread.
-  const origin = `http://${hostname}:${port || 80}`;
-  const undiciOptions = { pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
-  const pool = options.client === "undici-pool" ? new Pool(origin, { ...undiciOptions, connections: options.connections }) : undefined;
-  const idle = Array.from({ length: options.connections }, () =>
-    pool ? new UndiciConnection(pool) : options.client === "undici" ? new UndiciConnection(new Client(origin, undiciOptions)) : new Http1Connection(hostname, Number(port || 80), options.timeoutMs),
-  );
+  const idle = Array.from({ length: options.connections }, () => new Http1Connection(hostname, Number(port || 80), options.timeoutMs));
   const cpuFrom = threadCpuSeconds();
   const totalViews = Math.round(viewsPerSec * seconds);
   const timeline: ReaderSecond[] = Array.from({ length: Math.ceil(seconds) }, () => ({ offered: 0, answered: 0, skipped: 0, failed: 0 }));

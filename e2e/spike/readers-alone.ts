@@ -21,7 +21,6 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "512" },
     threads: { type: "string", default: "2" },
     "nginx-workers": { type: "string", default: "1" },
-    client: { type: "string", default: "own" },
   },
 });
 
@@ -47,9 +46,9 @@ try {
     { name: "nginx", comm: "nginx" },
     { name: "this process (readers' threads, stand-in origin)", pid: process.pid },
   ]);
-  console.log(`client: ${args.client}; load average at the start: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  console.log(`load average at the start: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   const from = Date.now();
-  const result = await runReaders({ urls, viewsPerSec: Number(args.rate), seconds: Number(args.seconds), connections: Number(args.connections), threads: Number(args.threads), client: args.client as "own" | "undici" | "undici-pool" });
+  const result = await runReaders({ urls, viewsPerSec: Number(args.rate), seconds: Number(args.seconds), connections: Number(args.connections), threads: Number(args.threads) });
   sampler.stop();
   const usage = sampler.report(from, Date.now());
   console.log(

@@ -25,7 +25,6 @@ export interface ReadersOptions {
   /** A view not sent within this long after falling due is skipped (counted). */
   maxQueueMs?: number;
   timeoutMs?: number;
-  client?: "own" | "undici" | "undici-pool";
 }
 
 export interface ReadersResult {
@@ -99,7 +98,6 @@ export async function runReaders(options: ReadersOptions): Promise<ReadersResult
         timeoutMs: options.timeoutMs ?? 10_000,
         thread,
         threads,
-        client: options.client,
       }),
     ),
   );
