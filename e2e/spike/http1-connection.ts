@@ -9,6 +9,17 @@ import { connect, type Socket } from "node:net";
  * are counted, not kept; Content-Length, chunked and close-delimited bodies
  * are read. A socket error, a timeout, or a `Connection: close` drops the
  * socket; the next request opens another.
+ *
+ * Kept rather than undici (issue 21, measured 2026-12-04, docs/benchmarks.md
+ * "Readers through a cache"): undici 7's Client per connection, through
+ * `dispatch`, cost 54 µs of CPU a view against this client's 46 (1.18×,
+ * six runs each, alternated, 10,000 views/s offered through nginx), but
+ * answered 7,700–9,500 views/s where this one answered 9,500–10,000 (lower
+ * in all six pairs): its first second answered 2,200–4,700 of the 10,000
+ * views offered (this one 6,000–10,000), and it took 3–4 s to keep up, also
+ * at 5,000/s offered; the spike's views skipped meanwhile would read as the
+ * server's.
+ * One undici Pool per thread did no better (58 µs, 7,300–9,300/s).
  */
 
 export interface Answer {
