@@ -9,9 +9,5 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // Two files at a time: most of a file's time is spent waiting (for
-    // processes, brokers, timers), and with vitest's default of cores - 1
-    // one file ran at a time on the 2-core CI machine (docs/testing.md).
-    maxWorkers: 2,
   },
 });
