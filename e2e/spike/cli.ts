@@ -84,6 +84,7 @@ const { values: args } = parseArgs({
     "readers-threads": { type: "string", default: "2" },
     "readers-max-queue-ms": { type: "string", default: "1000" },
     "readers-during": { type: "boolean", default: false },
+    placement: { type: "string", default: "shared" },
     "readers-edit-ms": { type: "string", default: "1000" },
     "reader-browsers": { type: "string", default: "2" },
   },
@@ -244,8 +245,15 @@ function parseHotPageSettings(): HotPageSettings {
     replicasPerPop: number("replicas", args.replicas, 2),
     flushMs: number("flush-ms", args["flush-ms"], 2000),
     workers: number("workers", args.workers, 2),
+    placement: placementOf(args.placement),
     runTag: randomLetters(4),
   };
+}
+
+/** `--placement split`: the hot page's edges on the first half of the cores, the crowd on the rest (shared: wherever the kernel puts them). */
+function placementOf(value: string | undefined): HotPageSettings["placement"] {
+  if (value === "shared" || value === "split") return value;
+  throw new Error(`spike: --placement takes shared or split, got ${JSON.stringify(value)}`);
 }
 
 async function mainHotPage(startedAt: number): Promise<void> {

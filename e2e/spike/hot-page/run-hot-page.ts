@@ -2,6 +2,7 @@ import { cpus, totalmem } from "node:os";
 import type { RunningPops } from "../../load/bench-system";
 import type { EdgeTarget } from "../../load/load-plan";
 import { UsageSampler } from "../../load/process-usage";
+import { coreSplit, pin, type Pinning } from "../../peers/pinning";
 import type { Percentiles } from "../../load/stats";
 import type { Deployment, ManagedDeployment, TargetDeployment } from "../deployment";
 import { type CrowdResult, runCrowd } from "./crowd";
@@ -25,6 +26,12 @@ export interface HotPageSettings {
   replicasPerPop: number;
   flushMs: number;
   workers: number;
+  /**
+   * "split": the edges pinned to the first half of the cores and this
+   * process (the crowd's worker threads) to the rest, so that the crowd's
+   * own queueing stays out of the edges' figures; "shared": not pinned.
+   */
+  placement: "shared" | "split";
   runTag: string;
 }
 
@@ -71,6 +78,8 @@ export interface HotPageReport {
   ok: boolean;
   failures: string[];
   deployment: { kind: "managed" | "target"; originUrl: string; opsUrl: string };
+  /** Each pinned process's Cpus_allowed_list, read back from /proc after pinning (empty when shared). */
+  pinned: Pinning[];
   wallS: number;
 }
 
@@ -81,11 +90,14 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
   const startedAt = Date.now();
   let pops: RunningPops | undefined;
   let targets: (EdgeTarget & { replica: string; pid?: number })[];
+  const pinned: Pinning[] = [];
+  if (settings.placement === "split" && deployment.kind !== "managed") throw new Error("spike: --placement split needs the harness's own deployment (no --target): it pins the edges it started");
   if (deployment.kind === "managed") {
     const names = Array.from({ length: settings.pops }, (_, i) => `hot-${settings.runTag}-${i + 1}`);
     log(`\n== hot page: ${settings.pops} PoPs x ${settings.replicasPerPop} replicas (${names.join(", ")}) at edge durability ==`);
     pops = await (deployment as ManagedDeployment).startPops({ pops: names, replicasPerPop: settings.replicasPerPop, durability: "edge", flushMs: settings.flushMs });
     targets = pops.edges.map((edge) => ({ pop: edge.pop, url: edge.url, replica: edge.replica, pid: edge.pid }));
+    if (settings.placement === "split") pinned.push(...placeApart(targets, log));
   } else {
     targets = await (deployment as TargetDeployment).edges();
     log(`\n== hot page on ${targets.length} replicas from ${deployment.originUrl}/api/edges ==`);
@@ -187,6 +199,7 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
     ok: failures.length === 0,
     failures,
     deployment: { kind: deployment.kind, originUrl: deployment.originUrl, opsUrl: `${deployment.originUrl}/ops` },
+    pinned,
     wallS: Math.round((Date.now() - startedAt) / 1000),
   };
 }
@@ -194,4 +207,20 @@ export async function runHotPage(deployment: Deployment, settings: HotPageSettin
 function closeText(closes: Record<string, number>): string {
   const entries = Object.entries(closes);
   return entries.length === 0 ? "none" : entries.map(([reason, count]) => `${count} x ${reason}`).join(", ");
+}
+
+/**
+ * Pins the edges to the first half of the cores and this process (whose
+ * worker threads, started later, inherit it) to the rest; a pin the kernel
+ * did not apply fails the run rather than being reported as applied.
+ */
+function placeApart(edges: { replica: string; pid?: number }[], log: (line: string) => void): Pinning[] {
+  const split = coreSplit(cpus().length);
+  if (!split) throw new Error("spike: --placement split needs at least 2 cores");
+  const pinned = [pin("crowd generator (this process)", process.pid, split.load)];
+  for (const edge of edges) if (edge.pid !== undefined) pinned.push(pin(edge.replica, edge.pid, split.servers));
+  for (const p of pinned) log(`  ${p.name} (pid ${p.pid}): Cpus_allowed_list ${p.applied ?? "(gone)"}${p.tookEffect ? "" : ` (asked for ${p.requested}: NOT applied)`}`);
+  const refused = pinned.filter((p) => !p.tookEffect);
+  if (refused.length > 0) throw new Error(`spike: taskset did not pin ${refused.map((p) => p.name).join(", ")}`);
+  return pinned;
 }
