@@ -146,25 +146,37 @@ async function bringToDeclared(options: JetStreamLogOptions, info: StreamInfo, d
   } catch (error) {
     throw logError(options, `bringing its stream to the configuration (${changes.join(", ")}): ${refusalHint(options, error)}`, error);
   }
-  if (declared.num_replicas > 1) await awaitPeers(options, declared.num_replicas);
+  if (declared.num_replicas > 1) await awaitPeers(options, declared.num_replicas, info.state.last_seq);
 }
 
-/** After raising the replicas, waits until the cluster placed them, or refuses to start saying so. */
-async function awaitPeers(options: JetStreamLogOptions, replicas: number): Promise<void> {
+/**
+ * After raising the replicas, waits until the cluster placed them and the
+ * stream's leader holds every entry the stream held before, or refuses to
+ * start saying so. Raising R1 to R3 starts a new Raft group whose leader
+ * may be one of the new, empty servers until it caught up: a replica that
+ * read the log then would have replayed it short (seen in CI on NATS 2.9.10:
+ * three peers placed, the stream reporting 0 entries of 1).
+ */
+async function awaitPeers(options: JetStreamLogOptions, replicas: number, lastSequence: number): Promise<void> {
   const deadline = Date.now() + PEERS_TIMEOUT_MS;
   let placed = 0;
+  let last = 0;
   for (;;) {
     // Placed: a leader and its followers, each on its own server (while
-    // scaling up, the list names every peer and no leader yet).
-    const cluster = (await streamInfo(options))?.cluster;
+    // scaling up, the list names every peer and no leader yet). Purges
+    // lower the count of entries, never the last sequence.
+    const info = await streamInfo(options);
+    const cluster = info?.cluster;
     placed = cluster?.leader ? new Set([cluster.leader, ...(cluster.replicas ?? []).map((peer) => peer.name)]).size : 0;
-    if (placed >= replicas) return;
+    last = info?.state.last_seq ?? 0;
+    if (placed >= replicas && last >= lastSequence) return;
     if (Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new BrokerError(
-    `durable log ${options.name}: its stream on NATS ${options.server} was set to ${replicas} replicas but has ${placed} with a leader after ` +
-      `${PEERS_TIMEOUT_MS / 1000} s; the cluster needs ${replicas} JetStream servers with room for it (see nats stream info ${options.name})`,
+    `durable log ${options.name}: its stream on NATS ${options.server} was set to ${replicas} replicas but has ${placed} with a leader ` +
+      `holding entries up to sequence ${last} of ${lastSequence} after ${PEERS_TIMEOUT_MS / 1000} s; the cluster needs ${replicas} ` +
+      `JetStream servers with room for it, and its new servers must catch up (see nats stream info ${options.name})`,
   );
 }
 
