@@ -58,19 +58,21 @@ export interface StructConflict {
  * merges items freely: the n-th clock of an item is placed after the
  * (n-1)-th, whatever the item boundaries. Content the document has already
  * garbage-collected (deleted, then dropped) cannot be compared and is taken
- * as agreeing: it shows nowhere.
+ * as agreeing: it shows nowhere. `compared`: clocks already compared with
+ * the same source, skipped.
  */
-export function firstConflict(doc: Y.Doc, structs: UpdateStructs): StructConflict | undefined {
+export function firstConflict(doc: Y.Doc, structs: UpdateStructs, compared?: ComparedClocks): StructConflict | undefined {
   for (const struct of structs.decoded.structs) {
     if (!(struct instanceof Y.Item)) continue;
     const { client, clock } = struct.id;
     const held = Y.getState(doc.store, client);
-    if (clock >= held) continue;
+    const start = Math.max(clock, compared?.get(client) ?? 0);
     const end = Math.min(clock + struct.length, held);
+    if (start >= end) continue;
     const ours = doc.store.clients.get(client);
     if (!ours) continue;
-    let index = findStruct(ours, clock);
-    for (let at = clock; at < end; at++) {
+    let index = findStruct(ours, start);
+    for (let at = start; at < end; at++) {
       while (index < ours.length && ours[index]!.id.clock + ours[index]!.length <= at) index++;
       const mine = ours[index];
       if (!mine || !(mine instanceof Y.Item)) continue;
@@ -80,11 +82,31 @@ export function firstConflict(doc: Y.Doc, structs: UpdateStructs): StructConflic
   return undefined;
 }
 
-/** Every client id under which `structs` disagrees with `doc` somewhere (see firstConflict). */
-export function conflictingClients(doc: Y.Doc, structs: UpdateStructs): number[] {
+/**
+ * Per client id, the clock below which a document's structs were already
+ * compared with one source's (the origin's, say). A (client, clock) pair
+ * names one struct for good on both sides, so a comparison once made holds:
+ * a source that sends a whole page again and again (the origin's state,
+ * after every commit of another PoP) is compared only where it is new.
+ * Without it, a hot page of 1,000 writers spent 14% of each edge's CPU
+ * comparing, clock by clock, a page it already held (hot-page profile,
+ * docs/benchmarks.md).
+ */
+export type ComparedClocks = Map<number, number>;
+
+/** Marks what `structs` and `doc` both hold as compared (see ComparedClocks), after firstConflict or conflictingClients looked at it. */
+export function markCompared(doc: Y.Doc, structs: UpdateStructs, compared: ComparedClocks): void {
+  for (const [client, range] of structs.ranges) {
+    const upTo = Math.min(range.to, Y.getState(doc.store, client));
+    if (upTo > (compared.get(client) ?? 0)) compared.set(client, upTo);
+  }
+}
+
+/** Every client id under which `structs` disagrees with `doc` somewhere (see firstConflict); `compared`: clocks to skip. */
+export function conflictingClients(doc: Y.Doc, structs: UpdateStructs, compared?: ComparedClocks): number[] {
   const found: number[] = [];
   let rest = structs;
-  for (let conflict = firstConflict(doc, rest); conflict; conflict = firstConflict(doc, rest)) {
+  for (let conflict = firstConflict(doc, rest, compared); conflict; conflict = firstConflict(doc, rest, compared)) {
     found.push(conflict.client);
     const skip = new Set(found);
     rest = { ...rest, decoded: { ...rest.decoded, structs: rest.decoded.structs.filter((struct) => !skip.has(struct.id.client)) } };

@@ -2,7 +2,7 @@ import * as Y from "yjs";
 import type { Logger } from "../../common/logger";
 import type { ClientClaimList } from "../../protocol/envelope";
 import type { EdgeMetrics } from "../metrics";
-import { checkClientIds, type ClientIdVerdict, screenRemote } from "./client-ids";
+import { checkClientIds, type ClientIdVerdict, originConflicts, screenRemote } from "./client-ids";
 import type { Page, UpdateOrigin } from "./page";
 
 type ConflictSource = "peer" | "relay" | "log" | "origin" | "claim";
@@ -42,13 +42,13 @@ export class ClientIdScreening {
    * The origin's diff is applied whole: the origin is where the PoPs meet,
    * and what it holds is what every PoP ends with. Where it disagrees with
    * this page, this page keeps its own structs (Yjs cannot replace them):
-   * counted and logged, see docs/security.md.
+   * counted and logged once per disagreement, see docs/security.md.
    */
   applyFromOrigin(page: Page, update: Uint8Array, claims: ClientClaimList = []): void {
     // The origin's claims win over what this page believed: they are what every PoP learns.
     page.claims.settle(claims);
-    const screened = screenRemote(page, update, []);
-    if (screened.conflicting.length > 0) this.conflict(page, "origin", "origin", screened.conflicting);
+    const conflicting = originConflicts(page, update);
+    if (conflicting.length > 0) this.conflict(page, "origin", "origin", conflicting);
     Y.applyUpdate(page.doc, update, { kind: "origin" } satisfies UpdateOrigin);
   }
 

@@ -1,4 +1,4 @@
-import { conflictingClients, firstConflict, introducedClients, readStructs, type UpdateStructs, withoutClients } from "../../common/client-structs";
+import { conflictingClients, firstConflict, introducedClients, markCompared, readStructs, type UpdateStructs, withoutClients } from "../../common/client-structs";
 import type { ClientClaimList } from "../../protocol/envelope";
 import type { Page } from "./page";
 
@@ -113,4 +113,24 @@ export function screenRemote(page: Page, update: Uint8Array, claims: ClientClaim
   }
   const conflicting = conflictingClients(page.doc, structs);
   return { update: conflicting.length > 0 ? withoutClients(update, conflicting) : update, conflicting, disputed };
+}
+
+/**
+ * The client ids under which the origin's update (its whole page, sent after
+ * every commit of another PoP) disagrees with this page, each found once:
+ * only the clocks not compared with the origin before are (the page's
+ * `comparedWithOrigin`). The update is applied whole all the same; this is
+ * what is counted and logged.
+ */
+export function originConflicts(page: Page, update: Uint8Array): number[] {
+  let structs;
+  try {
+    structs = readStructs(update);
+  } catch {
+    // Not a valid update: applying it fails and is reported where it is applied.
+    return [];
+  }
+  const conflicting = conflictingClients(page.doc, structs, page.comparedWithOrigin);
+  markCompared(page.doc, structs, page.comparedWithOrigin);
+  return conflicting;
 }

@@ -4,6 +4,7 @@ import type { Slug } from "../../common/slug";
 import type { FramedWindow } from "../clients/frames";
 import type { ClientClaimList } from "../../protocol/envelope";
 import { ClientClaims } from "./client-claims";
+import type { ComparedClocks } from "../../common/client-structs";
 
 /**
  * Where a change to a page's document came from. Every Yjs transaction on an
@@ -50,6 +51,8 @@ export class Page {
   readonly clients = new Set<PageClient>();
   /** Which user each Yjs client id of the page belongs to (issue 18). */
   readonly claims = new ClientClaims();
+  /** Clocks of each client id already compared with the origin's copy (`originConflicts`): compared once, they agree or not for good. */
+  readonly comparedWithOrigin: ComparedClocks = new Map();
   protection: Protection;
   /**
    * Set while an admin has the page deleted: the close reason its
