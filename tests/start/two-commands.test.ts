@@ -71,7 +71,6 @@ async function register(url: string, name: string): Promise<string> {
   return ((await response.json()) as { token: string }).token;
 }
 
-/** Types through one edge of each PoP and waits for the origin to serve the merged text. */
 /**
  * A step that has no bound of its own (a sync, an ack) fails after
  * `timeoutMs` naming itself, inside the test's own timeout, which would say
@@ -99,7 +98,11 @@ async function listedEdges(url: string): Promise<ListedEdge[]> {
   return (await (await fetch(`${url}/api/edges`)).json()) as ListedEdge[];
 }
 
-/** @param ours the test's own PoPs: on a shared NATS server the origin also hears other runs' edges. */
+/**
+ * Types through one edge of each PoP and waits for the origin to serve the
+ * merged text. `ours`: the test's own PoPs; on a shared NATS server the
+ * origin also hears other runs' edges.
+ */
 async function editThroughEachPop(url: string, token: string, slug: string, ours?: string[]): Promise<string[]> {
   const edges = (await listedEdges(url)).filter((edge) => !ours || ours.includes(edge.pop));
   const pops = [...new Set(edges.map((edge) => edge.pop))];
