@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { type FlushAnswer, type FlushBatch, fromBase64, toBase64 } from "../protocol/flush";
+import { type FlushAnswer, type FlushBatch, fromBase64, pageStateSchema, toBase64 } from "../protocol/flush";
 import { testDatabases } from "../tests/support/databases";
 import { startTestOrigin, type TestOrigin } from "../tests/support/origin";
 import { handleFlush } from "./http/flush";
 import { handleMetrics } from "./http/metrics";
+import { handlePageState } from "./http/page-state";
 import { total } from "./ops/aggregate";
 import { parseMetricsText } from "./ops/metrics-text";
 import { readPageState } from "./page-state";
@@ -193,6 +194,40 @@ describe.each(testDatabases)("batch merge on $name", (kind) => {
       expect(docs["eu-west"]!.getText("body").toString()).toBe(expected);
     },
   );
+
+  it("a page's state since a state vector holds what that vector lacks, and a bad vector gets a 400", async () => {
+    const slug = `Since_${randomUUID().slice(0, 8)}`;
+    const us = edgeDoc(31);
+    us.getText("body").insert(0, "Winter is coming. ");
+    await flush(origin, batchOf("us-east", [{ slug, doc: us }]));
+    const held = Y.encodeStateVector(us);
+    const them = edgeDoc(32);
+    Y.applyUpdate(them, Y.encodeStateAsUpdate(us));
+    them.getText("body").insert(0, "The North remembers. ");
+    them.getText("body").delete(18, 6);
+    await flush(origin, batchOf("eu-west", [{ slug, doc: them, since: held }]));
+
+    const state = async (query: string) => {
+      const response = await handlePageState(origin, new Request(`http://origin.test/api/internal/pages/${slug}/state${query}`, { headers: origin.edgeHeaders }), { slug });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const whole = pageStateSchema.parse((await state("")).body);
+    const since = pageStateSchema.parse((await state(`?since=${Buffer.from(held).toString("base64url")}`)).body);
+    // Only the other PoP's insert and the deletion: none of what `us` holds.
+    for (const struct of Y.decodeUpdate(fromBase64(since.state)).structs) expect(struct.id.client).toBe(32);
+    expect(fromBase64(since.state).byteLength).toBeLessThan(fromBase64(whole.state).byteLength);
+    Y.applyUpdate(us, fromBase64(since.state));
+    expect(us.getText("body").toString()).toBe(them.getText("body").toString());
+    // The version is the whole page's either way.
+    expect(since.stateVector).toBe(whole.stateVector);
+    expect(since.revision).toBe(whole.revision);
+
+    for (const bad of ["not+base64", "__"]) {
+      const answer = await state(`?since=${bad}`);
+      expect(answer.status).toBe(400);
+      expect(JSON.stringify(answer.body)).toMatch(/since: /);
+    }
+  });
 
   it("merges the same two batches to the same text whatever the order", async () => {
     const texts: string[] = [];

@@ -37,7 +37,8 @@ export class OriginRefusedError extends Error {
 
 export interface OriginClient {
   flush(batch: FlushBatch): Promise<FlushAnswer>;
-  pageState(slug: string): Promise<PageState>;
+  /** The page as the origin holds it; with `since` (a state vector), its state holds only what that vector lacks. */
+  pageState(slug: string, since?: Uint8Array): Promise<PageState>;
   /** The accounts blocked now (GET /api/internal/blocks). */
   blocks(): Promise<ActiveBlock[]>;
   /** Which of `slugs` an admin deleted (POST /api/internal/deleted-pages). */
@@ -85,9 +86,10 @@ export function createOriginClient(options: { originUrl: string; serviceSecret: 
       calls.flush += 1;
       return flushAnswerSchema.parse(await call("/api/internal/flush", { method: "POST", body: JSON.stringify(batch) }));
     },
-    async pageState(slug) {
+    async pageState(slug, since) {
       calls.pageState += 1;
-      return pageStateSchema.parse(await call(`/api/internal/pages/${encodeURIComponent(slug)}/state`, { method: "GET" }));
+      const query = since ? `?since=${Buffer.from(since.buffer, since.byteOffset, since.byteLength).toString("base64url")}` : "";
+      return pageStateSchema.parse(await call(`/api/internal/pages/${encodeURIComponent(slug)}/state${query}`, { method: "GET" }));
     },
     async blocks() {
       return blockListSchema.parse(await call("/api/internal/blocks", { method: "GET" })).blocks;

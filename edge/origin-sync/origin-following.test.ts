@@ -58,4 +58,55 @@ describe("following the origin", () => {
     expect(page.doc.getText("body").toString()).toBe("[committed by the other PoP]");
     page.destroy();
   });
+
+  it("a holder that does not flush the page asks only for the state past its own and takes the protection; the flusher asks for the whole page", async () => {
+    const committed = new Y.Doc();
+    committed.getText("body").insert(0, "[committed by the other PoP]");
+    const asked: { slug: string; since: Uint8Array | undefined }[] = [];
+    const origin = {
+      pageState: async (slug: string, since?: Uint8Array) => {
+        asked.push({ slug, since });
+        return {
+          slug,
+          exists: true,
+          protection: "admin" as const,
+          state: toBase64(since ? Y.diffUpdate(Y.encodeStateAsUpdate(committed), since) : Y.encodeStateAsUpdate(committed)),
+          stateVector: toBase64(Y.encodeStateVector(committed)),
+          revision: 2,
+        };
+      },
+    } as unknown as OriginClient;
+    const pages = new Map<string, Page>();
+    for (const slug of ["Held", "Flushed"]) {
+      const page = new Page(slug as Slug, { protection: "none", originVector: new Uint8Array([0]), revision: 1 });
+      page.doc.getText("body").insert(0, `[${slug} here]`);
+      pages.set(slug, page);
+    }
+    const following = new OriginFollowing({
+      pop: "eu-west",
+      replica: "eu-west-c",
+      origin,
+      membership: { owns: (slug: string) => slug === "Flushed" } as unknown as Membership,
+      peers: {} as Peers,
+      heldPage: (slug) => pages.get(slug),
+      loadingPage: () => undefined,
+      apply: (target, update) => Y.applyUpdate(target.doc, update),
+      flushMs: 100,
+      log: createLogger("test", "silent"),
+    });
+
+    following.pageChanged(encodeEnvelope({ type: "page-changed", replica: "origin", pop: "us-east", slugs: ["Held", "Flushed"] }));
+    const deadline = Date.now() + 5000;
+    while ([...pages.values()].some((page) => page.protection !== "admin") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    const held = pages.get("Held")!;
+    expect(held.protection).toBe("admin");
+    expect(asked.find((call) => call.slug === "Held")?.since).toEqual(Y.encodeStateVector(held.doc));
+    expect(held.doc.getText("body").toString()).toBe("[Held here]");
+    const flushed = pages.get("Flushed")!;
+    expect(flushed.protection).toBe("admin");
+    expect(asked.find((call) => call.slug === "Flushed")?.since).toBeUndefined();
+    expect(flushed.doc.getText("body").toString()).toContain("[committed by the other PoP]");
+    for (const page of pages.values()) page.destroy();
+  });
 });
