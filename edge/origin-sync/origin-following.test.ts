@@ -7,6 +7,7 @@ import { toBase64 } from "../../protocol/flush";
 import type { Membership } from "../pop/membership";
 import type { OriginClient } from "./origin-client";
 import { OriginFollowing } from "./origin-following";
+import { takeFromOrigin } from "../pages/client-ids";
 import { Page } from "../pages/page";
 import type { Peers } from "../pop/peers";
 
@@ -59,7 +60,7 @@ describe("following the origin", () => {
     page.destroy();
   });
 
-  it("a holder that does not flush the page asks only for the state past its own and takes the protection; the flusher asks for the whole page", async () => {
+  it("a holder that does not flush the page asks only for the state past its own and takes the protection; the flusher asks for what it has not compared with the origin", async () => {
     const committed = new Y.Doc();
     committed.getText("body").insert(0, "[committed by the other PoP]");
     const asked: { slug: string; since: Uint8Array | undefined }[] = [];
@@ -90,7 +91,8 @@ describe("following the origin", () => {
       peers: {} as Peers,
       heldPage: (slug) => pages.get(slug),
       loadingPage: () => undefined,
-      apply: (target, update) => Y.applyUpdate(target.doc, update),
+      // As the replica's update path does for the origin's state (ClientIdScreening.applyFromOrigin).
+      apply: (target, update) => void takeFromOrigin(target, update, () => Y.applyUpdate(target.doc, update)),
       flushMs: 100,
       log: createLogger("test", "silent"),
     });
@@ -105,8 +107,17 @@ describe("following the origin", () => {
     expect(held.doc.getText("body").toString()).toBe("[Held here]");
     const flushed = pages.get("Flushed")!;
     expect(flushed.protection).toBe("admin");
-    expect(asked.find((call) => call.slug === "Flushed")?.since).toBeUndefined();
+    // Nothing compared yet: the whole page.
+    expect(asked.find((call) => call.slug === "Flushed")?.since).toEqual(Y.encodeStateVector(new Map()));
     expect(flushed.doc.getText("body").toString()).toContain("[committed by the other PoP]");
+
+    // The next commit: only what the other PoP wrote since, which the check compares and the page takes.
+    committed.getText("body").insert(0, "[and more]");
+    asked.length = 0;
+    following.pageChanged(encodeEnvelope({ type: "page-changed", replica: "origin", pop: "us-east", slugs: ["Flushed"] }));
+    while (!flushed.doc.getText("body").toString().includes("[and more]") && Date.now() < deadline + 5000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(flushed.doc.getText("body").toString()).toContain("[and more]");
+    expect(Y.decodeStateVector(asked[0]!.since!)).toEqual(new Map([[committed.clientID, "[committed by the other PoP]".length]]));
     for (const page of pages.values()) page.destroy();
   });
 });

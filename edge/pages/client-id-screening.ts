@@ -2,7 +2,7 @@ import * as Y from "yjs";
 import type { Logger } from "../../common/logger";
 import type { ClientClaimList } from "../../protocol/envelope";
 import type { EdgeMetrics } from "../metrics";
-import { checkClientIds, type ClientIdVerdict, originConflicts, screenRemote } from "./client-ids";
+import { checkClientIds, type ClientIdVerdict, screenRemote, takeFromOrigin } from "./client-ids";
 import type { Page, UpdateOrigin } from "./page";
 
 type ConflictSource = "peer" | "relay" | "log" | "origin" | "claim";
@@ -47,9 +47,8 @@ export class ClientIdScreening {
   applyFromOrigin(page: Page, update: Uint8Array, claims: ClientClaimList = []): void {
     // The origin's claims win over what this page believed: they are what every PoP learns.
     page.claims.settle(claims);
-    const conflicting = originConflicts(page, update);
+    const conflicting = takeFromOrigin(page, update, () => Y.applyUpdate(page.doc, update, { kind: "origin" } satisfies UpdateOrigin));
     if (conflicting.length > 0) this.conflict(page, "origin", "origin", conflicting);
-    Y.applyUpdate(page.doc, update, { kind: "origin" } satisfies UpdateOrigin);
   }
 
   private conflict(page: Page, source: ConflictSource, from: string, clients: number[]): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type { Slug } from "../../common/slug";
-import { checkClientIds, originConflicts, screenRemote } from "./client-ids";
+import { checkClientIds, screenRemote, takeFromOrigin } from "./client-ids";
 import { Page } from "./page";
 
 function typedUnder(clientID: number, text: string, base?: Uint8Array): Uint8Array {
@@ -86,22 +86,32 @@ describe("a remote update", () => {
   });
 });
 
-describe("the origin's whole page, sent again after every commit of another PoP", () => {
+describe("the origin's page, taken after every commit of another PoP", () => {
+  /** What the replica does (ClientIdScreening.applyFromOrigin): compare, apply whole, mark. */
+  const take = (page: Page, update: Uint8Array) => takeFromOrigin(page, update, () => Y.applyUpdate(page.doc, update));
+
   it("is compared with the page once per clock: a disagreement is found once, and one at clocks new to both is still found", () => {
     const winter = typedUnder(9, "winter");
     const page = pageWith(winter);
     const originPage = (...updates: Uint8Array[]) => Y.mergeUpdates([typedUnder(3, "snow"), ...updates]);
-    expect(originConflicts(page, originPage(typedUnder(9, "summer")))).toEqual([9]);
+    expect(take(page, originPage(typedUnder(9, "summer")))).toEqual([9]);
     // The same clocks again: already compared, they disagree for good and are not counted twice.
-    expect(originConflicts(page, originPage(typedUnder(9, "summer")))).toEqual([]);
+    expect(take(page, originPage(typedUnder(9, "summer")))).toEqual([]);
     expect(page.comparedWithOrigin.get(9)).toBe(6);
 
     // Both go on under 9, differently, at clocks neither compared yet.
     Y.applyUpdate(page.doc, typedUnder(9, " is", winter));
-    expect(originConflicts(page, originPage(typedUnder(9, "winter at")))).toEqual([9]);
+    expect(take(page, originPage(typedUnder(9, "winter at")))).toEqual([9]);
     expect(page.comparedWithOrigin.get(9)).toBe(9);
     // Agreeing clocks are marked as compared too, so the next pull skips them.
-    expect(originConflicts(page, originPage(typedUnder(9, "winter at")))).toEqual([]);
-    expect(page.comparedWithOrigin.get(3)).toBeUndefined();
+    expect(take(page, originPage(typedUnder(9, "winter at")))).toEqual([]);
+  });
+
+  it("marks what the page took from the origin as compared: the next pull need not bring it again", () => {
+    const page = pageWith(typedUnder(9, "winter"));
+    take(page, Y.mergeUpdates([typedUnder(9, "winter"), typedUnder(3, "snow")]));
+    expect(page.doc.getText("body").toString()).toMatch(/snow/);
+    expect(page.comparedWithOrigin.get(3)).toBe(4);
+    expect(page.comparedWithOrigin.get(9)).toBe(6);
   });
 });

@@ -116,21 +116,26 @@ export function screenRemote(page: Page, update: Uint8Array, claims: ClientClaim
 }
 
 /**
- * The client ids under which the origin's update (its whole page, sent after
- * every commit of another PoP) disagrees with this page, each found once:
- * only the clocks not compared with the origin before are (the page's
- * `comparedWithOrigin`). The update is applied whole all the same; this is
- * what is counted and logged.
+ * Takes the origin's state of a page (after a commit of another PoP) and
+ * returns the client ids under which it disagrees with this page, each found
+ * once: only the clocks not compared with the origin before are (the page's
+ * `comparedWithOrigin`). `apply` applies the update whole all the same; the
+ * disagreement is what is counted and logged. What the page took from the
+ * update is the origin's own content, so it is marked compared as well: the
+ * next pull asks the origin only for what lies past the marks
+ * (origin-following.ts).
  */
-export function originConflicts(page: Page, update: Uint8Array): number[] {
+export function takeFromOrigin(page: Page, update: Uint8Array, apply: () => void): number[] {
   let structs;
   try {
     structs = readStructs(update);
   } catch {
-    // Not a valid update: applying it fails and is reported where it is applied.
+    // Not a valid update: applying it fails and is reported there.
+    apply();
     return [];
   }
   const conflicting = conflictingClients(page.doc, structs, page.comparedWithOrigin);
+  apply();
   markCompared(page.doc, structs, page.comparedWithOrigin);
   return conflicting;
 }
