@@ -107,7 +107,7 @@ export class OriginFollowing {
       // Not the whole page again: fetching, parsing, checking and applying
       // it were 5% of an edge's CPU in bench:edge's profile. The flusher
       // asks for the state past the clocks it has compared with the
-      // origin's copy: that is everything its check (originConflicts) has
+      // origin's copy: that is everything its check (takeFromOrigin) has
       // not seen, and everything the page lacks, since nothing is marked
       // compared beyond what the page holds. A holder that does not flush
       // the page takes only its protection, so it asks for the state past
