@@ -254,6 +254,21 @@ describe("the browser's edge provider", () => {
     expect(edge.text(SLUG)).toBe("");
   });
 
+  it("forgets a denial once another replica's session lets it write (a draining replica refused its last moments' edit)", async () => {
+    const a = await replica("us-east", "us-east-a");
+    const b = await replica("us-east", "us-east-b");
+    const { provider: p, body } = provider({ edges: () => [a.endpoint, b.endpoint] });
+    const first = await until(p, (s) => s.synced, "sync");
+    const [from, to] = first.replica === "us-east-a" ? [a, b] : [b, a];
+    from.denyWrites = "this replica is shutting down: reconnect to another replica of the PoP";
+    body.insert(0, "Typed during the move.");
+    await until(p, (s) => s.denied !== undefined, "denial");
+    await from.stop(CloseCode.draining);
+    const moved = await until(p, (s) => s.synced && s.replica === to.replica && s.unacknowledgedEdits === 0, "the other replica's ack");
+    expect(moved).toMatchObject({ canWrite: true, denied: undefined });
+    expect(to.text(SLUG)).toBe("Typed during the move.");
+  });
+
   it("connects to the chosen PoP, or to the first PoP listed when the choice has no edge", async () => {
     const east = await replica("us-east", "us-east-a");
     const west = await replica("eu-west", "eu-west-a");

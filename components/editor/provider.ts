@@ -248,6 +248,11 @@ export class EdgeProvider {
           replica: message.replica,
           durability: message.durability,
           canWrite: this.options.readOnly ? false : message.canWrite,
+          // A denial belongs to the connection that heard it: a draining
+          // replica refuses the writes of its last moments, and the replica
+          // the editor moves to may take them. A session that may write
+          // supersedes it; one that may not keeps its reason.
+          ...(message.canWrite ? { denied: undefined } : {}),
         });
         break;
       default:
