@@ -1,7 +1,7 @@
 import * as awarenessProtocol from "y-protocols/awareness";
 import type { WebSocket } from "ws";
 import * as Y from "yjs";
-import { type FramedWindow, writeWindow } from "./frames";
+import { type FramedWindow, writeMessage, writeWindow } from "./frames";
 import type { Page, PageClient } from "../pages/page";
 import { PresenceGate, PresenceTooLargeError } from "./presence";
 import { CloseCode } from "../../protocol/close-codes";
@@ -122,7 +122,7 @@ export class ClientConnection implements PageClient, WatchedClient {
       this.close(CloseCode.tooSlow, `the client fell ${this.socket.bufferedAmount} bytes behind; reconnect to resync`);
       return;
     }
-    this.socket.send(message);
+    writeMessage(this.socket, message);
   }
 
   deliver(window: FramedWindow, stateVectorBefore: () => Uint8Array, presenceFlushesBefore: number): void {
@@ -145,11 +145,11 @@ export class ClientConnection implements PageClient, WatchedClient {
     if (!page || !behind || this.closing || this.socket.readyState !== this.socket.OPEN) return;
     // Straight to the socket: the diff can be as large as the page, past the
     // close bound, and it is the one message that makes the client whole.
-    this.socket.send(encodeMessage({ type: "update", update: Y.encodeStateAsUpdate(page.doc, behind.stateVector) }));
+    writeMessage(this.socket, encodeMessage({ type: "update", update: Y.encodeStateAsUpdate(page.doc, behind.stateVector) }));
     // Present clients, and those removed while it was paused (their null
     // state, or it would show their cursors until its own 30 s timeout).
     const ids = [...page.awareness.states.keys(), ...page.departedSince(behind.presenceFlushes)];
-    if (ids.length > 0) this.socket.send(encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
+    if (ids.length > 0) writeMessage(this.socket, encodeMessage({ type: "awareness", update: awarenessProtocol.encodeAwarenessUpdate(page.awareness, ids) }));
   }
 
   close(code: number, reason: string): void {
