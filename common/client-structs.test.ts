@@ -37,6 +37,28 @@ describe("client structs", () => {
     expect(firstConflict(doc, readStructs(typed(7, "help!")))).toEqual({ client: 7, clock: 3 });
   });
 
+  it("compares any content past an item's first clock, and past a split of the document's item", () => {
+    const listed = (values: number[]) => {
+      const doc = new Y.Doc();
+      doc.clientID = 7;
+      doc.getArray("list").insert(0, values);
+      return Y.encodeStateAsUpdate(doc);
+    };
+    const list = docOf(listed([1, 2, 3, 4]));
+    expect(firstConflict(list, readStructs(listed([1, 2, 3, 4])))).toBeUndefined();
+    expect(firstConflict(list, readStructs(listed([1, 2, 9, 4])))).toEqual({ client: 7, clock: 2 });
+    // The document holds client 7's "hello" in two items ("he", "llo"); the update in one.
+    const first = typed(7, "hello");
+    const doc = docOf(first);
+    const other = new Y.Doc();
+    Y.applyUpdate(other, first);
+    other.clientID = 8;
+    other.getText("body").insert(2, "XY");
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+    expect(firstConflict(doc, readStructs(typed(7, "helLo")))).toEqual({ client: 7, clock: 3 });
+    expect(firstConflict(doc, readStructs(typed(7, "hellO")))).toEqual({ client: 7, clock: 4 });
+  });
+
   it("the same content at another place is a conflict", () => {
     const base = typed(1, "ab");
     const doc = docOf(base, typed(7, "x", base));

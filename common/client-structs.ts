@@ -72,12 +72,53 @@ export function firstConflict(doc: Y.Doc, structs: UpdateStructs, compared?: Com
     const ours = doc.store.clients.get(client);
     if (!ours) continue;
     let index = findStruct(ours, start);
-    for (let at = start; at < end; at++) {
+    for (let at = start; at < end; ) {
       while (index < ours.length && ours[index]!.id.clock + ours[index]!.length <= at) index++;
       const mine = ours[index];
-      if (!mine || !(mine instanceof Y.Item)) continue;
-      if (!sameClock(doc, mine, at - mine.id.clock, struct, at - clock)) return { client, clock: at };
+      if (!mine) break;
+      const upTo = Math.min(end, mine.id.clock + mine.length);
+      if (mine instanceof Y.Item) {
+        const differs = firstDifference(doc, mine, struct, at, upTo);
+        if (differs !== undefined) return { client, clock: differs };
+      }
+      at = upTo;
     }
+  }
+  return undefined;
+}
+
+/**
+ * The first clock of [from, to), held by both items, where they disagree.
+ * The first clock is compared whole. Past it both are inside their items,
+ * where each clock's left neighbour is the clock before it on both sides
+ * and the right neighbour and parent are the item's, already compared: only
+ * the content is left, compared as one run (a profile of bench:edge gave
+ * the clock-by-clock comparison 2.6% of the edges' CPU).
+ */
+function firstDifference(doc: Y.Doc, mine: Y.Item, theirs: Y.Item, from: number, to: number): number | undefined {
+  const mineOffset = from - mine.id.clock;
+  const theirOffset = from - theirs.id.clock;
+  if (!sameClock(doc, mine, mineOffset, theirs, theirOffset)) return from;
+  const rest = firstContentDifference(mine.content, mineOffset + 1, theirs.content, theirOffset + 1, to - from - 1);
+  return rest === undefined ? undefined : from + 1 + rest;
+}
+
+/** Index of the first of `length` units where the contents disagree (see unitOf), or undefined. */
+function firstContentDifference(mine: Y.Item["content"], mineOffset: number, theirs: Y.Item["content"], theirOffset: number, length: number): number | undefined {
+  if (length <= 0) return undefined;
+  if (mine instanceof Y.ContentString && theirs instanceof Y.ContentString) {
+    const a = mine.str.slice(mineOffset, mineOffset + length);
+    const b = theirs.str.slice(theirOffset, theirOffset + length);
+    if (a === b) return undefined;
+    for (let i = 0; i < length; i++) {
+      if (a[i] !== b[i] && a[i] !== "\uFFFD" && b[i] !== "\uFFFD") return i;
+    }
+    return undefined;
+  }
+  for (let i = 0; i < length; i++) {
+    const a = unitOf(mine, mineOffset + i);
+    const b = unitOf(theirs, theirOffset + i);
+    if (a !== undefined && b !== undefined && a !== b) return i;
   }
   return undefined;
 }
@@ -137,20 +178,18 @@ function findStruct(structs: (Y.Item | Y.GC)[], clock: number): number {
 }
 
 function sameClock(doc: Y.Doc, mine: Y.Item, mineOffset: number, theirs: Y.Item, theirOffset: number): boolean {
-  if (leftOf(mine, mineOffset) !== leftOf(theirs, theirOffset)) return false;
-  if (idKey(mine.rightOrigin) !== idKey(theirs.rightOrigin)) return false;
+  if (!Y.compareIDs(leftOf(mine, mineOffset), leftOf(theirs, theirOffset))) return false;
+  if (!Y.compareIDs(mine.rightOrigin, theirs.rightOrigin)) return false;
   if (mineOffset === 0 && theirOffset === 0 && !mine.origin && !mine.rightOrigin) {
     // Only then does an update name the parent (it follows from a neighbour otherwise).
     if (parentKey(doc, mine.parent) !== parentKey(doc, theirs.parent) || (mine.parentSub ?? null) !== (theirs.parentSub ?? null)) return false;
   }
-  const a = unitOf(mine.content, mineOffset);
-  const b = unitOf(theirs.content, theirOffset);
-  return a === undefined || b === undefined || a === b;
+  return firstContentDifference(mine.content, mineOffset, theirs.content, theirOffset, 1) === undefined;
 }
 
 /** The struct a clock was inserted after: the item's origin for its first clock, the clock before it otherwise. */
-function leftOf(item: Y.Item, offset: number): string {
-  return offset === 0 ? idKey(item.origin) : `${item.id.client}:${item.id.clock + offset - 1}`;
+function leftOf(item: Y.Item, offset: number): Y.ID | null {
+  return offset === 0 ? item.origin : Y.createID(item.id.client, item.id.clock + offset - 1);
 }
 
 function idKey(id: Y.ID | null): string {

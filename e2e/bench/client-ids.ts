@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import * as Y from "yjs";
 import type { Slug } from "../../common/slug";
+import { conflictingClients, readStructs } from "../../common/client-structs";
 import { checkClientIds, screenRemote } from "../../edge/pages/client-ids";
 import { Page } from "../../edge/pages/page";
 
@@ -71,6 +72,15 @@ const resend = mean("checkClientIds of an honest resend (all clocks overlap)", (
   const verdict = checkClientIds(page, updates[i]!.update, `user ${updates[i]!.writer}`, { whole: true, claims: () => true });
   if (verdict.kind !== "accepted") throw new Error("bench:client-ids: an honest resend was refused");
 });
+// What a pull of another PoP's commit compares when the page holds it all
+// already (takeFromOrigin): every clock of the page, once. Timed per clock.
+const whole = readStructs(Y.encodeStateAsUpdate(page.doc));
+const clocks = [...whole.ranges.values()].reduce((sum, range) => sum + range.to - range.from, 0);
+const rounds = 20;
+const compareStarted = performance.now();
+for (let i = 0; i < rounds; i++) if (conflictingClients(page.doc, whole).length > 0) throw new Error("bench:client-ids: the page disagrees with itself");
+const perClock = ((performance.now() - compareStarted) * 1000) / (rounds * clocks);
+console.log(`${"conflictingClients of the whole page against itself".padEnd(58)} ${perClock.toFixed(3).padStart(8)} µs/clock (${clocks} clocks)`);
 console.log(
   `added per edit at the accepting replica: ${(check - decode + claims).toFixed(2)} µs; at each peer: ${screen.toFixed(2)} µs; apply: ${apply.toFixed(2)} µs; a resend's check: ${resend.toFixed(2)} µs`,
 );
