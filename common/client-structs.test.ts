@@ -18,16 +18,21 @@ function docOf(...updates: Uint8Array[]): Y.Doc {
   return doc;
 }
 
+/** Client 7 typed "hello"; client 8 then inserted "XY" inside it, which splits 7's item in two in the document. */
+function helloSplit(): { first: Uint8Array; doc: Y.Doc } {
+  const first = typed(7, "hello");
+  const doc = docOf(first);
+  const other = new Y.Doc();
+  Y.applyUpdate(other, first);
+  other.clientID = 8;
+  other.getText("body").insert(2, "XY");
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+  return { first, doc };
+}
+
 describe("client structs", () => {
   it("an honest resend agrees with the document, however Yjs split its items", () => {
-    const first = typed(7, "hello");
-    const doc = docOf(first);
-    // Another writer inserting inside splits client 7's item in two.
-    const other = new Y.Doc();
-    Y.applyUpdate(other, first);
-    other.clientID = 8;
-    other.getText("body").insert(2, "XY");
-    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+    const { first, doc } = helloSplit();
     expect(firstConflict(doc, readStructs(first))).toBeUndefined();
     expect(doc.getText("body").toString()).toBe("heXYllo");
   });
@@ -48,13 +53,7 @@ describe("client structs", () => {
     expect(firstConflict(list, readStructs(listed([1, 2, 3, 4])))).toBeUndefined();
     expect(firstConflict(list, readStructs(listed([1, 2, 9, 4])))).toEqual({ client: 7, clock: 2 });
     // The document holds client 7's "hello" in two items ("he", "llo"); the update in one.
-    const first = typed(7, "hello");
-    const doc = docOf(first);
-    const other = new Y.Doc();
-    Y.applyUpdate(other, first);
-    other.clientID = 8;
-    other.getText("body").insert(2, "XY");
-    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+    const { doc } = helloSplit();
     expect(firstConflict(doc, readStructs(typed(7, "helLo")))).toEqual({ client: 7, clock: 3 });
     expect(firstConflict(doc, readStructs(typed(7, "hellO")))).toEqual({ client: 7, clock: 4 });
   });
