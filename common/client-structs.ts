@@ -52,11 +52,13 @@ export interface StructConflict {
  * right neighbour when inserted, or its parent). Undefined when every clock
  * both hold agrees: an honest resend. Costs nothing unless the update
  * reaches below the document's state for some client, and then one step per
- * clock overlapped.
+ * overlap of an item of each side.
  *
- * Both sides are compared one clock at a time, because Yjs splits and
- * merges items freely: the n-th clock of an item is placed after the
- * (n-1)-th, whatever the item boundaries. Content the document has already
+ * The comparison follows the clocks, not the item boundaries, because Yjs
+ * splits and merges items freely: the n-th clock of an item is placed after
+ * the (n-1)-th, whatever the boundaries. So where two items overlap, the
+ * first common clock is compared whole and the rest by content alone
+ * (firstDifference). Content the document has already
  * garbage-collected (deleted, then dropped) cannot be compared and is taken
  * as agreeing: it shows nowhere. `compared`: clocks already compared with
  * the same source, skipped.
