@@ -69,7 +69,7 @@ export function writeWindow(socket: WebSocket, window: FramedWindow): void {
 
 /**
  * Writes one message for this client alone (an ack, a sync answer) the
- * same way, framed in one buffer: \`ws.send\` writes a frame's header and
+ * same way, framed in one buffer: `ws.send` writes a frame's header and
  * payload as two buffers under cork, one writev per message, and an edge
  * at 5,000 edits/s writes an ack for each (writev was 5.7% of the edges'
  * CPU in the open-loop profile of docs/benchmarks.md, 2026-12-04 23:20).
