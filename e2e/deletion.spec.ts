@@ -29,6 +29,8 @@ test.describe("deleting a page", () => {
 
     await editor.open(page, slug);
     await expect(editor.connection(page)).toHaveText(/^Connected to /u, { timeout: 15_000 });
+    // "Connected" comes before the sync: typed sooner, the text would be a concurrent insert at the start.
+    await expect(editor.content(page)).toContainText("Baelor's sept.", { timeout: 15_000 });
     await editor.type(page, " Before.");
     await expect(editor.saving(page)).toHaveText(/^Saved/u, { timeout: 15_000 });
 
