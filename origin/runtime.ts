@@ -9,7 +9,7 @@ import { type Database, databaseTarget, openDatabase } from "./db";
 import type { EdgeDirectory } from "./edge-directory";
 import { createOriginMetrics, type OriginMetrics } from "./metrics";
 import type { OpsCollector } from "./ops/collector";
-import { TextRefresher } from "./text-refresh";
+import { TextRefresher } from "./refresher";
 import { applySearchPersistence, pagesWithoutSearchCopy } from "./search-persistence";
 
 /** Everything an origin request handler needs, passed in rather than imported. */
@@ -36,7 +36,7 @@ export interface Origin {
   readonly metrics: OriginMetrics;
   /** The ops view's collector, created when someone first opens /ops (origin/ops/watch.ts). */
   ops: OpsCollector | undefined;
-  /** Keeps pages' text, search, links and history up with their flushes (origin/text-refresh.ts). */
+  /** Keeps pages' text, search, links and history up with their flushes (origin/refresher.ts). */
   readonly textRefresher: TextRefresher;
   close(): Promise<void>;
 }
@@ -65,7 +65,6 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
     const metrics = createOriginMetrics({ processMetrics: options.processMetrics ?? true });
     const textRefresher = new TextRefresher(db.prisma, log, {
       ...config.textRefresh,
-      tickMs: Math.min(250, config.textRefresh.quietMs || 250),
       onRefreshed(outcome) {
         if (!outcome.refreshed) return;
         metrics.textRefreshes.inc();
@@ -78,6 +77,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       },
     });
     textRefresher.start();
+    const committed = new Set<(commit: { pop: string; slugs: string[] }) => void>([(commit) => textRefresher.noteFlushed(commit.slugs)]);
     const origin: Origin = {
       config,
       db,
@@ -85,7 +85,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       serviceSecret,
       log,
       accounts: new AccountGuard(config.accounts),
-      committed: new Set(),
+      committed,
       blockChanges: new Set(),
       deletionChanges: new Set(),
       edges: undefined,

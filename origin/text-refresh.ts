@@ -1,7 +1,6 @@
 import * as Y from "yjs";
-import type { Logger } from "../common/logger";
 import { linkedSlugs } from "../common/wikilinks";
-import type { PrismaClient } from "./generated/prisma/client";
+import { Prisma, type PrismaClient } from "./generated/prisma/client";
 import type { Slug } from "../common/slug";
 import { pageText } from "../common/page-text";
 import { lockPages, pageDoc, type StoredPage, type Transaction, tryLockPage } from "./page-log";
@@ -10,7 +9,7 @@ import { startsNewRevision } from "./revision-grouping";
 import { foldedState } from "./compaction";
 import { textDelta } from "./text-delta";
 import { watchAsAuthors } from "./watchlist";
-import { DEFAULT_SEARCH_REFRESH, dueSearchPages, refreshAllSearch, refreshSearch, type SearchRefreshOptions } from "./search-refresh";
+import { refreshAllSearch } from "./search-refresh";
 
 /**
  * The page's text, search vector, links and revisions, kept fresh off the
@@ -87,18 +86,26 @@ interface LatestRevisionRow {
   open: boolean;
 }
 
-/** Pages whose text is due for a refresh, oldest debt first. */
-export async function duePages(prisma: PrismaClient, options: TextRefreshOptions, limit = 200): Promise<string[]> {
-  const rows = await prisma.$queryRaw<{ slug: string }[]>`
-    SELECT p.slug
+/**
+ * Pages with flushes not in their text yet, oldest debt first, and in how
+ * many milliseconds each is due by Postgres's clock (0 or less: now); only
+ * those of `slugs` when given.
+ */
+export async function pendingPages(
+  prisma: PrismaClient,
+  options: TextRefreshOptions,
+  slugs?: readonly string[],
+  limit = 200,
+): Promise<{ slug: string; dueInMs: number }[]> {
+  return prisma.$queryRaw<{ slug: string; dueInMs: number }[]>`
+    SELECT p.slug,
+      (EXTRACT(EPOCH FROM LEAST(max(u."createdAt") + make_interval(secs => ${options.quietMs / 1000}),
+                                min(u."createdAt") + make_interval(secs => ${options.refreshMs / 1000})) - now()) * 1000)::float8 AS "dueInMs"
     FROM "PageUpdate" u JOIN "Page" p ON p.id = u."pageId"
-    WHERE u.seq > p."textSeq"
+    WHERE u.seq > p."textSeq" AND ${slugs ? Prisma.sql`p.slug = ANY(${[...slugs]}::text[])` : Prisma.sql`TRUE`}
     GROUP BY p.id, p.slug
-    HAVING max(u."createdAt") <= now() - make_interval(secs => ${options.quietMs / 1000})
-        OR min(u."createdAt") <= now() - make_interval(secs => ${options.refreshMs / 1000})
     ORDER BY min(u."createdAt")
     LIMIT ${limit}`;
-  return rows.map((row) => row.slug);
 }
 
 /**
@@ -300,82 +307,12 @@ class HistoryWriter {
 }
 
 /**
- * Runs refreshes in the origin process: every `tickMs`, the due pages, one
- * transaction each. Two origin processes may both run one: the page lock
- * keeps them from refreshing one page at once.
- */
-/**
- * The search pass looks at every page (whose copy is behind its text?), not
- * only at pages with unrefreshed flushes as the text pass does: once a
- * second is enough for bounds of seconds and minutes, where every tick
- * (a quarter second) would scan the pages four times as often.
- */
-const SEARCH_PASS_MS = 1000;
-
-export class TextRefresher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private lastSearchPass = 0;
-
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly log: Logger,
-    private readonly options: TextRefreshOptions & {
-      tickMs: number;
-      search?: SearchRefreshOptions;
-      onRefreshed?: (outcome: RefreshOutcome) => void;
-      onSearchRefreshed?: (changed: boolean) => void;
-    } = {
-      ...DEFAULT_TEXT_REFRESH,
-      tickMs: 250,
-    },
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.tick().finally(() => (this.running = undefined));
-    }, this.options.tickMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** Refreshes every page due now; returns what it did. */
-  async tick(): Promise<RefreshOutcome[]> {
-    const outcomes: RefreshOutcome[] = [];
-    try {
-      for (const slug of await duePages(this.prisma, this.options)) {
-        const outcome = await refreshPage(this.prisma, slug);
-        outcomes.push(outcome);
-        this.options.onRefreshed?.(outcome);
-      }
-      if (Date.now() - this.lastSearchPass >= SEARCH_PASS_MS) {
-        this.lastSearchPass = Date.now();
-        for (const pageId of await dueSearchPages(this.prisma, this.options.search ?? DEFAULT_SEARCH_REFRESH)) {
-          this.options.onSearchRefreshed?.(await refreshSearch(this.prisma, pageId));
-        }
-      }
-    } catch (error) {
-      // A database that is down now is tried again at the next tick; the
-      // flushes it holds are safe in PageUpdate meanwhile.
-      this.log.warn({ err: error }, "text refresh failed; retrying at the next tick");
-    }
-    return outcomes;
-  }
-}
-
-/**
  * Refreshes every page with unrefreshed flushes now, whatever the bounds,
  * and (unless `search` is false) its search copy: tests, benches and shutdown.
  */
 export async function refreshAllPages(prisma: PrismaClient, options: { search?: boolean } = {}): Promise<RefreshOutcome[]> {
   const outcomes: RefreshOutcome[] = [];
-  for (const slug of await duePages(prisma, { refreshMs: 0, quietMs: 0 }, 100_000)) outcomes.push(await refreshPage(prisma, slug, { wait: true }));
+  for (const { slug } of await pendingPages(prisma, { refreshMs: 0, quietMs: 0 }, undefined, 100_000)) outcomes.push(await refreshPage(prisma, slug, { wait: true }));
   if (options.search !== false) await refreshAllSearch(prisma);
   return outcomes;
 }
