@@ -32,6 +32,7 @@ describe("configuration", () => {
     [{ EDGE_POP: "us-east", EDGE_FLUSH_MS: "-5" }, /EDGE_FLUSH_MS must be a positive integer/],
     [{ EDGE_POP: "us-east", EDGE_BLOCK_RECHECK_MS: "0" }, /EDGE_BLOCK_RECHECK_MS must be a positive integer/],
     [{ EDGE_POP: "US East" }, /EDGE_POP must be a PoP name .*, got "US East"/],
+    [{ EDGE_POP: "origin" }, /EDGE_POP must not be "origin": the origin's own notices name it, got "origin"/],
     [{}, /EDGE_POP .*, got nothing/],
     [{ EDGE_POP: "us-east", EDGE_DURABILITY: "disk" }, /EDGE_DURABILITY .*, got "disk"/],
     [{ EDGE_POP: "us-east", ORIGIN_URL: "ftp://origin" }, /ORIGIN_URL must be an http:\/\/ or https:\/\/ URL/],

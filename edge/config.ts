@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ConfigError, type Environment, parseEnv } from "../common/env";
+import { ORIGIN_POP } from "../protocol/envelope";
 import { DEFAULT_MAX_PAGE_BYTES } from "../protocol/limits";
 import { DURABILITY_LEVELS, type DurabilityLevel } from "../protocol/messages";
 
@@ -9,7 +10,10 @@ const count = (fallback: number) => z.coerce.number().int().positive("must be a 
 
 /** Every setting of one edge replica, from its environment (docs/configuration.md). */
 export const edgeEnvSchema = z.object({
-  EDGE_POP: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a PoP name such as us-east (lower-case letters, digits, '-')"),
+  EDGE_POP: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a PoP name such as us-east (lower-case letters, digits, '-')")
+    .refine((pop) => pop !== ORIGIN_POP, `must not be "${ORIGIN_POP}": the origin's own notices name it`),
   EDGE_REPLICA: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, "must be letters, digits, '_' or '-'").optional(),
   EDGE_HOST: z.string().min(1).default("127.0.0.1"),
   EDGE_PORT: z.coerce.number().int().min(0).max(65535, "must be a TCP port (0 picks a free one)").default(0),

@@ -20,6 +20,14 @@ export const EnvelopeType = {
   checkpoint: 9,
 } as const satisfies Record<Envelope["type"], number>;
 
+/**
+ * The PoP a page-changed notice names when no PoP's flush changed the pages
+ * but the origin itself (an admin's protection change): every replica
+ * holding them asks the origin, not only their flusher. No PoP may take the
+ * name (edge/config.ts).
+ */
+export const ORIGIN_POP = "origin";
+
 /** Authors one update envelope may name: a tick's worth of a hot page's editors, with room. */
 const MAX_AUTHORS = 100_000;
 
@@ -68,7 +76,10 @@ export type Envelope =
     }
   /** The page's flusher got the origin's commit: the origin now has `stateVector`. */
   | { type: "flushed"; replica: string; slug: string; stateVector: Uint8Array; revision: number }
-  /** The origin committed pages for `pop`; other PoPs pull them at once. */
+  /**
+   * The origin committed pages for `pop`; other PoPs pull them at once. With
+   * `pop` ORIGIN_POP, the origin itself changed them (their protection).
+   */
   | { type: "page-changed"; replica: string; pop: string; slugs: string[] }
   /** "You flush this page: hold it", sent to a page's flusher by a replica that loaded it. */
   | { type: "hold"; replica: string; slug: string }

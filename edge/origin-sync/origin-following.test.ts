@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { createLogger } from "../../common/logger";
 import type { Slug } from "../../common/slug";
-import { encodeEnvelope } from "../../protocol/envelope";
+import { encodeEnvelope, ORIGIN_POP } from "../../protocol/envelope";
 import { toBase64 } from "../../protocol/flush";
 import type { Membership } from "../pop/membership";
 import type { OriginClient } from "./origin-client";
@@ -60,7 +60,7 @@ describe("following the origin", () => {
     page.destroy();
   });
 
-  it("a holder that does not flush the page asks only for the state past its own and takes the protection; the flusher asks for what it has not compared with the origin", async () => {
+  it("the flusher asks for what it has not compared with the origin; a holder that does not flush the page asks nothing of another PoP's commit, and after a protection change only for the state past its own", async () => {
     const committed = new Y.Doc();
     committed.getText("body").insert(0, "[committed by the other PoP]");
     const asked: { slug: string; since: Uint8Array | undefined }[] = [];
@@ -99,7 +99,11 @@ describe("following the origin", () => {
 
     following.pageChanged(encodeEnvelope({ type: "page-changed", replica: "origin", pop: "us-east", slugs: ["Held", "Flushed"] }));
     const deadline = Date.now() + 5000;
-    while ([...pages.values()].some((page) => page.protection !== "admin") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (pages.get("Flushed")!.protection !== "admin" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(asked.map((call) => call.slug)).toEqual(["Flushed"]);
+    // An admin's protection change: every holder asks.
+    following.pageChanged(encodeEnvelope({ type: "page-changed", replica: "origin", pop: ORIGIN_POP, slugs: ["Held"] }));
+    while (pages.get("Held")!.protection !== "admin" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 
     const held = pages.get("Held")!;
     expect(held.protection).toBe("admin");

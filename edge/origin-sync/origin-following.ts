@@ -4,7 +4,7 @@ import type { Membership } from "../pop/membership";
 import type { OriginClient } from "./origin-client";
 import type { Page, UpdateOrigin } from "../pages/page";
 import type { Peers } from "../pop/peers";
-import { decodeEnvelope } from "../../protocol/envelope";
+import { decodeEnvelope, ORIGIN_POP } from "../../protocol/envelope";
 import { fromBase64 } from "../../protocol/flush";
 
 /** Pulls after a page-changed, before giving up on one (about 15 flush intervals in all). */
@@ -50,16 +50,22 @@ export class OriginFollowing {
     }
     if (envelope.type !== "page-changed" || envelope.pop === this.deps.pop) return;
     for (const slug of envelope.slugs) {
+      const owns = this.deps.membership.owns(slug);
+      // Another PoP's commit is the flusher's to take. A holder that does
+      // not flush the page would only learn its protection, which no flush
+      // changes: one origin request per commit and holder for nothing (in
+      // 2 PoPs x 2 replicas, a third of the origin's requests).
+      if (!owns && envelope.pop !== ORIGIN_POP) continue;
       const page = this.deps.heldPage(slug);
       if (page) {
-        void this.pull(page, this.deps.membership.owns(slug));
+        void this.pull(page, owns);
         continue;
       }
       // A page still loading may have read the origin before this commit:
       // pull once it is here, or it keeps the old text until its next edit
       // (no later notice comes for a page nobody edits again).
       void this.deps.loadingPage(slug)?.then(
-        (loaded) => this.pull(loaded, this.deps.membership.owns(slug)),
+        (loaded) => this.pull(loaded, owns),
         () => {},
       );
     }
@@ -100,7 +106,7 @@ export class OriginFollowing {
   /**
    * Another PoP committed this page (or an admin changed its protection):
    * the flusher takes the new state now rather than at its next flush, and
-   * every holder takes the protection.
+   * after a protection change every holder takes the protection.
    */
   private async pull(page: Page, takeState: boolean, attempt = 1): Promise<void> {
     try {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ORIGIN_POP } from "../../protocol/envelope";
 import { requireNotBlocked } from "../blocks";
 import { PROTECTION_LEVELS, setProtection } from "../protection";
 import type { Origin } from "../runtime";
@@ -23,7 +24,7 @@ export function handleSetProtection(origin: Origin, request: Request, params: { 
     const result = await setProtection(origin.db.prisma, { slug, protection, by: identity });
     origin.log.info({ slug, protection, by: identity.name }, "page protection changed");
     // Edges holding the page read protection when they load it: tell them.
-    for (const listener of origin.committed) listener({ pop: "origin", slugs: [slug] });
+    for (const listener of origin.committed) listener({ pop: ORIGIN_POP, slugs: [slug] });
     return result;
   });
 }
