@@ -1,4 +1,5 @@
 import type * as Y from "yjs";
+import type { PrismaClient } from "./generated/prisma/client";
 
 /**
  * The origin's most recently merged pages as Yjs documents, so that the
@@ -34,6 +35,16 @@ export class DocCache {
     if (entry.seq === seq) return entry;
     entry.doc.destroy();
     return undefined;
+  }
+
+  /**
+   * The page's document at exactly `seq`, left in the cache, to be read at
+   * once (before any await): a merge may take it at its next turn. Never a
+   * document a merge holds, so never uncommitted content.
+   */
+  peek(pageId: string, seq: bigint): CachedDoc | undefined {
+    const entry = this.entries.get(pageId);
+    return entry?.seq === seq ? entry : undefined;
   }
 
   /** Keeps a committed document, unless a newer version of the page is already kept. */
@@ -77,4 +88,14 @@ export class DocCache {
     this.entries.delete(pageId);
     this.heapBytes -= entry.bytes * HEAP_PER_ENCODED_BYTE;
   }
+}
+
+/** Documents of recently merged pages, per database: what merges and page-state reads share. */
+const DOC_CACHE_HEAP_BYTES = 256 * 1024 * 1024;
+const docCaches = new WeakMap<PrismaClient, DocCache>();
+
+export function docCacheOf(prisma: PrismaClient): DocCache {
+  let cache = docCaches.get(prisma);
+  if (!cache) docCaches.set(prisma, (cache = new DocCache(DOC_CACHE_HEAP_BYTES)));
+  return cache;
 }

@@ -4,7 +4,7 @@ import { type Slug, slugToTitle } from "../common/slug";
 import { type FlushAnswer, type FlushAnswerPage, type FlushBatch, fromBase64, toBase64 } from "../protocol/flush";
 import { BadRequestError, UnprocessableError } from "./errors";
 import type { PrismaClient } from "./generated/prisma/client";
-import { type CachedDoc, DocCache } from "./doc-cache";
+import { type CachedDoc, type DocCache, docCacheOf } from "./doc-cache";
 import { type DecodedPage, decodePages, underCurrentNames } from "./flush-pages";
 import { movedTargets } from "./moves";
 import { lockPages, type PageHead, pageDoc, readPageHeads, readStoredPages, type Transaction } from "./page-log";
@@ -49,16 +49,6 @@ interface PageOutcome {
   refused: RefusedClients[];
   /** Claims this flush makes for ids nobody had claimed. */
   newClaims: [number, string][];
-}
-
-/** Documents of recently merged pages, per database (origin/doc-cache.ts). */
-const DOC_CACHE_HEAP_BYTES = 256 * 1024 * 1024;
-const docCaches = new WeakMap<PrismaClient, DocCache>();
-
-function docCacheOf(prisma: PrismaClient): DocCache {
-  let cache = docCaches.get(prisma);
-  if (!cache) docCaches.set(prisma, (cache = new DocCache(DOC_CACHE_HEAP_BYTES)));
-  return cache;
 }
 
 /**

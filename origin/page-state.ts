@@ -4,7 +4,8 @@ import { type PageState, toBase64 } from "../protocol/flush";
 import type { PrismaClient } from "./generated/prisma/client";
 import { deletedAmong } from "./deletion";
 import { movedTargets } from "./moves";
-import { headSeq, pageUpdate, readStoredPage } from "./page-log";
+import { docCacheOf } from "./doc-cache";
+import { headSeq, type PageHead, pageUpdate, readPageHeads, readStoredPage } from "./page-log";
 
 /**
  * A page as a Yjs update, for an edge that bootstraps it and no peer has it:
@@ -16,6 +17,11 @@ import { headSeq, pageUpdate, readStoredPage } from "./page-log";
  * (and the whole delete set): an edge that already holds the page and
  * needs its protection, or the commits past what it holds, need not
  * transfer and parse the whole page. `stateVector` stays the page's whole.
+ *
+ * A page the origin merged recently is read from the merges' document
+ * (origin/doc-cache.ts) when it holds the page's current version: the
+ * other PoPs' pulls after each commit then cost a diff of the document,
+ * not a read and merge of every row of the page.
  */
 export async function readPageState(prisma: PrismaClient, slug: Slug, since?: Uint8Array): Promise<PageState> {
   // An old name of a moved page: the page's state, flagged, so that an edge
@@ -23,12 +29,13 @@ export async function readPageState(prisma: PrismaClient, slug: Slug, since?: Ui
   // under it gets the state its answers are computed against.
   const movedTo = (await movedTargets(prisma, [slug])).get(slug);
   if (movedTo !== undefined) return { ...(await readPageState(prisma, movedTo, since)), slug, movedTo };
-  const [stored, page, claims] = await Promise.all([
-    readStoredPage(prisma, slug),
+  const [head, page, claims] = await Promise.all([
+    readPageHeads(prisma, [slug]).then((heads) => heads.get(slug)),
     prisma.page.findUnique({ where: { slug }, select: { protection: true, deletedAt: true } }),
     prisma.pageClientClaim.findMany({ where: { page: { slug } }, select: { clientId: true, author: true } }),
   ]);
-  if (!stored || !page) {
+  const content = head && page ? (cachedContent(prisma, head, since) ?? (await storedContent(prisma, slug, since))) : undefined;
+  if (!content || !page) {
     const empty = new Y.Doc();
     return {
       slug,
@@ -40,7 +47,6 @@ export async function readPageState(prisma: PrismaClient, slug: Slug, since?: Ui
       revision: 0,
     };
   }
-  const state = pageUpdate(stored);
   const [deleted] = page.deletedAt ? await deletedAmong(prisma, [slug]) : [];
   return {
     slug,
@@ -48,9 +54,33 @@ export async function readPageState(prisma: PrismaClient, slug: Slug, since?: Ui
     protection: page.protection,
     // The state all the same: an edge still flushing the page's last edits needs it.
     deleted: deleted ? { reason: deleted.reason } : null,
+    ...content,
+    claims: claims.map((claim): [number, string] => [Number(claim.clientId), claim.author]),
+  };
+}
+
+type PageContent = Pick<PageState, "state" | "stateVector" | "revision">;
+
+/** From the merges' document at the page's head, if the cache holds it; read at once, before any await. */
+function cachedContent(prisma: PrismaClient, head: PageHead, since: Uint8Array | undefined): PageContent | undefined {
+  const cached = docCacheOf(prisma).peek(head.id, head.headSeq);
+  // Structs waiting for what they follow are in the rows but not in an encoding of the document.
+  if (!cached || cached.doc.store.pendingStructs || cached.doc.store.pendingDs) return undefined;
+  return {
+    state: toBase64(Y.encodeStateAsUpdate(cached.doc, since)),
+    stateVector: toBase64(Y.encodeStateVector(cached.doc)),
+    revision: Number(head.headSeq),
+  };
+}
+
+/** From the base and the rows: a page no merge of this process holds. */
+async function storedContent(prisma: PrismaClient, slug: Slug, since: Uint8Array | undefined): Promise<PageContent | undefined> {
+  const stored = await readStoredPage(prisma, slug);
+  if (!stored) return undefined;
+  const state = pageUpdate(stored);
+  return {
     state: toBase64(since ? Y.diffUpdate(state, since) : state),
     stateVector: toBase64(Y.encodeStateVectorFromUpdate(state)),
     revision: Number(headSeq(stored)),
-    claims: claims.map((claim): [number, string] => [Number(claim.clientId), claim.author]),
   };
 }
