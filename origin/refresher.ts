@@ -109,31 +109,43 @@ export class TextRefresher {
     const now = Date.now();
     try {
       const sweep = now >= this.sweepDueAt;
-      const heard = [...this.pending].filter(([, page]) => page.dueAt <= now).map(([slug]) => slug);
+      // What was known at the start: a flush heard while this pass awaits
+      // replaces a page's entry, which then stays for its own due time.
+      const known = new Map(this.pending);
+      const heard = [...known].filter(([, page]) => page.dueAt <= now).map(([slug]) => slug);
+      const forget = (slug: string) => {
+        if (this.pending.get(slug) === known.get(slug)) this.pending.delete(slug);
+      };
+      const dueLater = (slug: string, dueAt: number) => {
+        if (this.pending.get(slug) === known.get(slug)) this.pending.set(slug, { firstAt: known.get(slug)?.firstAt ?? now, dueAt });
+      };
       if (sweep || heard.length > 0) {
         const rows = await pendingPages(this.prisma, this.options, sweep ? undefined : heard, BATCH);
         const behind = new Set(rows.map((row) => row.slug));
         // Not behind any more: refreshed by another origin process, or never
         // flushed (a protection notice). Unless the answer was cut at BATCH.
-        if (rows.length < BATCH) for (const slug of heard) if (!behind.has(slug)) this.pending.delete(slug);
+        if (rows.length < BATCH) for (const slug of heard) if (!behind.has(slug)) forget(slug);
+        let refreshed = 0;
         for (const { slug, dueInMs } of rows) {
           if (dueInMs > 0) {
-            this.pending.set(slug, { firstAt: this.pending.get(slug)?.firstAt ?? now, dueAt: Date.now() + dueInMs });
+            dueLater(slug, Date.now() + dueInMs);
             continue;
           }
           const outcome = await refreshPage(this.prisma, slug);
           this.options.onRefreshed?.(outcome);
           if (!outcome.refreshed) {
-            this.pending.set(slug, { firstAt: this.pending.get(slug)?.firstAt ?? now, dueAt: Date.now() + LOCKED_RETRY_MS });
+            dueLater(slug, Date.now() + LOCKED_RETRY_MS);
             continue;
           }
-          this.pending.delete(slug);
+          refreshed += 1;
+          forget(slug);
           // The copy is due now if the page went quiet, else once it is quiet
           // (if no later flush refreshes its text again before).
           if (outcome.textChanged) this.searchAt.push(Date.now(), Date.now() + this.searchOptions().quietMs);
         }
         if (sweep) {
-          this.sweepDueAt = now + (this.options.sweepMs ?? SWEEP_MS);
+          // A full answer that refreshed something may have left more behind: sweep again at once.
+          this.sweepDueAt = rows.length === BATCH && refreshed > 0 ? Date.now() : now + (this.options.sweepMs ?? SWEEP_MS);
           this.searchAt.push(now);
         }
       }
