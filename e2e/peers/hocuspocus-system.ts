@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import pg from "pg";
 import { createScratchDatabase } from "../../prisma/scratch-database";
-import { storedHocuspocusText } from "./hocuspocus-store";
+import { DOCUMENTS_TABLE_SQL, storedHocuspocusText } from "./hocuspocus-store";
 import type { BenchServices, RunningSystem, SystemSpec } from "./system";
 
 /**
@@ -71,8 +71,12 @@ async function startHocuspocus(services: BenchServices, nodes: number, persistEv
   // The bench reads the stored state on its own connection to the system's database.
   const reader = new pg.Client({ connectionString: scratch.url });
   try {
-    running = await Promise.all(Array.from({ length: nodes }, () => spawnHocuspocus(env)));
+    // The table before the servers: two of them running CREATE TABLE IF NOT
+    // EXISTS at once can both try to create its row type, and one then
+    // exits on a duplicate key in pg_type (seen in CI).
     await reader.connect();
+    await reader.query(DOCUMENTS_TABLE_SQL);
+    running = await Promise.all(Array.from({ length: nodes }, () => spawnHocuspocus(env)));
     services.log(`Hocuspocus at ${running.map((server) => server.url).join(", ")}, Postgres scratch database ${scratch.name}`);
     return {
       provider: "hocuspocus",
