@@ -11,7 +11,8 @@ export const editor = {
 
   async open(page: Page, slug: string): Promise<void> {
     await page.goto(`/wiki/${slug}/edit`);
-    await expect(editor.content(page)).toBeVisible();
+    // The editor mounts once the page's scripts ran: on a busy CI machine that took over 7 s.
+    await expect(editor.content(page)).toBeVisible({ timeout: 20_000 });
   },
 
   /** Types at the end of the text, as a person would (one edit per key). */
