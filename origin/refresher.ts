@@ -73,12 +73,15 @@ export class TextRefresher {
   noteFlushed(slugs: readonly string[]): void {
     const now = Date.now();
     const { quietMs, refreshMs } = this.options;
+    let unknown = false;
     for (const slug of slugs) {
       const known = this.pending.get(slug);
-      if (!known) this.searchAt.push(now + NEW_PAGE_SEARCH_MS);
+      unknown ||= !known;
       const firstAt = known?.firstAt ?? now;
       this.pending.set(slug, { firstAt, dueAt: Math.min(firstAt + refreshMs, now + quietMs) });
     }
+    // One search pass covers every new page of the batch.
+    if (unknown) this.searchAt.push(now + NEW_PAGE_SEARCH_MS);
     this.arm();
   }
 
@@ -126,6 +129,7 @@ export class TextRefresher {
         // flushed (a protection notice). Unless the answer was cut at BATCH.
         if (rows.length < BATCH) for (const slug of heard) if (!behind.has(slug)) forget(slug);
         let refreshed = 0;
+        let textChanged = false;
         for (const { slug, dueInMs } of rows) {
           if (dueInMs > 0) {
             dueLater(slug, Date.now() + dueInMs);
@@ -139,10 +143,11 @@ export class TextRefresher {
           }
           refreshed += 1;
           forget(slug);
-          // The copy is due now if the page went quiet, else once it is quiet
-          // (if no later flush refreshes its text again before).
-          if (outcome.textChanged) this.searchAt.push(Date.now(), Date.now() + this.searchOptions().quietMs);
+          textChanged ||= outcome.textChanged;
         }
+        // A changed page's copy is due now if it went quiet, else once it is
+        // quiet (if no later flush refreshes its text again before).
+        if (textChanged) this.searchAt.push(Date.now(), Date.now() + this.searchOptions().quietMs);
         if (sweep) {
           // A full answer that refreshed something may have left more behind: sweep again at once.
           this.sweepDueAt = rows.length === BATCH && refreshed > 0 ? Date.now() : now + (this.options.sweepMs ?? SWEEP_MS);
