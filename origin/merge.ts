@@ -108,7 +108,10 @@ export async function mergeBatch(
       { timeout: TRANSACTION_TIMEOUT_MS, maxWait: TRANSACTION_TIMEOUT_MS },
     );
   } catch (error) {
-    for (const { entry } of held) entry.doc.destroy();
+    for (const { pageId, entry } of held) {
+      entry.doc.destroy();
+      cache.release(pageId);
+    }
     throw error;
   }
   for (const outcome of committed.outcomes) {
@@ -116,6 +119,8 @@ export async function mergeBatch(
     if (pageId) cache.put(pageId, outcome.merged);
     else outcome.merged.doc.destroy();
   }
+  // Every page this merge took is released, put back or not.
+  for (const { pageId } of held) cache.release(pageId);
   return { answer: committed.answer, changed: committed.changed, refused: committed.refused };
 }
 
@@ -154,7 +159,9 @@ async function answerClaims(tx: Transaction, outcomes: PageOutcome[], pageIds: M
 /**
  * Each page's document at its current version: from the cache when it holds
  * that version, else built from the base and the rows. Everything handed
- * out is recorded in `held`.
+ * out is recorded in `held`. Under the pages' locks: a page another merge of
+ * this process still holds has committed (its lock is ours now) and is being
+ * put back, so it is waited for, not built again.
  */
 async function pageDocs(
   tx: Transaction,
@@ -167,17 +174,25 @@ async function pageDocs(
   const misses: string[] = [];
   for (const slug of slugs) {
     const head = heads.get(slug);
+    if (head && cache.isHeld(head.id)) await cache.settled(head.id);
     const entry = head ? cache.take(head.id, head.headSeq) : undefined;
-    if (entry) docs.set(slug, { head, entry });
-    else misses.push(slug);
+    if (!entry) {
+      misses.push(slug);
+      continue;
+    }
+    // Recorded at once: a failure before the batch ends must still release it.
+    held.push({ pageId: head!.id, entry });
+    docs.set(slug, { head, entry });
   }
+  cache.builds.merge += misses.filter((slug) => heads.has(slug)).length;
   const stored = await readStoredPages(tx, misses.filter((slug) => heads.has(slug)));
   for (const slug of misses) {
     const page = stored.get(slug);
     const bytes = page ? page.updates.reduce((sum, row) => sum + row.update.byteLength, page.state.byteLength) : 0;
-    docs.set(slug, { head: heads.get(slug), entry: { doc: pageDoc(page), seq: heads.get(slug)?.headSeq ?? 0n, bytes } });
+    const entry = { doc: pageDoc(page), seq: heads.get(slug)?.headSeq ?? 0n, bytes };
+    held.push({ pageId: heads.get(slug)?.id ?? slug, entry });
+    docs.set(slug, { head: heads.get(slug), entry });
   }
-  for (const [slug, { entry }] of docs) held.push({ pageId: heads.get(slug)?.id ?? slug, entry });
   return docs;
 }
 

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { DocBuilds } from "./doc-cache";
 
 /**
  * The origin's Prometheus metrics, served at GET /metrics (app/api/metrics)
@@ -7,12 +8,13 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client
  * and the embedded default also holds the edges' registries. Names are in
  * docs/ops/README.md.
  */
-export function createOriginMetrics(options: { processMetrics: boolean }) {
+export function createOriginMetrics(options: { processMetrics: boolean; docBuilds?: () => DocBuilds }) {
   const registry = new Registry();
   // The origin owns its process in both ways of running (npm start and npm
   // run origin), so its registry carries the process figures.
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "weirwood_origin_" });
   const registers = [registry];
+  const seenBuilds: DocBuilds = { merge: 0, read: 0 };
   const metrics = {
     registry,
     batches: new Counter({
@@ -66,6 +68,22 @@ export function createOriginMetrics(options: { processMetrics: boolean }) {
       labelNames: ["view", "answer"] as const,
       registers,
     }),
+    pageBuilds: new Counter({
+      name: "weirwood_origin_page_builds_total",
+      help: "Pages built from their base and rows because the merges' document was not at the page's version, by who needed it (merge, read): one per page after a restart; a steady rate means the document cache is too small or another origin process merges the same pages",
+      labelNames: ["by"] as const,
+      registers,
+      collect() {
+        const builds = options.docBuilds?.();
+        if (!builds) return;
+        // The cache counts; this series follows it.
+        for (const by of ["merge", "read"] as const) {
+          const seen = seenBuilds[by];
+          if (builds[by] > seen) this.inc({ by }, builds[by] - seen);
+          seenBuilds[by] = builds[by];
+        }
+      },
+    }),
     mergeSeconds: new Histogram({
       name: "weirwood_origin_merge_seconds",
       help: "Time to merge one flush batch, its transaction included",
@@ -82,6 +100,7 @@ function exportZeros(metrics: ReturnType<typeof createOriginMetrics>): void {
   for (const result of ["merged", "duplicate"] as const) metrics.batches.inc({ result }, 0);
   for (const reason of ["refused", "failed"] as const) metrics.errors.inc({ reason }, 0);
   for (const view of ["page", "home"] as const) for (const answer of ["rendered", "not-modified"] as const) metrics.pageViews.inc({ view, answer }, 0);
+  for (const by of ["merge", "read"] as const) metrics.pageBuilds.inc({ by }, 0);
 }
 
 export type OriginMetrics = ReturnType<typeof createOriginMetrics>;

@@ -89,4 +89,46 @@ describe.each(testDatabases)("page state read from the merges' document ($name)"
     expect(textAfter(await readPageState(db.prisma, slug), undefined)).toBe("Illyrio's manse.");
     current.doc.destroy();
   });
+
+  it("waits for the merge that holds the page's document rather than reading the page's rows", async () => {
+    const slug = `Volantis_${randomUUID().slice(0, 8)}` as Slug;
+    const writer = new Y.Doc();
+    writer.getText("body").insert(0, "The Long Bridge.");
+    await flush(slug, writer, undefined);
+    const id = (await db.prisma.page.findUniqueOrThrow({ where: { slug }, select: { id: true } })).id;
+    const cache = docCacheOf(db.prisma);
+    const builds = cache.builds.read;
+    // Taken as a merge takes it: out of the cache until the merge puts it back.
+    const held = cache.take(id, cache.versionOf(id)!)!;
+    let answered = false;
+    const reading = readPageState(db.prisma, slug).then((state) => {
+      answered = true;
+      return state;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toBe(false);
+    cache.put(id, held);
+    expect(textAfter(await reading, undefined)).toBe("The Long Bridge.");
+    expect(cache.builds.read).toBe(builds);
+  });
+
+  it("builds a page two PoPs flush at once from its rows never again, however merges and reads interleave", async () => {
+    const slug = `Meereen_${randomUUID().slice(0, 8)}` as Slug;
+    const cache = docCacheOf(db.prisma);
+    const [east, west] = [new Y.Doc(), new Y.Doc()];
+    east.getText("body").insert(0, "The Great Pyramid. ");
+    let [ackEast, ackWest] = [await flush(slug, east, undefined), undefined as Uint8Array | undefined];
+    const before = { ...cache.builds };
+    for (let round = 0; round < 8; round++) {
+      east.getText("body").insert(east.getText("body").length, `E${round} `);
+      west.getText("body").insert(west.getText("body").length, `W${round} `);
+      const sentEast = Y.encodeStateVector(east);
+      const sentWest = Y.encodeStateVector(west);
+      await Promise.all([flush(slug, east, ackEast), flush(slug, west, ackWest), readPageState(db.prisma, slug), readPageState(db.prisma, slug, sentEast)]);
+      [ackEast, ackWest] = [sentEast, sentWest];
+    }
+    expect(cache.builds).toEqual(before);
+    const text = textAfter(await readPageState(db.prisma, slug), undefined);
+    for (let round = 0; round < 8; round++) expect(text).toContain(`E${round} `), expect(text).toContain(`W${round} `);
+  });
 });

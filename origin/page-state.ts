@@ -21,20 +21,41 @@ import { headSeq, type PageHead, pageUpdate, readPageHeads, readStoredPage } fro
  * A page the origin merged recently is read from the merges' document
  * (origin/doc-cache.ts) when it holds the page's current version: the
  * other PoPs' pulls after each commit then cost a diff of the document,
- * not a read and merge of every row of the page.
+ * not a read and merge of every row of the page. A pull usually comes
+ * while the next merge of a hot page holds that document, or just after it
+ * put back a newer version than the read saw: the read then waits for the
+ * merge and reads again, a few times at most before it reads the rows.
  */
 export async function readPageState(prisma: PrismaClient, slug: Slug, since?: Uint8Array): Promise<PageState> {
+  return readPageStateTrying(prisma, slug, since, READ_ATTEMPTS);
+}
+
+/** Reads of a page's state that wait for merges of the page before one reads its rows instead. */
+const READ_ATTEMPTS = 3;
+
+async function readPageStateTrying(prisma: PrismaClient, slug: Slug, since: Uint8Array | undefined, attempts: number): Promise<PageState> {
   // An old name of a moved page: the page's state, flagged, so that an edge
   // opening the old name refuses connections (4411) and one still flushing
   // under it gets the state its answers are computed against.
   const movedTo = (await movedTargets(prisma, [slug])).get(slug);
-  if (movedTo !== undefined) return { ...(await readPageState(prisma, movedTo, since)), slug, movedTo };
+  if (movedTo !== undefined) return { ...(await readPageStateTrying(prisma, movedTo, since, attempts)), slug, movedTo };
   const [head, page, claims] = await Promise.all([
     readPageHeads(prisma, [slug]).then((heads) => heads.get(slug)),
     prisma.page.findUnique({ where: { slug }, select: { protection: true, deletedAt: true } }),
     prisma.pageClientClaim.findMany({ where: { page: { slug } }, select: { clientId: true, author: true } }),
   ]);
-  const content = head && page ? (cachedContent(prisma, head, since) ?? (await storedContent(prisma, slug, since))) : undefined;
+  const cache = docCacheOf(prisma);
+  let content = head && page ? cachedContent(prisma, head, since) : undefined;
+  if (head && page && !content) {
+    // A merge of this process holds the page, or has put back a version newer than the head read above.
+    const newer = cache.isHeld(head.id) || (cache.versionOf(head.id) ?? -1n) > head.headSeq;
+    if (newer && attempts > 1) {
+      await cache.settled(head.id);
+      return readPageStateTrying(prisma, slug, since, attempts - 1);
+    }
+    cache.builds.read += 1;
+    content = await storedContent(prisma, slug, since);
+  }
   if (!content || !page) {
     const empty = new Y.Doc();
     return {

@@ -7,6 +7,7 @@ import { loadServiceSecret } from "./auth/service-secret";
 import { type OriginConfig, originConfigFromEnv } from "./config";
 import { type Database, databaseTarget, openDatabase } from "./db";
 import type { EdgeDirectory } from "./edge-directory";
+import { docCacheOf } from "./doc-cache";
 import { createOriginMetrics, type OriginMetrics } from "./metrics";
 import type { OpsCollector } from "./ops/collector";
 import { TextRefresher } from "./refresher";
@@ -62,7 +63,7 @@ export async function startOrigin(config: OriginConfig, options: { database?: Da
       dataDir: config.dataDir,
     });
     log.info({ database: db.location, kind: db.kind, kid: keys.kid }, "origin ready");
-    const metrics = createOriginMetrics({ processMetrics: options.processMetrics ?? true });
+    const metrics = createOriginMetrics({ processMetrics: options.processMetrics ?? true, docBuilds: () => docCacheOf(db.prisma).builds });
     const textRefresher = new TextRefresher(db.prisma, log, {
       ...config.textRefresh,
       onRefreshed(outcome) {
