@@ -6,7 +6,6 @@
 // edge closes reconnects and resyncs, as a real one does. Probes also
 // decode every message to time delivery from the marker's send time, and
 // keep what they got to apply it to a Y.Doc at the check.
-import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import * as decoding from "lib0/decoding";
@@ -47,26 +46,41 @@ let progress = { sent: 0, acked: 0, delivered: 0, latencies: [] as number[] };
  * each fan-out window once and writes the same bytes to all its clients
  * (edge/clients/frames.ts), so this worker's hundreds of receivers on one edge get
  * identical messages: parsing each copy made the generator, not the edges,
- * the bottleneck of the crowd. Keyed by a SHA-1 of the payload (native, a
- * fraction of a parse); the newest few thousand are kept.
+ * the bottleneck of the crowd. A message is found by a key of its length
+ * and a few dozen of its bytes, then compared whole with the one kept
+ * (memcmp), so a key shared by two messages costs a parse, never a wrong
+ * answer. The SHA-1 of every copy this replaced was a sixth of the
+ * worker's time at 1,000 editors (docs/benchmarks.md). The newest few
+ * thousand messages are kept.
  */
 class Memo<T> {
-  private readonly entries = new Map<string, T>();
+  private readonly entries = new Map<string, { bytes: Uint8Array; value: T }[]>();
 
   constructor(private readonly limit: number) {}
 
-  of(key: string, compute: () => T): T {
-    let value = this.entries.get(key);
-    if (value === undefined) {
-      value = compute();
-      this.entries.set(key, value);
-      if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
-    }
+  of(bytes: Uint8Array, compute: () => T): T {
+    const key = sampleKey(bytes);
+    const bucket = this.entries.get(key);
+    for (const entry of bucket ?? []) if (Buffer.compare(entry.bytes, bytes) === 0) return entry.value;
+    const value = compute();
+    // A copy: the message may be a view of a larger socket read, which the memo must not keep alive.
+    const kept = { bytes: bytes.slice(), value };
+    if (bucket) bucket.push(kept);
+    else this.entries.set(key, [kept]);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
     return value;
   }
 }
 
-const digest = (bytes: Uint8Array) => createHash("sha1").update(bytes).digest("base64");
+/** Length, 32 bytes spread over the message and its last 16 (where a window's newest marker and time are), FNV-1a. */
+function sampleKey(bytes: Uint8Array): string {
+  const length = bytes.length;
+  let hash = 0x811c9dc5;
+  const step = Math.max(1, length >> 5);
+  for (let i = 0; i < length; i += step) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  for (let i = Math.max(0, length - 16); i < length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return `${length}:${hash >>> 0}`;
+}
 
 /** A marker's author (crowd index) and send time. */
 type Sent = [author: number, sentAt: number][];
@@ -323,10 +337,9 @@ class CrowdClient {
 
   private cover(update: Uint8Array, at: number, time: boolean): void {
     this.got?.push(update);
-    const key = digest(update);
-    for (const [client, from, to] of rangesMemo.of(key, () => clockRanges(update))) this.coverage.add(client, from, to);
+    for (const [client, from, to] of rangesMemo.of(update, () => clockRanges(update))) this.coverage.add(client, from, to);
     if (!time || !this.plan.probe) return;
-    for (const [author, sentAt] of markersMemo.of(key, () => markersIn(update))) {
+    for (const [author, sentAt] of markersMemo.of(update, () => markersIn(update))) {
       if (author === this.plan.index || !inWindow(sentAt)) continue;
       delivery.push(at - sentAt);
       progress.delivered += 1;
@@ -336,7 +349,7 @@ class CrowdClient {
 
   private timeAwareness(update: Uint8Array, at: number): void {
     const own = `Crowd ${this.plan.index}`;
-    for (const state of presenceMemo.of(digest(update), () => presenceStates(update))) {
+    for (const state of presenceMemo.of(update, () => presenceStates(update))) {
       if (state.name === own || !inWindow(state.t)) continue;
       awarenessLatency.push(at - state.t);
     }
