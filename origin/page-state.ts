@@ -32,6 +32,8 @@ export async function readPageState(prisma: PrismaClient, slug: Slug, since?: Ui
 
 /** Reads of a page's state that wait for merges of the page before one reads its rows instead. */
 const READ_ATTEMPTS = 3;
+/** How long one read waits for a merge's hold: a merge holds a page for its transaction, milliseconds to a few hundred. */
+const READ_WAIT_MS = 1000;
 
 async function readPageStateTrying(prisma: PrismaClient, slug: Slug, since: Uint8Array | undefined, attempts: number): Promise<PageState> {
   // An old name of a moved page: the page's state, flagged, so that an edge
@@ -50,7 +52,7 @@ async function readPageStateTrying(prisma: PrismaClient, slug: Slug, since: Uint
     // A merge of this process holds the page, or has put back a version newer than the head read above.
     const newer = cache.isHeld(head.id) || (cache.versionOf(head.id) ?? -1n) > head.headSeq;
     if (newer && attempts > 1) {
-      await cache.settled(head.id);
+      await cache.settled(head.id, READ_WAIT_MS);
       return readPageStateTrying(prisma, slug, since, attempts - 1);
     }
     cache.builds.read += 1;
