@@ -21,7 +21,7 @@ import { headSeq, type PageHead, pageUpdate, readPageHeads, readStoredPage } fro
  * A page the origin merged recently is read from the merges' document
  * (origin/doc-cache.ts) when it holds the page's current version: the
  * other PoPs' pulls after each commit then cost a diff of the document,
- * not a read and merge of every row of the page. A pull usually comes
+ * not a read and merge of every row of the page. On a hot page a pull often comes
  * while the next merge of a hot page holds that document, or just after it
  * put back a newer version than the read saw: the read then waits for the
  * merge and reads again, a few times at most before it reads the rows.
