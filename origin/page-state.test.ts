@@ -129,6 +129,9 @@ describe.each(testDatabases)("page state read from the merges' document ($name)"
     }
     expect(cache.builds).toEqual(before);
     const text = textAfter(await readPageState(db.prisma, slug), undefined);
-    for (let round = 0; round < 8; round++) expect(text).toContain(`E${round} `), expect(text).toContain(`W${round} `);
+    for (let round = 0; round < 8; round++) {
+      expect(text).toContain(`E${round} `);
+      expect(text).toContain(`W${round} `);
+    }
   });
 });
